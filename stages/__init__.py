@@ -1,0 +1,11 @@
+"""Pipeline stages (run as ``python -m stages.<name>``) and the modules they share.
+
+Importing the package sets quiet, reproducible defaults for every stage process;
+values already in the environment win.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow info/warning lines on stderr
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # plain kernels: bit-for-bit repeatable runs
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -1,0 +1,124 @@
+"""Reads a stage's params through DVC and checks them against a schema.
+
+Each stage asks only for the params that ``dvc.yaml`` declares for it
+(``dvc.api.params_show(stages=...)``), so code and pipeline cannot drift apart:
+a param the code needs but the stage does not declare is an error, and so is a
+misspelt key in ``params.yaml``.
+"""
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from stages.errors import LabError
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a param must be: ``text`` for the error message, ``ok`` to test a value."""
+    text: str
+    ok: Callable[[Any], bool]
+
+
+def _bounds(lo, hi, lo_open=False):
+    parts = []
+    if lo is not None:
+        parts.append(f"> {lo}" if lo_open else f">= {lo}")
+    if hi is not None:
+        parts.append(f"<= {hi}")
+    return " " + " and ".join(parts) if parts else ""
+
+
+def _within(v, lo, hi, lo_open=False):
+    above = lo is None or (v > lo if lo_open else v >= lo)
+    return above and (hi is None or v <= hi)
+
+
+def integer(lo=None, hi=None):
+    return Rule("an integer" + _bounds(lo, hi),
+                lambda v: isinstance(v, int) and not isinstance(v, bool) and _within(v, lo, hi))
+
+
+def number(lo=None, hi=None, lo_open=False):
+    def ok(v):
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and _within(v, lo, hi, lo_open))
+    return Rule("a number" + _bounds(lo, hi, lo_open), ok)
+
+
+def choice(*options):
+    return Rule("one of " + ", ".join(map(repr, options)), lambda v: v in options)
+
+
+def text():
+    return Rule("a non-empty string", lambda v: isinstance(v, str) and v.strip() != "")
+
+
+def text_list():
+    return Rule("a non-empty list of non-empty strings",
+                lambda v: isinstance(v, list) and v != [] and all(isinstance(s, str) and s for s in v))
+
+
+def validate(section, values, schema):
+    """Return ``values`` if it matches ``schema`` exactly; else raise LabError naming the key."""
+    if not isinstance(values, dict):
+        raise LabError(f"params.yaml: section '{section}' is missing or not a mapping")
+    unknown = sorted(set(values) - set(schema))
+    if unknown:
+        raise LabError(f"params.yaml: unknown key '{section}.{unknown[0]}' "
+                       f"(known: {', '.join(sorted(schema))})")
+    for key, rule in schema.items():
+        if key not in values:
+            raise LabError(f"params.yaml: missing key '{section}.{key}'")
+        if not rule.ok(values[key]):
+            raise LabError(f"params.yaml: '{section}.{key}' must be {rule.text}, got {values[key]!r}")
+    return values
+
+
+def lookup(tree, dotted):
+    """``lookup({'a': {'b': 1}}, 'a.b') == 1``; None where a part is missing."""
+    node = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def load(stage, sections):
+    """Validated params for DVC stage ``stage``: ``{section: values}`` for each
+    ``section -> schema`` in ``sections`` (sections are dotted keys of params.yaml)."""
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        declared = dvc.api.params_show(stages=[stage])
+    except (DvcException, OSError, ValueError) as err:
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise LabError(f"params.yaml: cannot read the params of stage '{stage}': {first_line}") from None
+    return {name: validate(name, lookup(declared, name), schema) for name, schema in sections.items()}
+
+
+# The schema of every section of params.yaml, in one place (README.md describes each key).
+SINE_DATA = {
+    "amplitude": number(lo=0, lo_open=True),
+    "frequency": number(lo=0, lo_open=True),      # Hz
+    "sampling_rate": number(lo=0, lo_open=True),  # samples per second
+    "n_samples": integer(lo=2),
+    "window": integer(lo=1),
+}
+TRAIN = {
+    "units": integer(lo=1, hi=4096),
+    "optimizer": choice("sgd", "adam", "rmsprop"),
+    "learning_rate": number(lo=0, hi=10, lo_open=True),
+    "epochs": integer(lo=1),
+    "batch_size": integer(lo=1),
+    "seed": integer(lo=0, hi=2**32 - 1),
+}
+TEXT_ENCODE = {
+    "corpus": text(),
+    "window": integer(lo=1),
+}
+TEXT_GENERATE = {
+    "length": integer(lo=1, hi=100_000),
+    "prompts": text_list(),
+}

@@ -1,0 +1,41 @@
+"""Stage text_generate@<variant>: greedy continuations of the prompts in params.yaml.
+
+Each prompt gets ``length`` characters, each the model's most likely next character given
+the last ``window`` characters (the lecture's generate_seq, without a predict() per character).
+
+Output: reports/samples/<variant>.txt, one 'prompt -> generated text' line per prompt.
+Logged into the training run as samples/<variant>.txt.
+"""
+from stages import params, textgen, tracking, variants, vocab
+from stages.errors import LabError, run
+from stages.outputs import all_or_nothing
+
+
+def main():
+    v = variants.from_argv("text_generate")
+    stage = f"text_generate@{v.name}"
+    p = params.load(stage, {"text_generate": params.TEXT_GENERATE})["text_generate"]
+    voc, meta = vocab.load("data/text/vocab.json")
+    for prompt in p["prompts"]:
+        missing = voc.unknown(prompt)
+        if missing:
+            raise LabError(f"params.yaml: text_generate.prompts: {prompt!r} has characters not in "
+                           f"the vocabulary of {meta['corpus']}: {''.join(missing)!r}")
+
+    import keras
+    import mlflow
+
+    from stages import models  # noqa: F401  (registers the model's OneHot layer for loading)
+
+    model = keras.saving.load_model(v.model)
+    texts = textgen.greedy(model, voc, p["prompts"], p["length"], meta["window"])
+    lines = [f"{prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
+    with all_or_nothing(v.samples), tracking.same_run(v.run, stage):
+        with open(v.samples, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        mlflow.log_text("\n".join(lines) + "\n", f"samples/{v.name}.txt")
+    print(f"{stage}:", *lines, sep="\n  ")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,116 @@
+"""MLflow helpers: where the store is, and the one run that a model's stages share.
+
+The train stage opens a run and writes its id into a DVC output (``runs/<model>.json``);
+the evaluate and generate stages reopen that same run, so one MLflow run holds a model's
+params, per-epoch history, evaluation metrics, samples and the model itself.
+"""
+import contextlib
+import os
+import subprocess
+import urllib.error
+import urllib.request
+
+from stages.errors import LabError
+from stages.outputs import read_json, write_json
+
+
+def project_root():
+    """The main repository: DVC sets DVC_ROOT for every stage, and keeps it pointing at the
+    main repo when ``dvc exp run --temp/--queue`` runs the stage in a temporary copy."""
+    return os.path.abspath(os.environ.get("DVC_ROOT") or os.getcwd())
+
+
+def tracking_uri():
+    """``MLFLOW_TRACKING_URI`` when set (a team's tracking server), else the SQLite file
+    ``mlflow.db`` at the project root (what ``make ui`` opens)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root()}/mlflow.db"
+
+
+def _check_reachable(uri, timeout=10):
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return  # it answered: reachable
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise LabError(f"MLflow tracking server {uri} is unreachable ({reason}); "
+                       "start it or unset MLFLOW_TRACKING_URI") from None
+
+
+def use_experiment(name):
+    """Point MLflow at the store and at experiment ``name``, creating it if needed.
+
+    With the default SQLite store, artifacts go to ``mlartifacts/`` at the project root
+    (not the working copy, which for a queued DVC experiment is a temporary folder)."""
+    import mlflow
+
+    uri = tracking_uri()
+    _check_reachable(uri)
+    mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(name) is None:
+        location = None
+        if uri.startswith("sqlite:"):
+            location = f"file://{project_root()}/mlartifacts/{name}"
+        mlflow.create_experiment(name, artifact_location=location)
+    return mlflow.set_experiment(name)
+
+
+def _git(*args):
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                             check=True).stdout
+        return out.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance_tags(stage):
+    """Tags that lead from an MLflow run back to the code and the DVC experiment."""
+    tags = {f"dvc.stage.{stage.split('@')[0]}": stage}
+    commit = _git("rev-parse", "HEAD")
+    if commit:
+        tags["git.commit"] = commit
+        tags["git.dirty"] = str(bool(_git("status", "--porcelain", "--untracked-files=no")))
+    for env, tag in (("DVC_EXP_NAME", "dvc.exp_name"), ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev")):
+        if os.environ.get(env):
+            tags[tag] = os.environ[env]
+    return tags
+
+
+@contextlib.contextmanager
+def new_run(experiment, run_name, stage, run_file):
+    """Open a new run for a train stage and write its id to ``run_file``.
+
+    A failure inside the block marks the run FAILED (MLflow's context manager does that)."""
+    import mlflow
+
+    use_experiment(experiment)
+    if os.environ.get("DVC_EXP_NAME"):
+        run_name = f"{os.environ['DVC_EXP_NAME']}-{run_name}"
+    with mlflow.start_run(run_name=run_name, tags=provenance_tags(stage)) as run:
+        yield run
+        write_json(run_file, {"run_id": run.info.run_id,
+                              "experiment_id": run.info.experiment_id,
+                              "experiment_name": experiment,
+                              "run_name": run.info.run_name})
+
+
+@contextlib.contextmanager
+def same_run(run_file, stage):
+    """Reopen the run that the train stage wrote to ``run_file``."""
+    import mlflow
+
+    info = read_json(run_file)
+    use_experiment(info["experiment_name"])
+    with mlflow.start_run(run_id=info["run_id"]) as run:
+        mlflow.set_tag(f"dvc.stage.{stage.split('@')[0]}", stage)
+        yield run
+
+
+def pip_requirements():
+    """What a logged model needs to load: pinned, so MLflow need not infer them (~7 s)."""
+    from importlib.metadata import version
+
+    return [f"{pkg}=={version(pkg)}" for pkg in ("keras", "tensorflow-cpu", "numpy")]

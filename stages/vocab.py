@@ -1,0 +1,64 @@
+"""Character vocabulary: normalising, encoding and decoding text; saved as JSON."""
+import json
+
+import numpy as np
+
+from stages.errors import LabError
+
+PAD = -1
+"""Id for padding a short prompt: one-hot encodes to all zeros, which no real character
+does, and the models mask it, so padded steps do not touch the LSTM state."""
+
+
+def normalize(raw):
+    """Collapse every run of whitespace (newlines included) into one space, as the lecture does."""
+    return " ".join(raw.split())
+
+
+class Vocab:
+    def __init__(self, chars):
+        self.chars = list(chars)
+        self.index = {c: i for i, c in enumerate(self.chars)}
+        if len(self.index) != len(self.chars):
+            raise ValueError("vocabulary characters must be unique")
+
+    @classmethod
+    def from_text(cls, text):
+        return cls(sorted(set(text)))
+
+    def __len__(self):
+        return len(self.chars)
+
+    def unknown(self, text):
+        """The characters of ``text`` that are not in the vocabulary, in order of appearance."""
+        return list(dict.fromkeys(c for c in text if c not in self.index))
+
+    def encode(self, text):
+        missing = self.unknown(text)
+        if missing:
+            raise LabError(f"{text!r} has characters not in the vocabulary: "
+                           f"{''.join(missing)!r} (the corpus has {''.join(self.chars)!r})")
+        return np.fromiter((self.index[c] for c in text), dtype=np.int32, count=len(text))
+
+    def decode(self, ids):
+        return "".join(self.chars[i] for i in ids)
+
+    def to_json(self):
+        return {"chars": self.chars, "size": len(self.chars)}
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(data["chars"])
+
+
+def save(path, vocab, **extra):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({**vocab.to_json(), **extra}, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def load(path):
+    """The vocabulary and the whole meta record (window, corpus, ...) saved with it."""
+    with open(path, encoding="utf-8") as f:
+        meta = json.load(f)
+    return Vocab.from_json(meta), meta
