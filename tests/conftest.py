@@ -1,0 +1,59 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import stages  # noqa: F401  (quiet, deterministic TensorFlow defaults before anything imports it)
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_FILES = ["stages", "data/sixpence.txt", "params.yaml", "dvc.yaml", ".dvc/config",
+                 ".dvcignore", ".gitignore"]
+
+
+def copy_project(dest):
+    """The project's source files (no outputs, caches or stores) in ``dest``."""
+    for name in PROJECT_FILES:
+        src, dst = ROOT / name, Path(dest) / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    return Path(dest)
+
+
+def git_commit(path, message="test"):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    if not (Path(path) / ".git").exists():
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "commit", "-qm", message], cwd=path, check=True, env=env)
+
+
+def tool(name):
+    """A console script of the venv that runs the tests (dvc, mlflow)."""
+    return str(Path(sys.executable).parent / name)
+
+
+def run(cmd, cwd, check=True, timeout=900, env=None):
+    """Run ``cmd`` with this venv first on PATH (dvc runs stages as ``python -m ...``) and the
+    default MLflow store (a test that wants a server passes MLFLOW_TRACKING_URI in ``env``)."""
+    base = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
+    env = {**base, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A fresh copy of the project in a new git repo, with no outputs yet."""
+    path = copy_project(tmp_path / "lab")
+    git_commit(path, "copy of the project")
+    return path

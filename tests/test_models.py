@@ -1,0 +1,61 @@
+import keras
+import numpy as np
+import pytest
+
+from stages import models, textgen
+from stages.vocab import PAD
+
+
+def test_sine_model_matches_the_lecture():
+    model = models.sine_model(window=3, units=10)
+    assert model.predict_on_batch(np.zeros((17, 3, 1))).shape == (17, 1)
+    # SimpleRNN(10) on 1 feature: 10 + 100 + 10 weights; Dense(1): 11
+    assert model.count_params() == 131
+
+
+@pytest.mark.parametrize("variant,shape", [("many_to_one", (5, 34)), ("many_to_many", (5, 10, 34))])
+def test_text_model_shapes(variant, shape):
+    model = models.text_model(variant, vocab_size=34, units=75)
+    assert model.predict_on_batch(np.zeros((5, 10), dtype=np.int32)).shape == shape
+    # LSTM(75) on 34 inputs: 4 * 75 * (34 + 75 + 1); Dense(34): 75 * 34 + 34 (the lecture's 35,584)
+    assert model.count_params() == 35_584
+
+
+def test_padding_is_masked_out():
+    """A left-padded prompt gives exactly what the prompt alone gives."""
+    models.seed_everything(1)
+    model = models.text_model("many_to_one", vocab_size=6, units=8)
+    prompt = np.array([[3, 1, 4]], dtype=np.int32)
+    padded = textgen.left_pad([prompt[0]], 7)
+    assert padded.tolist() == [[PAD] * 4 + [3, 1, 4]]
+    np.testing.assert_allclose(model.predict_on_batch(padded), model.predict_on_batch(prompt),
+                               rtol=1e-5, atol=1e-6)
+    # and PAD is not a character: the same prompt after a real character differs
+    other = np.array([[0, 0, 0, 0, 3, 1, 4]], dtype=np.int32)
+    assert not np.allclose(model.predict_on_batch(other), model.predict_on_batch(prompt))
+
+
+def test_saved_model_loads_with_the_same_outputs(tmp_path):
+    model = models.text_model("many_to_many", vocab_size=6, units=8)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    x = np.array([[PAD, 1, 2, 3]], dtype=np.int32)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-6)
+
+
+def test_same_seed_same_training():
+    """Determinism: same params, same numbers."""
+    X = np.random.default_rng(0).normal(size=(17, 3, 1)).astype("float32")
+    Y = X[:, -1, :] * 0.5
+
+    def train():
+        models.seed_everything(0)
+        model = models.sine_model(3, 10)
+        model.compile(loss="mse", optimizer=models.optimizer("sgd", 0.01))
+        loss = model.fit(X, Y, epochs=3, verbose=0).history["loss"]
+        return loss, model.get_weights()
+
+    (loss1, w1), (loss2, w2) = train(), train()
+    assert loss1 == loss2
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)

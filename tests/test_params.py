@@ -1,0 +1,66 @@
+import pytest
+import yaml
+
+from stages import params
+from stages.errors import LabError
+from tests.conftest import ROOT
+
+GOOD_TRAIN = {"units": 10, "optimizer": "sgd", "learning_rate": 0.01, "epochs": 100,
+              "batch_size": 32, "seed": 0}
+
+
+def test_shipped_params_are_valid():
+    p = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params.validate("sine_data", p["sine_data"], params.SINE_DATA)
+    params.validate("sine_train", p["sine_train"], params.TRAIN)
+    params.validate("text_encode", p["text_encode"], params.TEXT_ENCODE)
+    params.validate("text_generate", p["text_generate"], params.TEXT_GENERATE)
+    for variant, values in p["text_train"].items():
+        params.validate(f"text_train.{variant}", values, params.TRAIN)
+
+
+def test_lecture_defaults():
+    p = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert p["sine_data"] == {"amplitude": 1.0, "frequency": 1.0, "sampling_rate": 10,
+                              "n_samples": 20, "window": 3}
+    assert p["sine_train"]["units"] == 10 and p["sine_train"]["optimizer"] == "sgd"
+    assert p["text_encode"]["window"] == 10
+    assert p["text_train"]["many_to_one"]["units"] == 75
+    assert p["text_generate"]["prompts"] == ["Sing a son", "king was i", "hello worl"]
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("epochs", "100", r"'sine_train.epochs' must be an integer >= 1, got '100'"),
+    ("epochs", 0, r"'sine_train.epochs' must be an integer >= 1, got 0"),
+    ("epochs", True, r"'sine_train.epochs' must be an integer"),
+    ("epochs", 2.5, r"'sine_train.epochs' must be an integer"),
+    ("learning_rate", 0, r"'sine_train.learning_rate' must be a number > 0"),
+    ("learning_rate", float("nan"), r"'sine_train.learning_rate' must be a number"),
+    ("optimizer", "adamw", r"'sine_train.optimizer' must be one of 'sgd', 'adam', 'rmsprop'"),
+])
+def test_bad_values_name_the_key(key, value, message):
+    with pytest.raises(LabError, match=message):
+        params.validate("sine_train", {**GOOD_TRAIN, key: value}, params.TRAIN)
+
+
+def test_unknown_and_missing_keys():
+    with pytest.raises(LabError, match=r"unknown key 'sine_train.epoch'"):
+        params.validate("sine_train", {**GOOD_TRAIN, "epoch": 3}, params.TRAIN)
+    missing = dict(GOOD_TRAIN)
+    del missing["seed"]
+    with pytest.raises(LabError, match=r"missing key 'sine_train.seed'"):
+        params.validate("sine_train", missing, params.TRAIN)
+    with pytest.raises(LabError, match=r"section 'sine_train' is missing"):
+        params.validate("sine_train", None, params.TRAIN)
+
+
+def test_prompts_must_be_strings():
+    with pytest.raises(LabError, match="non-empty list of non-empty strings"):
+        params.validate("text_generate", {"length": 5, "prompts": ["ok", ""]}, params.TEXT_GENERATE)
+    with pytest.raises(LabError, match="non-empty list"):
+        params.validate("text_generate", {"length": 5, "prompts": "Sing"}, params.TEXT_GENERATE)
+
+
+def test_lookup_dotted_keys():
+    assert params.lookup({"a": {"b": {"c": 1}}}, "a.b.c") == 1
+    assert params.lookup({"a": {}}, "a.b") is None

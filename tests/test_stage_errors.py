@@ -1,0 +1,72 @@
+"""Bad input through the real stage commands: one line naming the cause, exit 1, no outputs."""
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import run
+
+
+def set_param(project, section, key, value):
+    path = project / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    p[section][key] = value
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+
+
+def stage(project, module, *args):
+    return run([sys.executable, "-m", f"stages.{module}", *args], cwd=project, check=False)
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_data_stages_run(project):
+    assert stage(project, "sine_data").returncode == 0
+    assert stage(project, "text_encode").returncode == 0
+    assert (project / "data/sine.npz").exists() and (project / "data/text/ids.npy").exists()
+
+
+@pytest.mark.parametrize("section,key,value,fragments", [
+    ("sine_data", "window", "3", ["sine_data.window", "integer"]),
+    ("sine_data", "n_samples", 3, ["sine_data.n_samples", "sine_data.window"]),
+    ("sine_data", "frequncy", 1.0, ["unknown key 'sine_data.frequncy'"]),
+    ("sine_data", "sampling_rate", -10, ["sine_data.sampling_rate", "> 0"]),
+])
+def test_bad_sine_params(project, section, key, value, fragments):
+    set_param(project, section, key, value)
+    assert_one_line_error(stage(project, "sine_data"), *fragments)
+    assert not (project / "data/sine.npz").exists()
+
+
+def test_missing_corpus(project):
+    set_param(project, "text_encode", "corpus", "data/nope.txt")
+    assert_one_line_error(stage(project, "text_encode"), "data/nope.txt", "not found")
+    assert not (project / "data/text").exists() or not any((project / "data/text").iterdir())
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (b"", "is empty"), (b" \n\t \n", "is empty"),
+    (b"Sing a", "needs at least 11"), (b"Sing \xff\xfe a song of", "not UTF-8"),
+])
+def test_bad_corpus(project, content, fragment):
+    (project / "data/sixpence.txt").write_bytes(content)
+    assert_one_line_error(stage(project, "text_encode"), "data/sixpence.txt", fragment)
+    assert not (project / "data/text/vocab.json").exists()
+
+
+def test_prompt_outside_vocabulary(project):
+    assert stage(project, "text_encode").returncode == 0
+    set_param(project, "text_generate", "prompts", ["Sing a son", "hello wörld"])
+    proc = stage(project, "text_generate", "many_to_one")
+    assert_one_line_error(proc, "text_generate.prompts", "'hello wörld'", "'ö'")
+    assert not (project / "reports/samples/many_to_one.txt").exists()
+
+
+def test_unknown_variant(project):
+    assert_one_line_error(stage(project, "text_train", "one_to_one"), "many_to_one|many_to_many")

@@ -1,0 +1,55 @@
+"""Generation must equal what the trained Keras model gives greedily, character by character."""
+import keras
+import numpy as np
+import pytest
+
+from stages import models, textgen, vocab, windows
+from stages.errors import LabError
+from stages.vocab import PAD
+from tests.conftest import ROOT
+
+WINDOW = 10
+
+
+@pytest.fixture(scope="module")
+def rhyme():
+    text = vocab.normalize((ROOT / "data/sixpence.txt").read_text(encoding="utf-8"))
+    return text, vocab.Vocab.from_text(text)
+
+
+@pytest.fixture(scope="module", params=["many_to_one", "many_to_many"])
+def trained(request, rhyme):
+    text, voc = rhyme
+    make = windows.next_step if request.param == "many_to_one" else windows.shifted
+    X, y = make(voc.encode(text), WINDOW)
+    models.seed_everything(0)
+    model = models.text_model(request.param, len(voc), 32)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=models.optimizer("adam", 0.01))
+    model.fit(X, y, epochs=4, batch_size=64, verbose=0)
+    return model
+
+
+def lecture_generate_seq(model, voc, seed_text, n_chars):
+    """The lecture's generate_seq, one model.predict per character (PAD instead of id 0)."""
+    in_text = seed_text
+    for _ in range(n_chars):
+        encoded = [voc.index[c] for c in in_text]
+        encoded = keras.utils.pad_sequences([encoded], maxlen=WINDOW, truncating="pre", value=PAD)
+        probs = model.predict(encoded, verbose=0)[0]
+        probs = probs[-1] if probs.ndim == 2 else probs
+        in_text += voc.chars[int(np.argmax(probs))]
+    return in_text
+
+
+def test_equals_the_keras_model_greedily(trained, rhyme):
+    _, voc = rhyme
+    prompts = ["Sing a son", "king", "The maid was in the garden", "W"]
+    fast = textgen.greedy(trained, voc, prompts, 12, WINDOW)
+    slow = [lecture_generate_seq(trained, voc, p, 12) for p in prompts]
+    assert fast == slow
+    assert all(t.startswith(p) and len(t) == len(p) + 12 for t, p in zip(fast, prompts))
+
+
+def test_prompt_outside_vocabulary_is_a_clear_error(trained, rhyme):
+    with pytest.raises(LabError, match="'é'"):
+        textgen.greedy(trained, rhyme[1], ["Sing é"], 3, WINDOW)

@@ -1,0 +1,58 @@
+import mlflow
+import pytest
+
+from stages import tracking
+from stages.errors import LabError
+from stages.outputs import read_json
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_store_is_at_dvc_root(store, monkeypatch):
+    assert tracking.tracking_uri() == f"sqlite:///{store}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
+    assert tracking.tracking_uri() == "http://127.0.0.1:5999"
+
+
+def test_runs_are_shared_and_failures_marked(store, monkeypatch):
+    monkeypatch.setenv("DVC_EXP_NAME", "exp-abc")
+    run_file = store / "runs/x.json"
+    run_file.parent.mkdir()
+    with tracking.new_run("demo", "model", "demo_train", run_file) as run:
+        mlflow.log_metric("loss", 1.0)
+    info = read_json(run_file)
+    assert info["run_id"] == run.info.run_id and info["run_name"] == "exp-abc-model"
+    with pytest.raises(RuntimeError):
+        with tracking.same_run(run_file, "demo_evaluate"):
+            mlflow.log_metric("eval_loss", 2.0)
+            raise RuntimeError("boom")
+    got = mlflow.get_run(info["run_id"])
+    assert got.info.status == "FAILED"
+    assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
+    assert got.data.tags["dvc.exp_name"] == "exp-abc"
+    assert got.data.tags["dvc.stage.demo_train"] == "demo_train"
+    assert got.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
+    assert (store / "mlflow.db").exists()
+    assert mlflow.get_experiment_by_name("demo").artifact_location.startswith(f"file://{store}/mlartifacts")
+
+
+def test_a_failing_train_stage_writes_no_run_file(store):
+    run_file = store / "run.json"
+    with pytest.raises(ValueError):
+        with tracking.new_run("demo", "model", "demo_train", run_file):
+            raise ValueError("bad")
+    assert not run_file.exists()
+    runs = mlflow.search_runs(experiment_names=["demo"], output_format="list")
+    assert [r.info.status for r in runs] == ["FAILED"]
+
+
+def test_unreachable_server_is_one_clear_error(store, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    with pytest.raises(LabError, match=r"MLflow tracking server http://127.0.0.1:9 is unreachable"):
+        tracking.use_experiment("demo")

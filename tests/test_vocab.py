@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from stages import vocab
+from stages.errors import LabError
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def rhyme():
+    return vocab.normalize((ROOT / "data/sixpence.txt").read_text(encoding="utf-8"))
+
+
+def test_rhyme_matches_the_lecture(rhyme):
+    assert len(rhyme) == 406
+    assert rhyme.startswith("Sing a song of sixpence, a pocket full of rye, Four and twenty")
+    voc = vocab.Vocab.from_text(rhyme)
+    assert len(voc) == 34
+    assert voc.chars[0] == " " and voc.chars == sorted(voc.chars)
+    # the lecture's ids for 'Sing a son'
+    assert voc.encode("Sing a son").tolist() == [8, 19, 23, 17, 0, 11, 0, 28, 24, 23]
+
+
+def test_normalize_collapses_all_whitespace():
+    assert vocab.normalize("  a\tb\n\n c  \r\n") == "a b c"
+
+
+def test_round_trip_through_json(tmp_path, rhyme):
+    voc = vocab.Vocab.from_text(rhyme)
+    vocab.save(tmp_path / "vocab.json", voc, window=10)
+    loaded, meta = vocab.load(tmp_path / "vocab.json")
+    assert loaded.chars == voc.chars and meta["window"] == 10
+    ids = loaded.encode(rhyme)
+    assert ids.dtype == np.int32
+    assert voc.decode(ids) == rhyme
+
+
+def test_unknown_characters_are_named():
+    voc = vocab.Vocab.from_text("abc ")
+    with pytest.raises(LabError, match=r"not in the vocabulary: 'zér'"):
+        voc.encode("a zébra")
+    assert voc.unknown("cab") == []
+
+
+def test_pad_cannot_be_a_character():
+    voc = vocab.Vocab.from_text("abc")
+    assert vocab.PAD not in range(len(voc))
