@@ -38,8 +38,12 @@ test: $(STAMP)
 # The UI reads the same store the stages write to: $MLFLOW_TRACKING_URI if set,
 # else the SQLite file at the repo root.
 ui: $(STAMP)
-	$(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
-	  --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}"
+	@case "$${MLFLOW_TRACKING_URI:-}" in \
+	  http://*|https://*) echo "MLFLOW_TRACKING_URI is a tracking server: its UI is at $$MLFLOW_TRACKING_URI";; \
+	  *) exec $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
+	       --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
+	       --default-artifact-root "$(CURDIR)/mlartifacts";; \
+	esac
 
 dag: $(STAMP)
 	$(BIN)/dvc dag
