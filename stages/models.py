@@ -1,8 +1,6 @@
 """Keras model builders shared by the train, evaluate and generate stages."""
 import keras
 
-from stages.vocab import PAD
-
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
               "rmsprop": keras.optimizers.RMSprop}
 TEXT_VARIANTS = ("many_to_one", "many_to_many")
@@ -29,43 +27,23 @@ def sine_model(window, units):
     ], name="sine_simple_rnn")
 
 
-@keras.saving.register_keras_serializable(package="rnnlab")
-class OneHot(keras.layers.Layer):
-    """Integer ids (batch, time) -> one-hot vectors (batch, time, vocab_size), masking PAD.
-
-    PAD (-1) encodes to all zeros, which no real character does, and the mask makes the
-    LSTM skip those steps, so a left-padded prompt gives exactly what the prompt alone gives.
-    (``CategoryEncoding`` would do the encoding but treats a length-1 sequence as one id.)
-    """
-
-    def __init__(self, vocab_size, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_size = vocab_size
-
-    def call(self, ids):
-        return keras.ops.one_hot(keras.ops.cast(ids, "int32"), self.vocab_size)
-
-    def compute_mask(self, ids, mask=None):
-        return keras.ops.not_equal(ids, PAD)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape, self.vocab_size)
-
-    def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size}
-
-
 def text_model(variant, vocab_size, units):
-    """Character LSTM over integer ids of any length.
+    """Character LSTM over integer ids of any length; ``many_to_one`` predicts the character
+    after the sequence, ``many_to_many`` the next character at every step.
 
-    The one-hot encoding the lecture does with ``to_categorical`` happens inside the model
-    (no (N, window, vocab) array is built), and PAD ids are masked. ``many_to_one`` predicts the character after the sequence, ``many_to_many`` the
-    next character at every step.
+    The one-hot encoding the lecture does with ``to_categorical`` happens inside the model,
+    so no (samples, window, vocabulary) array is ever built: a frozen identity embedding
+    maps id i < vocab_size to the i-th unit vector and the padding id ``vocab_size``
+    (``Vocab.pad``) to all zeros, which no character encodes to; ``Masking`` then makes the
+    LSTM skip padded steps, so a left-padded prompt gives exactly what the prompt alone gives.
+    Built-in layers only: the saved model loads anywhere Keras does.
     """
     if variant not in TEXT_VARIANTS:
         raise ValueError(f"unknown text model variant {variant!r}")
     ids = keras.Input((None,), dtype="int32", name="ids")
-    x = OneHot(vocab_size, name="one_hot")(ids)
+    x = keras.layers.Embedding(vocab_size + 1, vocab_size, embeddings_initializer="identity",
+                               trainable=False, name="one_hot")(ids)
+    x = keras.layers.Masking(0.0, name="skip_padding")(x)
     x = keras.layers.LSTM(units, return_sequences=variant == "many_to_many", name="lstm")(x)
     probs = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(x)
     return keras.Model(ids, probs, name=variant)

@@ -2,7 +2,7 @@
 
 Both variants were trained on windows of ``window`` characters that start from a zero
 LSTM state, so generation gives them the same: the last ``window`` characters, left-padded
-with PAD (masked) while the text is shorter. Every new character is one compiled
+with the vocabulary's padding id (masked) while the text is shorter. Every new character is one compiled
 ``predict_on_batch`` call over the windows of all prompts at once (``model.predict`` per
 character manages ~15 characters/s here; this manages hundreds). Carrying the LSTM state
 across the whole text instead was tried for many_to_many and drifts once the context grows
@@ -11,14 +11,13 @@ past the trained window ('king was in the gar aaddnnen t').
 import keras
 import numpy as np
 
-from stages.vocab import PAD
 
 
-def left_pad(rows, width):
-    """A (len(rows), width) array: each row's last ``width`` ids, right-aligned after PAD
-    (the lecture's ``pad_sequences(..., maxlen=window, truncating='pre')``, padding with PAD)."""
+def left_pad(rows, width, pad):
+    """A (len(rows), width) array: each row's last ``width`` ids, right-aligned after ``pad``
+    (the lecture's ``pad_sequences(..., maxlen=window, truncating='pre')``)."""
     return keras.utils.pad_sequences(rows, maxlen=width, dtype="int32", padding="pre",
-                                     truncating="pre", value=PAD)
+                                     truncating="pre", value=pad)
 
 
 def next_char_probs(model, windows):
@@ -35,7 +34,7 @@ def greedy(model, vocab, prompts, length, window):
     encoded = [vocab.encode(p) for p in prompts]
     if any(len(e) == 0 for e in encoded):
         raise ValueError("prompts must not be empty")
-    context = left_pad(encoded, window)
+    context = left_pad(encoded, window, vocab.pad)
     chosen = np.empty((len(prompts), length), dtype=np.int32)
     for t in range(length):
         chosen[:, t] = np.argmax(next_char_probs(model, context), axis=-1)

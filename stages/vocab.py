@@ -5,11 +5,6 @@ import numpy as np
 
 from stages.errors import LabError
 
-PAD = -1
-"""Id for padding a short prompt: one-hot encodes to all zeros, which no real character
-does, and the models mask it, so padded steps do not touch the LSTM state."""
-
-
 def normalize(raw):
     """Collapse every run of whitespace (newlines included) into one space, as the lecture does."""
     return " ".join(raw.split())
@@ -27,6 +22,12 @@ class Vocab:
         return cls(sorted(set(text)))
 
     def __len__(self):
+        return len(self.chars)
+
+    @property
+    def pad(self):
+        """Id for padding a short prompt: one past the last character, so it is none of
+        them; the models encode it to all zeros and skip it (see models.text_model)."""
         return len(self.chars)
 
     def unknown(self, text):

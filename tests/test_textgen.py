@@ -5,7 +5,6 @@ import pytest
 
 from stages import models, textgen, vocab, windows
 from stages.errors import LabError
-from stages.vocab import PAD
 from tests.conftest import ROOT
 
 WINDOW = 10
@@ -30,11 +29,12 @@ def trained(request, rhyme):
 
 
 def lecture_generate_seq(model, voc, seed_text, n_chars):
-    """The lecture's generate_seq, one model.predict per character (PAD instead of id 0)."""
+    """The lecture's generate_seq, one model.predict per character (padding with the
+    vocabulary's padding id, where the lecture pads with id 0, the space)."""
     in_text = seed_text
     for _ in range(n_chars):
         encoded = [voc.index[c] for c in in_text]
-        encoded = keras.utils.pad_sequences([encoded], maxlen=WINDOW, truncating="pre", value=PAD)
+        encoded = keras.utils.pad_sequences([encoded], maxlen=WINDOW, truncating="pre", value=voc.pad)
         probs = model.predict(encoded, verbose=0)[0]
         probs = probs[-1] if probs.ndim == 2 else probs
         in_text += voc.chars[int(np.argmax(probs))]

@@ -44,4 +44,4 @@ def test_unknown_characters_are_named():
 
 def test_pad_cannot_be_a_character():
     voc = vocab.Vocab.from_text("abc")
-    assert vocab.PAD not in range(len(voc))
+    assert voc.pad == 3 and voc.pad not in range(len(voc))
