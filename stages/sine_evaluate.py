@@ -30,12 +30,10 @@ def main():
     import keras
     import mlflow
 
-    before = build(p["sine_data"], p["sine_train"]).predict_on_batch(X)
-    after = keras.saving.load_model("models/sine.keras").predict_on_batch(X)
-    trained, untrained = errors(Y, after), errors(Y, before)
-    metrics = {**trained, **{f"untrained_{k}": v for k, v in untrained.items()}}
-
     with all_or_nothing(METRICS, PREDICTIONS, FIGURE), tracking.same_run(RUN, STAGE):
+        before = build(p["sine_data"], p["sine_train"]).predict_on_batch(X)
+        after = keras.saving.load_model("models/sine.keras").predict_on_batch(X)
+        metrics = {**errors(Y, after), **{f"untrained_{k}": v for k, v in errors(Y, before).items()}}
         write_json(METRICS, metrics)
         write_csv(PREDICTIONS, {"window": range(len(Y)), "target": Y[:, 0],
                                 "before_training": before[:, 0], "after_training": after[:, 0]})

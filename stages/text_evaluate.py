@@ -28,24 +28,21 @@ def scores(probs, targets):
 def main():
     v = variants.from_argv("text_evaluate")
     stage = f"text_evaluate@{v.name}"
-    voc, meta = vocab.load("data/text/vocab.json")
+    _, meta = vocab.load("data/text/vocab.json")
     ids = np.load("data/text/ids.npy")
 
     import keras
     import mlflow
 
-    from stages import models  # noqa: F401  (registers the model's OneHot layer for loading)
-
-    model = keras.saving.load_model(v.model)
-    X, y = windows.next_step(ids, meta["window"])
-    probs = model.predict(X, batch_size=256, verbose=0)
-    metrics = scores(probs[:, -1] if probs.ndim == 3 else probs, y)
-    if v.name == "many_to_many":
-        sequence = scores(probs, windows.shifted(ids, meta["window"])[1])
-        metrics.update({f"sequence_{k}": val for k, val in sequence.items()})
-    metrics["windows"] = len(X)
-
     with all_or_nothing(v.metrics, v.figure), tracking.same_run(v.run, stage):
+        model = keras.saving.load_model(v.model)
+        X, y = windows.next_step(ids, meta["window"])
+        probs = model.predict(X, batch_size=256, verbose=0)
+        metrics = scores(probs[:, -1] if probs.ndim == 3 else probs, y)
+        if v.name == "many_to_many":
+            sequence = scores(probs, windows.shifted(ids, meta["window"])[1])
+            metrics.update({f"sequence_{k}": val for k, val in sequence.items()})
+        metrics["windows"] = len(X)
         write_json(v.metrics, metrics)
         figures.history_figure(v.figure, figures.read_history(v.history), v.name)
         mlflow.log_metrics({f"eval_{k}": val for k, val in metrics.items() if k != "windows"})

@@ -25,12 +25,10 @@ def main():
     import keras
     import mlflow
 
-    from stages import models  # noqa: F401  (registers the model's OneHot layer for loading)
-
-    model = keras.saving.load_model(v.model)
-    texts = textgen.greedy(model, voc, p["prompts"], p["length"], meta["window"])
-    lines = [f"{prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
     with all_or_nothing(v.samples), tracking.same_run(v.run, stage):
+        model = keras.saving.load_model(v.model)
+        texts = textgen.greedy(model, voc, p["prompts"], p["length"], meta["window"])
+        lines = [f"{prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
         with open(v.samples, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
         mlflow.log_text("\n".join(lines) + "\n", f"samples/{v.name}.txt")

@@ -57,6 +57,9 @@ def use_experiment(name):
     return mlflow.set_experiment(name)
 
 
+PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots", "reports", "runs")
+
+
 def _git(*args):
     try:
         out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
@@ -72,7 +75,10 @@ def provenance_tags(stage):
     commit = _git("rev-parse", "HEAD")
     if commit:
         tags["git.commit"] = commit
-        tags["git.dirty"] = str(bool(_git("status", "--porcelain", "--untracked-files=no")))
+        # Dirty: uncommitted changes to anything but what the pipeline itself writes.
+        changes = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                       *(f":!{out}" for out in PIPELINE_OUTPUTS))
+        tags["git.dirty"] = str(bool(changes))
     for env, tag in (("DVC_EXP_NAME", "dvc.exp_name"), ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev")):
         if os.environ.get(env):
             tags[tag] = os.environ[env]
@@ -102,11 +108,26 @@ def same_run(run_file, stage):
     """Reopen the run that the train stage wrote to ``run_file``."""
     import mlflow
 
+    from mlflow.exceptions import MlflowException
+
     info = read_json(run_file)
     use_experiment(info["experiment_name"])
+    try:
+        mlflow.get_run(info["run_id"])
+    except MlflowException:
+        raise LabError(f"MLflow run {info['run_id']} named in {run_file} is not in {tracking_uri()} "
+                       f"(a new store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
+                       f"dvc repro --force --downstream {_train_stage(stage)}") from None
     with mlflow.start_run(run_id=info["run_id"]) as run:
         mlflow.set_tag(f"dvc.stage.{stage.split('@')[0]}", stage)
         yield run
+
+
+def _train_stage(stage):
+    """'text_generate@many_to_one' -> 'text_train@many_to_one'; 'sine_evaluate' -> 'sine_train'."""
+    name, _, item = stage.partition("@")
+    train = name.rsplit("_", 1)[0] + "_train"
+    return f"{train}@{item}" if item else train
 
 
 def pip_requirements():

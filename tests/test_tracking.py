@@ -1,3 +1,5 @@
+import os
+
 import mlflow
 import pytest
 
@@ -11,7 +13,8 @@ def store(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("DVC_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    yield tmp_path
+    os.environ.pop("MLFLOW_TRACKING_URI", None)  # mlflow.set_tracking_uri exports it
 
 
 def test_store_is_at_dvc_root(store, monkeypatch):
@@ -56,3 +59,20 @@ def test_unreachable_server_is_one_clear_error(store, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
     with pytest.raises(LabError, match=r"MLflow tracking server http://127.0.0.1:9 is unreachable"):
         tracking.use_experiment("demo")
+
+
+def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):
+    run_file = store / "run.json"
+    with tracking.new_run("demo", "model", "demo_train", run_file):
+        pass
+    (store / "fresh").mkdir()
+    monkeypatch.setenv("DVC_ROOT", str(store / "fresh"))  # a new store, as in a fresh clone
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")  # exported by mlflow.set_tracking_uri
+    with pytest.raises(LabError, match=r"not in sqlite:.*dvc repro --force --downstream demo_train"):
+        with tracking.same_run(run_file, "demo_evaluate"):
+            pass
+
+
+def test_train_stage_of(store):
+    assert tracking._train_stage("text_generate@many_to_one") == "text_train@many_to_one"
+    assert tracking._train_stage("sine_evaluate") == "sine_train"
