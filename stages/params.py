@@ -92,10 +92,26 @@ def load(stage, sections):
 
     try:
         declared = dvc.api.params_show(stages=[stage])
+        everything = dvc.api.params_show()
     except (DvcException, OSError, ValueError) as err:
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise LabError(f"params.yaml: cannot read the params of stage '{stage}': {first_line}") from None
+    check_sections(everything)
     return {name: validate(name, lookup(declared, name), schema) for name, schema in sections.items()}
+
+
+def check_sections(everything):
+    """Refuse a section of params.yaml that no stage reads (a misspelt one would be ignored)."""
+    from stages.variants import VARIANTS
+
+    known = {"sine_data", "sine_train", "text_encode", "text_train", "text_generate"}
+    for section in everything:
+        if section not in known:
+            raise LabError(f"params.yaml: unknown section '{section}' (known: {', '.join(sorted(known))})")
+    for variant in everything.get("text_train") or {}:
+        if variant not in VARIANTS:
+            raise LabError(f"params.yaml: unknown model 'text_train.{variant}' "
+                           f"(known: {', '.join(VARIANTS)})")
 
 
 # The schema of every section of params.yaml, in one place (README.md describes each key).

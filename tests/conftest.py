@@ -10,7 +10,7 @@ import stages  # noqa: F401  (quiet, deterministic TensorFlow defaults before an
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["stages", "data/sixpence.txt", "params.yaml", "dvc.yaml", ".dvc/config",
-                 ".dvcignore", ".gitignore"]
+                 ".dvc/.gitignore", ".dvcignore", ".gitignore"]
 
 
 def copy_project(dest):

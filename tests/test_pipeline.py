@@ -1,5 +1,6 @@
 """End to end: the real `dvc repro` on a fresh copy of the project, with tiny epochs."""
 import json
+import sys
 
 import mlflow
 import pytest
@@ -94,6 +95,13 @@ def test_mlflow_holds_one_run_per_model(repro):
     text_run = client.get_run(json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"])
     assert "accuracy" in text_run.data.metrics
     artifacts = {a.path for a in client.list_artifacts(text_run.info.run_id)}
+    model_id = next(m.model_id for m in client.search_logged_models([text_run.info.experiment_id])
+                    if m.source_run_id == text_run.info.run_id)
+    portable = ("import sys, numpy as np, mlflow.keras; m = mlflow.keras.load_model(sys.argv[1]); "
+                "print(m.predict(np.array([[8, 19, 23, 17]], dtype='int32'), verbose=0).shape)")
+    loaded = run([sys.executable, "-c", portable, f"models:/{model_id}"], cwd=project.parent,
+                 env={"MLFLOW_TRACKING_URI": f"sqlite:///{project}/mlflow.db"})
+    assert loaded.stdout.strip().endswith("(1, 34)")  # loads without the project's code
     assert {"vocab.json", "samples", "figures"} <= artifacts
 
 

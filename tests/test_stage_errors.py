@@ -70,3 +70,16 @@ def test_prompt_outside_vocabulary(project):
 
 def test_unknown_variant(project):
     assert_one_line_error(stage(project, "text_train", "one_to_one"), "many_to_one|many_to_many")
+
+
+def test_unknown_sections_are_refused(project):
+    path = project / "params.yaml"
+    path.write_text(path.read_text() + "\nsine_dta:\n  window: 4\n")
+    assert_one_line_error(stage(project, "sine_data"), "unknown section 'sine_dta'")
+
+
+def test_unknown_text_model_is_refused(project):
+    p = yaml.safe_load((project / "params.yaml").read_text())
+    p["text_train"]["many_to_few"] = dict(p["text_train"]["many_to_one"])
+    (project / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    assert_one_line_error(stage(project, "text_encode"), "unknown model 'text_train.many_to_few'")
