@@ -38,9 +38,9 @@ def main():
     import mlflow
     from mlflow.models import infer_signature
 
+    run_params = {**train, "window": p["sine_data"]["window"], "samples": len(X)}
     with all_or_nothing(MODEL, HISTORY, RUN), \
-            tracking.new_run(EXPERIMENT, "sine", STAGE, RUN):
-        mlflow.log_params({**train, "window": p["sine_data"]["window"], "samples": len(X)})
+            tracking.new_run(EXPERIMENT, "sine", STAGE, RUN, run_params):
         mlflow.keras.autolog(log_models=False, log_datasets=False, silent=True)
         model = build(p["sine_data"], train)
         history = model.fit(X, Y, epochs=train["epochs"], batch_size=train["batch_size"],

@@ -28,12 +28,12 @@ def main():
     import mlflow
     from mlflow.models import infer_signature
 
-    from stages import models
+    from stages import models, textgen
 
+    run_params = {**p, "variant": v.name, "window": meta["window"], "vocab_size": len(voc),
+                  "corpus": meta["corpus"], "samples": len(X)}
     with all_or_nothing(v.model, v.history, v.run), \
-            tracking.new_run(EXPERIMENT, v.name, stage, v.run):
-        mlflow.log_params({**p, "variant": v.name, "window": meta["window"], "vocab_size": len(voc),
-                           "corpus": meta["corpus"], "samples": len(X)})
+            tracking.new_run(EXPERIMENT, v.name, stage, v.run, run_params):
         mlflow.log_dict(voc.to_json(), "vocab.json")
         mlflow.keras.autolog(log_models=False, log_datasets=False, silent=True)
         models.seed_everything(p["seed"])
@@ -46,6 +46,14 @@ def main():
         mlflow.keras.log_model(model, name=f"sixpence_{v.name}",
                                signature=infer_signature(X[:1], model.predict_on_batch(X[:1])),
                                pip_requirements=tracking.pip_requirements())
+        # The served generator (prompts in, text out), registered as sixpence-<variant>.
+        example = [voc.decode(X[0])]  # the corpus's first window
+        mlflow.pyfunc.log_model(
+            name="generator", python_model="stages/generator.py", code_paths=["stages"],
+            artifacts={"model": v.model, "vocab": "data/text/vocab.json"},
+            signature=infer_signature(example, example, params=textgen.GENERATOR_PARAMS),
+            pip_requirements=tracking.pip_requirements(),
+            registered_model_name=v.registered_name)
     h = history.history
     print(f"{stage}: loss {h['loss'][-1]:.4f}, accuracy {h['accuracy'][-1]:.4f} "
           f"after {p['epochs']} epochs; {v.model}")

@@ -1,16 +1,20 @@
-"""Greedy text generation from a trained character model, without a predict() per character.
+"""Text generation from a trained character model, without a predict() per character.
 
 Both variants were trained on windows of ``window`` characters that start from a zero
 LSTM state, so generation gives them the same: the last ``window`` characters, left-padded
-with the vocabulary's padding id (masked) while the text is shorter. Every new character is one compiled
-``predict_on_batch`` call over the windows of all prompts at once (``model.predict`` per
-character manages ~15 characters/s here; this manages hundreds). Carrying the LSTM state
-across the whole text instead was tried for many_to_many and drifts once the context grows
-past the trained window ('king was in the gar aaddnnen t').
+with the vocabulary's padding id (masked) while the text is shorter. Every new character is
+one compiled ``predict_on_batch`` call over the windows of all prompts at once
+(``model.predict`` per character manages ~15 characters/s here; this manages hundreds).
+Carrying the LSTM state across the whole text instead was tried for many_to_many and drifts
+once the context grows past the trained window ('king was in the gar aaddnnen t').
+
+Greedy by default (temperature 0), as in the lecture; temperature > 0 samples, seeded.
 """
 import keras
 import numpy as np
 
+GENERATOR_PARAMS = {"length": 20, "temperature": 0.0, "top_k": 0, "seed": 0}
+"""The served generator's params and their defaults (stages/generator.py)."""
 
 
 def left_pad(rows, width, pad):
@@ -26,17 +30,38 @@ def next_char_probs(model, windows):
     return probs[:, -1] if probs.ndim == 3 else probs
 
 
-def greedy(model, vocab, prompts, length, window):
-    """Each prompt followed by ``length`` greedily chosen characters.
+def choose(probs, temperature, top_k, rng):
+    """The next id for each row of ``probs``: the most likely one at temperature 0, else a
+    draw from the probabilities sharpened (T < 1) or flattened (T > 1), optionally limited to
+    the ``top_k`` most likely characters."""
+    if temperature == 0:
+        return np.argmax(probs, axis=-1)
+    logits = np.log(np.clip(probs.astype(np.float64), 1e-30, 1.0)) / temperature
+    if top_k:
+        kth = np.sort(logits, axis=-1)[:, -min(top_k, logits.shape[-1])][:, np.newaxis]
+        logits = np.where(logits >= kth, logits, -np.inf)
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return np.array([rng.choice(len(w), p=w) for w in weights])
+
+
+def generate(model, vocab, prompts, length, window, temperature=0.0, top_k=0, seed=0):
+    """Each prompt followed by ``length`` generated characters.
 
     Raises LabError for a prompt character outside the vocabulary, ValueError for an empty prompt.
     """
     encoded = [vocab.encode(p) for p in prompts]
     if any(len(e) == 0 for e in encoded):
         raise ValueError("prompts must not be empty")
+    rng = np.random.default_rng(seed)
     context = left_pad(encoded, window, vocab.pad)
     chosen = np.empty((len(prompts), length), dtype=np.int32)
     for t in range(length):
-        chosen[:, t] = np.argmax(next_char_probs(model, context), axis=-1)
+        chosen[:, t] = choose(next_char_probs(model, context), temperature, top_k, rng)
         context = np.concatenate([context[:, 1:], chosen[:, t:t + 1]], axis=1)
     return [p + vocab.decode(ids) for p, ids in zip(prompts, chosen)]
+
+
+def greedy(model, vocab, prompts, length, window):
+    """Each prompt followed by its ``length`` most likely next characters (the lecture's)."""
+    return generate(model, vocab, prompts, length, window)

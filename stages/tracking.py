@@ -5,6 +5,8 @@ the evaluate and generate stages reopen that same run, so one MLflow run holds a
 params, per-epoch history, evaluation metrics, samples and the model itself.
 """
 import contextlib
+import hashlib
+import json
 import os
 import subprocess
 import urllib.error
@@ -69,6 +71,11 @@ def _git(*args):
         return None
 
 
+def params_hash(params):
+    """A short, stable fingerprint of a params dict: equal hashes, equal training params."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def provenance_tags(stage):
     """Tags that lead from an MLflow run back to the code and the DVC experiment."""
     tags = {f"dvc.stage.{stage.split('@')[0]}": stage}
@@ -86,16 +93,19 @@ def provenance_tags(stage):
 
 
 @contextlib.contextmanager
-def new_run(experiment, run_name, stage, run_file):
-    """Open a new run for a train stage and write its id to ``run_file``.
+def new_run(experiment, model, stage, run_file, params):
+    """Open a new run for a train stage, log its ``params``, and write the run's id to
+    ``run_file``. The run is named after the DVC experiment (or the short commit) and the
+    model, e.g. ``dusty-drum-many_to_one``.
 
     A failure inside the block marks the run FAILED (MLflow's context manager does that)."""
     import mlflow
 
     use_experiment(experiment)
-    if os.environ.get("DVC_EXP_NAME"):
-        run_name = f"{os.environ['DVC_EXP_NAME']}-{run_name}"
-    with mlflow.start_run(run_name=run_name, tags=provenance_tags(stage)) as run:
+    prefix = os.environ.get("DVC_EXP_NAME") or (_git("rev-parse", "--short", "HEAD") or "")
+    tags = {**provenance_tags(stage), "params.hash": params_hash(params)}
+    with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
+        mlflow.log_params(params)
         yield run
         write_json(run_file, {"run_id": run.info.run_id,
                               "experiment_id": run.info.experiment_id,

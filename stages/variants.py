@@ -35,6 +35,11 @@ class Variant:
     def samples(self):
         return f"reports/samples/{self.name}.txt"
 
+    @property
+    def registered_name(self):
+        """The served generator's name in the MLflow model registry."""
+        return "sixpence-" + self.name.replace("_", "-")
+
 
 VARIANTS = {
     "many_to_one": Variant("many_to_one", windows.next_step),    # target: the next character

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,7 +32,8 @@ def git_commit(path, message="test"):
     if not (Path(path) / ".git").exists():
         subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
     subprocess.run(["git", "add", "-A"], cwd=path, check=True)
-    subprocess.run(["git", "commit", "-qm", message], cwd=path, check=True, env=env)
+    if subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=path).returncode:
+        subprocess.run(["git", "commit", "-qm", message], cwd=path, check=True, env=env)
 
 
 def tool(name):
@@ -57,3 +59,54 @@ def project(tmp_path):
     path = copy_project(tmp_path / "lab")
     git_commit(path, "copy of the project")
     return path
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout, proc=None):
+    """Poll ``url`` until it answers 200, for at most ``timeout`` seconds."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"server exited ({proc.returncode}) before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def server(cmd, url, cwd, env=None, timeout=120):
+    """A server on loopback for the length of a block; always stopped afterwards."""
+    full_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
+    log = open(Path(cwd) / f"server-{Path(cmd[0]).name}.log", "w")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        wait_http(url, timeout, proc)
+        yield proc
+    finally:
+        import signal
+
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()

@@ -1,15 +1,18 @@
 """End to end: the real `dvc repro` on a fresh copy of the project, with tiny epochs."""
 import json
 import sys
+import urllib.error
+import urllib.request
 
 import mlflow
 import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import git_commit, run, tool
+from tests.conftest import free_port, git_commit, run, server, tool
 
 EPOCHS = 2
+SERVED_EPOCHS = 20
 SINE_STAGES = {"sine_data", "sine_train", "sine_evaluate"}
 TEXT_STAGES = {"text_encode", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
                                 for v in ("many_to_one", "many_to_many"))}
@@ -37,6 +40,8 @@ def repro(tmp_path_factory):
         p["sine_train"]["epochs"] = EPOCHS
         for variant in p["text_train"].values():
             variant["epochs"] = EPOCHS
+        # Enough for many_to_one to learn the first line (a few seconds), for the serving test.
+        p["text_train"]["many_to_one"].update(epochs=SERVED_EPOCHS, learning_rate=0.01)
 
     edit_params(project, tiny)
     git_commit(project, "tiny epochs")
@@ -86,9 +91,11 @@ def test_mlflow_holds_one_run_per_model(repro):
         assert r.info.status == "FINISHED"
         assert client.get_experiment(r.info.experiment_id).name == name
         history = client.get_metric_history(r.info.run_id, "loss")
-        assert [m.step for m in history] == list(range(EPOCHS))
+        epochs = SERVED_EPOCHS if run_file.endswith("many_to_one.json") else EPOCHS
+        assert [m.step for m in history] == list(range(epochs))
         assert evals <= set(r.data.metrics)
-        assert r.data.params["epochs"] == str(EPOCHS)
+        assert r.data.params["epochs"] == str(epochs)
+        assert len(r.data.tags["params.hash"]) == 12
         assert r.data.tags["git.commit"]
         logged = client.search_logged_models([r.info.experiment_id])
         assert any(m.source_run_id == r.info.run_id for m in logged)
@@ -96,13 +103,61 @@ def test_mlflow_holds_one_run_per_model(repro):
     assert "accuracy" in text_run.data.metrics
     artifacts = {a.path for a in client.list_artifacts(text_run.info.run_id)}
     model_id = next(m.model_id for m in client.search_logged_models([text_run.info.experiment_id])
-                    if m.source_run_id == text_run.info.run_id)
+                    if m.source_run_id == text_run.info.run_id and m.name == "sixpence_many_to_one")
     portable = ("import sys, numpy as np, mlflow.keras; m = mlflow.keras.load_model(sys.argv[1]); "
                 "print(m.predict(np.array([[8, 19, 23, 17]], dtype='int32'), verbose=0).shape)")
     loaded = run([sys.executable, "-c", portable, f"models:/{model_id}"], cwd=project.parent,
                  env={"MLFLOW_TRACKING_URI": f"sqlite:///{project}/mlflow.db"})
     assert loaded.stdout.strip().endswith("(1, 34)")  # loads without the project's code
     assert {"vocab.json", "samples", "figures"} <= artifacts
+
+
+@pytest.mark.slow
+def test_generators_are_registered_and_served(repro):
+    project, _ = repro
+    uri = f"sqlite:///{project}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri)
+    for variant in ("many_to_one", "many_to_many"):
+        name = "sixpence-" + variant.replace("_", "-")
+        (version,) = client.search_model_versions(f"name='{name}'")
+        assert version.run_id == json.loads((project / f"runs/text_{variant}.json").read_text())["run_id"]
+
+    port = free_port()
+    cmd = [tool("mlflow"), "models", "serve", "-m", "models:/sixpence-many-to-one/1",
+           "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+    with server(cmd, f"http://127.0.0.1:{port}/ping", cwd=project.parent,
+                env={"MLFLOW_TRACKING_URI": uri}):
+        def invoke(body):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                             data=json.dumps(body).encode(),
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as err:
+                return err.code, json.loads(err.read())
+
+        status, out = invoke({"inputs": ["Sing a son"], "params": {"length": 13}})
+        assert status == 200 and out["predictions"] == ["Sing a song of sixpence"]
+        status, out = invoke({"inputs": ["Sing a son", "king"], "params": {"length": 5, "temperature": 1.0}})
+        assert status == 200 and [len(t) for t in out["predictions"]] == [15, 9]
+        status, out = invoke({"inputs": ["Sing é"]})
+        assert status == 400 and "'é'" in out["message"]
+
+
+@pytest.mark.slow
+def test_push_to_a_remote_and_pull_into_a_fresh_clone(repro, tmp_path):
+    project, _ = repro
+    run([tool("dvc"), "remote", "add", "-d", "shared", str(tmp_path / "remote")], cwd=project)
+    git_commit(project, "outputs and a remote")
+    run([tool("dvc"), "push"], cwd=project)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(project), str(clone)], cwd=tmp_path)
+    assert not (clone / "models/text_many_to_one.keras").exists()
+    run([tool("dvc"), "pull"], cwd=clone)
+    assert (clone / "models/text_many_to_one.keras").exists()
+    status = json.loads(run([tool("dvc"), "status", "--json"], cwd=clone).stdout)
+    assert status == {}  # nothing to rebuild: no retraining
 
 
 @pytest.mark.slow
