@@ -1,0 +1,95 @@
+"""How a team outgrows one machine: a real MLflow tracking server, and failing fast without one.
+Servers run on 127.0.0.1 only and are always stopped."""
+import contextlib
+import json
+import socket
+import threading
+import time
+
+import pytest
+import yaml
+from mlflow import MlflowClient
+
+from tests.conftest import free_port, git_commit, run, server, tool
+
+EPOCHS = 1
+
+
+@pytest.fixture
+def tiny_project(project):
+    path = project / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    p["sine_train"]["epochs"] = EPOCHS
+    for variant in p["text_train"].values():
+        variant["epochs"] = EPOCHS
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    git_commit(project, "tiny epochs")
+    return project
+
+
+@contextlib.contextmanager
+def silent_listener():
+    """A port on loopback that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    accepted, stop = [], threading.Event()
+
+    def accept():
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(sock.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        sock.close()
+
+
+@pytest.mark.parametrize("kind", ["closed port", "silent server"])
+def test_unreachable_tracking_server_fails_fast(tiny_project, kind):
+    run([tool("dvc"), "repro", "sine_data"], cwd=tiny_project)
+    with contextlib.ExitStack() as stack:
+        port = free_port() if kind == "closed port" else stack.enter_context(silent_listener())
+        uri = f"http://127.0.0.1:{port}"
+        started = time.monotonic()
+        proc = run([tool("dvc"), "repro", "sine_train"], cwd=tiny_project, check=False,
+                   env={"MLFLOW_TRACKING_URI": uri}, timeout=120)
+        elapsed = time.monotonic() - started
+    assert proc.returncode != 0
+    assert f"error: MLflow tracking server {uri} is unreachable" in proc.stderr
+    assert elapsed < 30, f"took {elapsed:.0f} s to give up"
+    for out in ("models/sine.keras", "runs/sine.json", "plots/sine_history.csv"):
+        assert not (tiny_project / out).exists()
+
+
+@pytest.mark.slow
+def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    cmd = [tool("mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+           "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
+           "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1"]
+    with server(cmd, f"{uri}/health", cwd=tmp_path):
+        run([tool("dvc"), "exp", "run", "-n", "on-server", "-S", "sine_train.seed=1"],
+            cwd=tiny_project, env={"MLFLOW_TRACKING_URI": uri})
+        client = MlflowClient(tracking_uri=uri)
+        runs = {r.info.run_name: r for exp in client.search_experiments()
+                for r in client.search_runs([exp.experiment_id])}
+        assert set(runs) == {"on-server-sine", "on-server-many_to_one", "on-server-many_to_many"}
+        for r in runs.values():
+            assert r.info.status == "FINISHED"
+            assert r.data.tags["dvc.exp_name"] == "on-server"
+            assert any(k.startswith("eval_") for k in r.data.metrics)
+            assert client.get_metric_history(r.info.run_id, "loss")
+        assert client.search_model_versions("name='sixpence-many-to-one'")
+    assert not (tiny_project / "mlflow.db").exists()  # nothing went to the local store
+    shown = json.loads(run([tool("dvc"), "exp", "show", "--json"], cwd=tiny_project).stdout)
+    assert "on-server" in json.dumps(shown)
