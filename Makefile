@@ -17,6 +17,7 @@ help:
 	@echo "make repro   run the pipeline (dvc repro); creates .venv on first use"
 	@echo "make test    run the tests"
 	@echo "make ui      MLflow UI on http://127.0.0.1:$(UI_PORT) (the repo's mlflow.db)"
+	@echo "make venv    only create .venv"
 	@echo "make dag     print the pipeline graph"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 

@@ -51,12 +51,32 @@ def use_experiment(name):
     uri = tracking_uri()
     _check_reachable(uri)
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(name) is None:
-        location = None
-        if uri.startswith("sqlite:"):
-            location = f"file://{project_root()}/mlartifacts/{name}"
-        mlflow.create_experiment(name, artifact_location=location)
-    return mlflow.set_experiment(name)
+    with _first_use_lock(uri):
+        if mlflow.get_experiment_by_name(name) is None:
+            location = None
+            if uri.startswith("sqlite:"):
+                location = f"file://{project_root()}/mlartifacts/{name}"
+            mlflow.create_experiment(name, artifact_location=location)
+        return mlflow.set_experiment(name)
+
+
+@contextlib.contextmanager
+def _first_use_lock(uri):
+    """Serialise opening a SQLite store: parallel `dvc queue` workers that create a new
+    mlflow.db (its tables) or the same experiment at once fail otherwise ('duplicate column').
+    Later writes are safe: MLflow sets a busy timeout on every SQLite session."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    db = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    with open(f"{db}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots", "reports", "runs")

@@ -93,3 +93,32 @@ def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
     assert not (tiny_project / "mlflow.db").exists()  # nothing went to the local store
     shown = json.loads(run([tool("dvc"), "exp", "show", "--json"], cwd=tiny_project).stdout)
     assert "on-server" in json.dumps(shown)
+
+
+@pytest.mark.slow
+def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
+    """Two workers, and no mlflow.db yet: both create it at once, the worst case for SQLite."""
+    dvc = tool("dvc")
+    for units in (5, 7):
+        run([dvc, "exp", "run", "--queue", "-n", f"units-{units}", "sine_evaluate",
+             "-S", f"sine_train.units={units}"], cwd=tiny_project)
+    try:
+        run([dvc, "queue", "start", "-j", "2"], cwd=tiny_project)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            status = run([dvc, "queue", "status"], cwd=tiny_project).stdout
+            if not any(word in status for word in ("Queued", "Running")):
+                break
+            time.sleep(3)
+        assert status.count("Success") == 2, status
+    finally:
+        run([dvc, "queue", "stop"], cwd=tiny_project, check=False)
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tiny_project}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("sine").experiment_id])
+    assert sorted((r.info.run_name, r.data.params["units"], r.info.status) for r in runs) == [
+        ("units-5-sine", "5", "FINISHED"), ("units-7-sine", "7", "FINISHED")]
+    for r in runs:
+        assert "eval_mse" in r.data.metrics
+        assert r.data.tags["dvc.baseline_rev"] == run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
+    assert not list((tiny_project / ".dvc/tmp").rglob("mlflow.db"))
