@@ -12,6 +12,8 @@ the signature, so they are not ignored): length, temperature (0 = greedy), top_k
 import mlflow
 from mlflow.models import set_model
 
+MAX_LENGTH = 10_000  # characters per prompt and request: a bound on one request's work
+
 
 def prompts_of(model_input):
     """Prompt strings from what pyfunc passes: a DataFrame (first column), a list or a str."""
@@ -41,8 +43,9 @@ class TextGenerator(mlflow.pyfunc.PythonModel):
 
         p = {**textgen.GENERATOR_PARAMS, **(params or {})}
         try:
-            if p["length"] < 1 or p["temperature"] < 0 or p["top_k"] < 0:
-                raise LabError("length must be >= 1, temperature >= 0 and top_k >= 0")
+            if not 1 <= p["length"] <= MAX_LENGTH or p["temperature"] < 0 or p["top_k"] < 0:
+                raise LabError(f"length must be from 1 to {MAX_LENGTH}, temperature >= 0 "
+                               "and top_k >= 0")
             return textgen.generate(self.model, self.vocab, prompts_of(model_input),
                                     int(p["length"]), self.window, float(p["temperature"]),
                                     int(p["top_k"]), int(p["seed"]))

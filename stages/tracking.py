@@ -33,7 +33,10 @@ def _check_reachable(uri, timeout=10):
         return
     try:
         urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).close()
-    except urllib.error.HTTPError:
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
+            raise LabError(f"MLflow tracking server {uri} refused the request (HTTP {err.code}: "
+                           "credentials, or the server's --allowed-hosts)") from None
         return  # it answered: reachable
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
@@ -106,9 +109,12 @@ def provenance_tags(stage):
         changes = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
                        *(f":!{out}" for out in PIPELINE_OUTPUTS))
         tags["git.dirty"] = str(bool(changes))
-    for env, tag in (("DVC_EXP_NAME", "dvc.exp_name"), ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev")):
-        if os.environ.get(env):
-            tags[tag] = os.environ[env]
+    # Under `dvc exp run` DVC names the experiment and its baseline; a plain `dvc repro`
+    # works in the workspace, on top of HEAD.
+    tags["dvc.exp_name"] = os.environ.get("DVC_EXP_NAME") or "workspace"
+    baseline = os.environ.get("DVC_EXP_BASELINE_REV") or commit
+    if baseline:
+        tags["dvc.baseline_rev"] = baseline
     return tags
 
 

@@ -107,6 +107,8 @@ def server(cmd, url, cwd, env=None, timeout=120):
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # workers that outlived their parent
+        proc.wait()
         log.close()

@@ -96,7 +96,8 @@ def test_mlflow_holds_one_run_per_model(repro):
         assert evals <= set(r.data.metrics)
         assert r.data.params["epochs"] == str(epochs)
         assert len(r.data.tags["params.hash"]) == 12
-        assert r.data.tags["git.commit"]
+        assert r.data.tags["git.commit"] == r.data.tags["dvc.baseline_rev"]
+        assert r.data.tags["dvc.exp_name"] == "workspace" and r.data.tags["git.dirty"] == "False"
         logged = client.search_logged_models([r.info.experiment_id])
         assert any(m.source_run_id == r.info.run_id for m in logged)
     text_run = client.get_run(json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"])
@@ -166,12 +167,21 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     git_commit(project, "outputs of the first run")
     assert ran(run([tool("dvc"), "repro"], cwd=project).stdout) == set()
 
+    first_run = json.loads((project / "runs/sine.json").read_text())["run_id"]
     edit_params(project, lambda p: p["sine_data"].update(n_samples=30))
     again = ran(run([tool("dvc"), "repro"], cwd=project).stdout)
     assert again == SINE_STAGES | {"report"}
     with open(project / "data/sine.npz", "rb") as f:
         import numpy as np
         assert np.load(f)["X"].shape == (27, 3, 1)
+    assert json.loads((project / "runs/sine.json").read_text())["run_id"] != first_run
+
+    # Back to 20 samples: DVC restores the sine stages from its run-cache instead of running
+    # them, and the restored run file still names the MLflow run that made those outputs.
+    edit_params(project, lambda p: p["sine_data"].update(n_samples=20))
+    restored = run([tool("dvc"), "repro"], cwd=project).stdout
+    assert "Stage 'sine_train' is cached - skipping run, checking out outputs" in restored
+    assert json.loads((project / "runs/sine.json").read_text())["run_id"] == first_run
 
 
 @pytest.mark.slow

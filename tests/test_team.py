@@ -84,9 +84,13 @@ def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
         runs = {r.info.run_name: r for exp in client.search_experiments()
                 for r in client.search_runs([exp.experiment_id])}
         assert set(runs) == {"on-server-sine", "on-server-many_to_one", "on-server-many_to_many"}
+        head = run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
         for r in runs.values():
             assert r.info.status == "FINISHED"
             assert r.data.tags["dvc.exp_name"] == "on-server"
+            assert r.data.tags["dvc.baseline_rev"] == r.data.tags["git.commit"] == head
+            assert r.data.tags["git.dirty"] == "True"  # -S changed params.yaml
+            assert len(r.data.tags["params.hash"]) == 12
             assert any(k.startswith("eval_") for k in r.data.metrics)
             assert client.get_metric_history(r.info.run_id, "loss")
         assert client.search_model_versions("name='sixpence-many-to-one'")
@@ -97,11 +101,12 @@ def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
 
 @pytest.mark.slow
 def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
-    """Two workers, and no mlflow.db yet: both create it at once, the worst case for SQLite."""
+    """Two workers, and no mlflow.db yet: both create it, the experiment and the registered
+    model at once, the worst case for SQLite."""
     dvc = tool("dvc")
     for units in (5, 7):
-        run([dvc, "exp", "run", "--queue", "-n", f"units-{units}", "sine_evaluate",
-             "-S", f"sine_train.units={units}"], cwd=tiny_project)
+        run([dvc, "exp", "run", "--queue", "-n", f"units-{units}", "text_evaluate@many_to_one",
+             "-S", f"text_train.many_to_one.units={units}"], cwd=tiny_project)
     try:
         run([dvc, "queue", "start", "-j", "2"], cwd=tiny_project)
         deadline = time.monotonic() + 600
@@ -112,13 +117,15 @@ def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
             time.sleep(3)
         assert status.count("Success") == 2, status
     finally:
-        run([dvc, "queue", "stop"], cwd=tiny_project, check=False)
+        run([dvc, "queue", "stop", "--kill"], cwd=tiny_project, check=False)
 
     client = MlflowClient(tracking_uri=f"sqlite:///{tiny_project}/mlflow.db")
-    runs = client.search_runs([client.get_experiment_by_name("sine").experiment_id])
+    runs = client.search_runs([client.get_experiment_by_name("sixpence").experiment_id])
     assert sorted((r.info.run_name, r.data.params["units"], r.info.status) for r in runs) == [
-        ("units-5-sine", "5", "FINISHED"), ("units-7-sine", "7", "FINISHED")]
+        ("units-5-many_to_one", "5", "FINISHED"), ("units-7-many_to_one", "7", "FINISHED")]
+    head = run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
     for r in runs:
-        assert "eval_mse" in r.data.metrics
-        assert r.data.tags["dvc.baseline_rev"] == run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
-    assert not list((tiny_project / ".dvc/tmp").rglob("mlflow.db"))
+        assert "eval_accuracy" in r.data.metrics
+        assert r.data.tags["dvc.baseline_rev"] == head
+    versions = client.search_model_versions("name='sixpence-many-to-one'")
+    assert sorted(v.run_id for v in versions) == sorted(r.info.run_id for r in runs)

@@ -27,7 +27,7 @@ def test_runs_are_shared_and_failures_marked(store, monkeypatch):
     monkeypatch.setenv("DVC_EXP_NAME", "exp-abc")
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
-    with tracking.new_run("demo", "model", "demo_train", run_file) as run:
+    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}) as run:
         mlflow.log_metric("loss", 1.0)
     info = read_json(run_file)
     assert info["run_id"] == run.info.run_id and info["run_name"] == "exp-abc-model"
@@ -39,6 +39,9 @@ def test_runs_are_shared_and_failures_marked(store, monkeypatch):
     assert got.info.status == "FAILED"
     assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
     assert got.data.tags["dvc.exp_name"] == "exp-abc"
+    assert got.data.params == {"units": "3"}
+    assert got.data.tags["params.hash"] == tracking.params_hash({"units": 3})
+    assert tracking.params_hash({"units": 3}) != tracking.params_hash({"units": 4})
     assert got.data.tags["dvc.stage.demo_train"] == "demo_train"
     assert got.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
     assert (store / "mlflow.db").exists()
@@ -48,7 +51,7 @@ def test_runs_are_shared_and_failures_marked(store, monkeypatch):
 def test_a_failing_train_stage_writes_no_run_file(store):
     run_file = store / "run.json"
     with pytest.raises(ValueError):
-        with tracking.new_run("demo", "model", "demo_train", run_file):
+        with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
             raise ValueError("bad")
     assert not run_file.exists()
     runs = mlflow.search_runs(experiment_names=["demo"], output_format="list")
@@ -63,7 +66,7 @@ def test_unreachable_server_is_one_clear_error(store, monkeypatch):
 
 def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):
     run_file = store / "run.json"
-    with tracking.new_run("demo", "model", "demo_train", run_file):
+    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
         pass
     (store / "fresh").mkdir()
     monkeypatch.setenv("DVC_ROOT", str(store / "fresh"))  # a new store, as in a fresh clone
