@@ -134,7 +134,6 @@ def new_run(experiment, model, stage, run_file, params):
         mlflow.log_params(params)
         yield run
         write_json(run_file, {"run_id": run.info.run_id,
-                              "experiment_id": run.info.experiment_id,
                               "experiment_name": experiment,
                               "run_name": run.info.run_name})
 
