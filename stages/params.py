@@ -137,4 +137,7 @@ TEXT_ENCODE = {
 TEXT_GENERATE = {
     "length": integer(lo=1, hi=100_000),
     "prompts": text_list(),
+    "temperature": number(lo=0),  # 0: greedy (the lecture); > 0: sample
+    "top_k": integer(lo=0),       # sample among the k most likely characters; 0: all
+    "seed": integer(lo=0, hi=2**32 - 1),
 }

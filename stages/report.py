@@ -47,7 +47,8 @@ def render():
             samples = f.read().rstrip("\n")
         parts += [f"\n### {name}\n",
                   f"![{name}: loss and accuracy per epoch](figures/text_{name}.png)\n",
-                  "Greedy samples (prompt -> prompt + generated):\n",
+                  "Samples (prompt -> prompt + generated; greedy unless "
+                  "text_generate.temperature > 0):\n",
                   f"```\n{samples}\n```\n",
                   f"MLflow run `{info['run_id']}` ({info['experiment_name']} / {info['run_name']}).\n"]
     return "\n".join(parts)

@@ -1,7 +1,8 @@
-"""Stage text_generate@<variant>: greedy continuations of the prompts in params.yaml.
+"""Stage text_generate@<variant>: continuations of the prompts in params.yaml.
 
 Each prompt gets ``length`` characters, each the model's most likely next character given
-the last ``window`` characters (the lecture's generate_seq, without a predict() per character).
+the last ``window`` characters (the lecture's generate_seq, without a predict() per character),
+or with temperature > 0 a seeded draw from the model's probabilities (top_k limits the draw).
 
 Output: reports/samples/<variant>.txt, one 'prompt -> generated text' line per prompt.
 Logged into the training run as samples/<variant>.txt.
@@ -27,7 +28,8 @@ def main():
 
     with all_or_nothing(v.samples), tracking.same_run(v.run, stage):
         model = keras.saving.load_model(v.model)
-        texts = textgen.greedy(model, voc, p["prompts"], p["length"], meta["window"])
+        texts = textgen.generate(model, voc, p["prompts"], p["length"], meta["window"],
+                                 p["temperature"], p["top_k"], p["seed"])
         lines = [f"{prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
         with open(v.samples, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")

@@ -60,8 +60,3 @@ def generate(model, vocab, prompts, length, window, temperature=0.0, top_k=0, se
         chosen[:, t] = choose(next_char_probs(model, context), temperature, top_k, rng)
         context = np.concatenate([context[:, 1:], chosen[:, t:t + 1]], axis=1)
     return [p + vocab.decode(ids) for p, ids in zip(prompts, chosen)]
-
-
-def greedy(model, vocab, prompts, length, window):
-    """Each prompt followed by its ``length`` most likely next characters (the lecture's)."""
-    return generate(model, vocab, prompts, length, window)

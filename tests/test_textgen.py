@@ -44,7 +44,7 @@ def lecture_generate_seq(model, voc, seed_text, n_chars):
 def test_equals_the_keras_model_greedily(trained, rhyme):
     _, voc = rhyme
     prompts = ["Sing a son", "king", "The maid was in the garden", "W"]
-    fast = textgen.greedy(trained, voc, prompts, 12, WINDOW)
+    fast = textgen.generate(trained, voc, prompts, 12, WINDOW)
     slow = [lecture_generate_seq(trained, voc, p, 12) for p in prompts]
     assert fast == slow
     assert all(t.startswith(p) and len(t) == len(p) + 12 for t, p in zip(fast, prompts))
@@ -52,4 +52,24 @@ def test_equals_the_keras_model_greedily(trained, rhyme):
 
 def test_prompt_outside_vocabulary_is_a_clear_error(trained, rhyme):
     with pytest.raises(LabError, match="'é'"):
-        textgen.greedy(trained, rhyme[1], ["Sing é"], 3, WINDOW)
+        textgen.generate(trained, rhyme[1], ["Sing é"], 3, WINDOW)
+
+
+def test_sampling_is_seeded(trained, rhyme):
+    _, voc = rhyme
+    sample = lambda seed: textgen.generate(trained, voc, ["Sing a son", "The"], 30, WINDOW,  # noqa: E731
+                                           temperature=1.5, seed=seed)
+    assert sample(3) == sample(3)
+    assert sample(3) != sample(4)
+    # top_k=1 leaves only the most likely character: greedy at any temperature
+    assert (textgen.generate(trained, voc, ["Sing a son"], 12, WINDOW, temperature=2.0, top_k=1)
+            == textgen.generate(trained, voc, ["Sing a son"], 12, WINDOW))
+
+
+def test_choose_respects_top_k_and_temperature():
+    rng = np.random.default_rng(0)
+    probs = np.tile([0.1, 0.2, 0.3, 0.4], (2000, 1))
+    assert set(textgen.choose(probs, 1.0, 2, rng)) == {2, 3}
+    assert set(textgen.choose(probs, 1.0, 0, rng)) == {0, 1, 2, 3}
+    assert set(textgen.choose(probs, 0.01, 0, rng)) == {3}  # a cold temperature is ~greedy
+    np.testing.assert_array_equal(textgen.choose(probs[:3], 0, 0, rng), [3, 3, 3])
