@@ -1,9 +1,10 @@
 """Keras model builders shared by the train, evaluate and generate stages."""
 import keras
 
+from stages.variants import VARIANTS
+
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
               "rmsprop": keras.optimizers.RMSprop}
-TEXT_VARIANTS = ("many_to_one", "many_to_many")
 
 
 def seed_everything(seed):
@@ -38,7 +39,7 @@ def text_model(variant, vocab_size, units):
     LSTM skip padded steps, so a left-padded prompt gives exactly what the prompt alone gives.
     Built-in layers only: the saved model loads anywhere Keras does.
     """
-    if variant not in TEXT_VARIANTS:
+    if variant not in VARIANTS:
         raise ValueError(f"unknown text model variant {variant!r}")
     ids = keras.Input((None,), dtype="int32", name="ids")
     x = keras.layers.Embedding(vocab_size + 1, vocab_size, embeddings_initializer="identity",
