@@ -128,8 +128,8 @@ def new_run(experiment, model, stage, run_file, params):
     import mlflow
 
     use_experiment(experiment)
-    prefix = os.environ.get("DVC_EXP_NAME") or (_git("rev-parse", "--short", "HEAD") or "")
     tags = {**provenance_tags(stage), "params.hash": params_hash(params)}
+    prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
     with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
         mlflow.log_params(params)
         yield run
