@@ -3,6 +3,8 @@
 Reads only what the other stages wrote (metrics/, reports/figures/, reports/samples/, runs/),
 so it needs no TensorFlow and takes a moment.
 """
+import os
+
 from stages.errors import run
 from stages.outputs import all_or_nothing, read_json
 from stages.variants import VARIANTS
@@ -37,8 +39,8 @@ def render():
         "(bits per character: lower is better).\n",
     ]
     rows = []
-    for name in VARIANTS:
-        m = read_json(f"metrics/text_{name}.json")
+    for name, v in VARIANTS.items():
+        m = read_json(v.metrics)
         rows.append([name, fmt(m["accuracy"]), fmt(m["loss"]), fmt(m["bits_per_char"]), m["windows"]])
     parts.append(table(rows, ["model", "accuracy", "loss (nats)", "bits/char", "windows"]))
     for name, v in VARIANTS.items():
@@ -46,7 +48,7 @@ def render():
         with open(v.samples, encoding="utf-8") as f:
             samples = f.read().rstrip("\n")
         parts += [f"\n### {name}\n",
-                  f"![{name}: loss and accuracy per epoch](figures/text_{name}.png)\n",
+                  f"![{name}: loss and accuracy per epoch]({os.path.relpath(v.figure, 'reports')})\n",
                   "Samples (prompt -> prompt + generated; greedy unless "
                   "text_generate.temperature > 0):\n",
                   f"```\n{samples}\n```\n",

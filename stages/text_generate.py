@@ -31,9 +31,10 @@ def main():
         texts = textgen.generate(model, voc, p["prompts"], p["length"], meta["window"],
                                  p["temperature"], p["top_k"], p["seed"])
         lines = [f"{prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
+        page = "\n".join(lines) + "\n"
         with open(v.samples, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        mlflow.log_text("\n".join(lines) + "\n", f"samples/{v.name}.txt")
+            f.write(page)
+        mlflow.log_text(page, f"samples/{v.name}.txt")
     print(f"{stage}:", *lines, sep="\n  ")
 
 
