@@ -1,7 +1,7 @@
 """The served text generator: an MLflow pyfunc model, logged "from code" (no pickle).
 
 text_train logs this file with the trained .keras model and the vocabulary as artifacts and
-the ``stages`` package as code, and registers it as ``sixpence-<variant>``; then
+the ``stages`` package as code, and registers it as ``<corpus>-<variant>``; then, for the rhyme,
 
     mlflow models serve -m models:/sixpence-many-to-one/1 --env-manager local
 

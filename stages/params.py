@@ -58,6 +58,12 @@ def text_list():
                 lambda v: isinstance(v, list) and v != [] and all(isinstance(s, str) and s for s in v))
 
 
+def number_list(lo=None):
+    one = number(lo=lo)
+    return Rule("a non-empty list of numbers" + _bounds(lo, None),
+                lambda v: isinstance(v, list) and v != [] and all(one.ok(x) for x in v))
+
+
 def validate(section, values, schema):
     """Return ``values`` if it matches ``schema`` exactly; else raise LabError naming the key."""
     if not isinstance(values, dict):
@@ -104,7 +110,8 @@ def check_sections(everything):
     """Refuse a section of params.yaml that no stage reads (a misspelt one would be ignored)."""
     from stages.variants import VARIANTS
 
-    known = {"sine_data", "sine_train", "text_encode", "text_train", "text_generate"}
+    known = {"sine_data", "sine_train", "text_encode", "text_baselines", "text_train",
+             "text_generate"}
     for section in everything:
         if section not in known:
             raise LabError(f"params.yaml: unknown section '{section}' (known: {', '.join(sorted(known))})")
@@ -119,8 +126,11 @@ SINE_DATA = {
     "amplitude": number(lo=0, lo_open=True),
     "frequency": number(lo=0, lo_open=True),      # Hz
     "sampling_rate": number(lo=0, lo_open=True),  # samples per second
-    "n_samples": integer(lo=2),
-    "window": integer(lo=1),
+    "n_samples": integer(lo=3),                   # samples the model trains on
+    "held_out": integer(lo=1),                    # samples after them, never trained on
+    "noise": number(lo=0),                        # std of Gaussian noise on every sample
+    "seed": integer(lo=0, hi=2**32 - 1),          # seeds the noise
+    "window": integer(lo=2),                      # >= 2: the AR(2) baseline reads two samples
 }
 TRAIN = {
     "units": integer(lo=1, hi=4096),
@@ -133,11 +143,15 @@ TRAIN = {
 TEXT_ENCODE = {
     "corpus": text(),
     "window": integer(lo=1),
+    "val": number(lo=0, hi=0.9),  # fraction of the text held out at its end; 0: none (the lecture)
+}
+TEXT_BASELINES = {
+    "ngram_order": integer(lo=0),  # characters of context of the n-gram baseline (<= window)
 }
 TEXT_GENERATE = {
     "length": integer(lo=1, hi=100_000),
     "prompts": text_list(),
-    "temperature": number(lo=0),  # 0: greedy (the lecture); > 0: sample
+    "temperatures": number_list(lo=0),  # each prompt at each; 0: greedy (the lecture); > 0: sample
     "top_k": integer(lo=0),       # sample among the k most likely characters; 0: all
     "seed": integer(lo=0, hi=2**32 - 1),
 }

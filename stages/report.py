@@ -1,15 +1,24 @@
-"""Stage report: reports/README.md, one page with every model's metrics, figures and samples.
+"""Stage report: reports/README.md, one page with every model beside its baselines, its
+figures and samples.
 
-Reads only what the other stages wrote (metrics/, reports/figures/, reports/samples/, runs/),
-so it needs no TensorFlow and takes a moment.
+Reads only what the other stages wrote (metrics/, plots/, reports/figures/, reports/samples/,
+runs/, data/text/vocab.json), so it needs no TensorFlow and takes a moment.
 """
 import os
 
+from stages import vocab
 from stages.errors import run
+from stages.figures import read_history
 from stages.outputs import all_or_nothing, read_json
+from stages.text_baselines import CEILING, NGRAM, UNIGRAM
 from stages.variants import VARIANTS
 
 OUT = "reports/README.md"
+SINE_PARTS = {"train": "training windows, next sample",
+              "held_out": "held-out future, next sample",
+              "forecast": "held-out future, forecast fed back"}
+SINE_PREDICTORS = {"model": "SimpleRNN", "untrained": "untrained", "persistence": "persistence",
+                   "ar2": "AR(2)"}
 
 
 def table(rows, columns):
@@ -18,42 +27,76 @@ def table(rows, columns):
 
 
 def fmt(value):
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) >= 1e-4 or value == 0 else f"{value:.1e}"
+    return str(value)
 
 
-def render():
-    sine = read_json("metrics/sine.json")
-    sine_run = read_json("runs/sine.json")
-    parts = [
-        "# RNN lab: results\n",
-        "Written by the `report` stage of `dvc repro` from the files the other stages wrote; "
-        "do not edit by hand. Models train and are scored on the same data, as in the lecture.\n",
-        "## Example 1: SimpleRNN predicts the next sample of a sine wave\n",
-        table([["mse", fmt(sine["untrained_mse"]), fmt(sine["mse"])],
-               ["mae", fmt(sine["untrained_mae"]), fmt(sine["mae"])]],
-              ["metric", "before training", "after training"]),
-        f"\n![sine: targets, predictions before and after training, loss](figures/sine.png)\n",
-        f"MLflow run `{sine_run['run_id']}` ({sine_run['experiment_name']} / {sine_run['run_name']}).\n",
-        "## Examples 2 and 3: character LSTMs on \"Sing a song of sixpence\"\n",
-        "Scored on the lecture's task, the character after each full window "
-        "(bits per character: lower is better).\n",
-    ]
-    rows = []
+def run_line(path):
+    info = read_json(path)
+    return f"MLflow run `{info['run_id']}` ({info['experiment_name']} / {info['run_name']}).\n"
+
+
+def sine_section():
+    metrics = read_json("metrics/sine.json")
+    held = len(read_history("plots/sine_forecast.csv")["t"])
+    parts = ["## Example 1: SimpleRNN predicts the next sample of a sine wave\n",
+             f"Trained on the lecture's series; the {held} samples after it are held out, never "
+             "trained on. Beside the SimpleRNN: the same network untrained, persistence (the last "
+             "value) and AR(2) fitted by least squares on the training windows (exact for a clean "
+             "sine). Lower is better.\n"]
+    for metric in ("mse", "mae"):
+        rows = [[label] + [fmt(metrics[part][metric].get(name)) for name in SINE_PREDICTORS]
+                for part, label in SINE_PARTS.items()]
+        parts.append(table(rows, [metric] + list(SINE_PREDICTORS.values())))
+    parts += ["![sine: predictions before and after training, loss, forecast](figures/sine.png)\n",
+              run_line("runs/sine.json")]
+    return parts
+
+
+def text_section():
+    _, meta = vocab.load(vocab.VOCAB)
+    split = vocab.scored_split(meta)
+    sizes, window = meta["split"], meta["window"]
+    where = (f"the last {sizes['val']} characters, held out (after a gap of {sizes['gap']}; "
+             f"{sizes['train']} train)" if split == "val" else
+             f"the training text, all {sizes['train']} characters (text_encode.val is 0, "
+             "as in the lecture)")
+    scored = {name: read_json(v.metrics)[split] for name, v in VARIANTS.items()}
+    rows = [[name] + [fmt(m[k]) for k in ("loss", "accuracy", "bits_per_char", "perplexity")]
+            for name, m in scored.items()]
+    order = read_json(NGRAM)["order"]
+    for label, path in ((f"{order}-character n-gram baseline", NGRAM), ("unigram baseline", UNIGRAM)):
+        m = read_json(path)[split]
+        rows.append([label] + [fmt(m[k]) for k in ("loss", "accuracy", "bits_per_char", "perplexity")])
+    ceiling = read_json(CEILING)[split]
+    rows.append([f"ceiling of a {window}-character window", "–", fmt(ceiling["accuracy"]), "–", "–"])
+    parts = [f"## Examples 2 and 3: character LSTMs on `{meta['corpus']}`\n",
+             f"{meta['characters']} characters, a vocabulary of {len(meta['chars'])}, windows of "
+             f"{window}. Scored on {where}: the character after each full window, "
+             f"{scored['many_to_one']['windows']} windows. Loss in nats; bits per character and "
+             "perplexity: lower is better. The n-gram baseline predicts from the previous "
+             "`text_baselines.ngram_order` characters, counted in the training text; the ceiling is the best accuracy any "
+             "function of the window can reach on this text.\n",
+             table(rows, ["predictor", "loss", "accuracy", "bits/char", "perplexity"])]
     for name, v in VARIANTS.items():
-        m = read_json(v.metrics)
-        rows.append([name, fmt(m["accuracy"]), fmt(m["loss"]), fmt(m["bits_per_char"]), m["windows"]])
-    parts.append(table(rows, ["model", "accuracy", "loss (nats)", "bits/char", "windows"]))
-    for name, v in VARIANTS.items():
-        info = read_json(v.run)
         with open(v.samples, encoding="utf-8") as f:
             samples = f.read().rstrip("\n")
         parts += [f"\n### {name}\n",
                   f"![{name}: loss and accuracy per epoch]({os.path.relpath(v.figure, 'reports')})\n",
-                  "Samples (prompt -> prompt + generated; greedy unless "
-                  "text_generate.temperature > 0):\n",
+                  "Samples (prompt -> prompt + generated), at each temperature:\n",
                   f"```\n{samples}\n```\n",
-                  f"MLflow run `{info['run_id']}` ({info['experiment_name']} / {info['run_name']}).\n"]
-    return "\n".join(parts)
+                  run_line(v.run)]
+    return parts
+
+
+def render():
+    parts = ["# RNN lab: results\n",
+             "Written by the `report` stage of `dvc repro` from the files the other stages wrote; "
+             "do not edit by hand.\n"]
+    return "\n".join(parts + sine_section() + text_section())
 
 
 def main():

@@ -1,21 +1,24 @@
-"""Stage text_encode: the corpus as character ids and a sorted vocabulary (numpy only).
+"""Stage text_encode: the corpus as character ids, a sorted vocabulary and a held-out split
+(numpy only).
 
 Whitespace runs (newlines included) collapse into single spaces, as in the lecture; the
-vocabulary is the sorted set of characters (34 for the rhyme), saved as JSON with the
-window the models read.
+vocabulary is the sorted set of characters of the whole corpus (34 for the rhyme). With
+``val`` > 0 the last ``val`` fraction of the text is held out, contiguous, after a gap of
+``window`` characters that belong to neither part: no training window shares a character
+with a held-out one, so shuffling training windows cannot leak into validation.
 
-Outputs: data/text/vocab.json, data/text/ids.npy.
+Outputs: data/text/vocab.json (characters, window, corpus, split sizes), data/text/train.npy
+and data/text/val.npy (ids; val.npy is empty when val is 0).
 """
 import os
 
 import numpy as np
 
-from stages import params, vocab
+from stages import params, vocab, windows
 from stages.errors import LabError, run
 from stages.outputs import all_or_nothing
 
 STAGE = "text_encode"
-VOCAB, IDS = "data/text/vocab.json", "data/text/ids.npy"
 
 
 def read_corpus(path, window):
@@ -35,16 +38,34 @@ def read_corpus(path, window):
     return text
 
 
+def split(ids, val, window):
+    """Training and held-out ids: the last round(val * len) ids held out, ``window`` ids
+    between the two parts dropped. LabError if either part is too short for one window."""
+    held_out = round(val * len(ids))
+    gap = window if held_out else 0
+    if held_out + gap > len(ids) - (window + 1):
+        raise LabError(f"text_encode.val {val} leaves {len(ids) - held_out - gap} of {len(ids)} "
+                       f"characters to train on; a window of {window} needs at least {window + 1}")
+    if held_out and held_out < window + 1:
+        raise LabError(f"text_encode.val {val} holds out {held_out} of {len(ids)} characters; "
+                       f"a window of {window} needs at least {window + 1}")
+    return windows.split_at(ids, held_out, gap)
+
+
 def main():
     p = params.load(STAGE, {STAGE: params.TEXT_ENCODE})[STAGE]
     text = read_corpus(p["corpus"], p["window"])
-    voc = vocab.Vocab.from_text(text)
-    ids = voc.encode(text)
-    with all_or_nothing(VOCAB, IDS):
-        vocab.save(VOCAB, voc, window=p["window"], corpus=p["corpus"], characters=len(ids))
-        np.save(IDS, ids)
-    print(f"text_encode: {p['corpus']}: {len(ids)} characters, vocabulary of {len(voc)}, "
-          f"{len(ids) - p['window']} windows of {p['window']}")
+    voc, ids = vocab.encode_corpus(text)
+    train, val = split(ids, p["val"], p["window"])
+    sizes = {"train": len(train), "gap": len(ids) - len(train) - len(val), "val": len(val)}
+    with all_or_nothing(vocab.VOCAB, *vocab.SPLITS.values()):
+        vocab.save(vocab.VOCAB, voc, window=p["window"], corpus=p["corpus"], characters=len(ids),
+                   split=sizes)
+        np.save(vocab.SPLITS["train"], train)
+        np.save(vocab.SPLITS["val"], val)
+    held = f", {sizes['val']} held out after a gap of {sizes['gap']}" if sizes["val"] else ""
+    print(f"text_encode: {p['corpus']}: {len(ids)} characters, vocabulary of {len(voc)}; "
+          f"{sizes['train']} to train on{held}; windows of {p['window']}")
 
 
 if __name__ == "__main__":

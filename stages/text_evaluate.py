@@ -1,9 +1,12 @@
-"""Stage text_evaluate@<variant>: how well the model predicts the corpus.
+"""Stage text_evaluate@<variant>: how well the model predicts text.
 
-Both variants are scored on the lecture's task, the character after each full window, so
-their figures compare directly: loss (cross-entropy, nats), accuracy, bits per character.
-many_to_many is also scored at every step of its windows (sequence_*), which is its
-training objective. The lecture trains and evaluates on the same text.
+Scored on the held-out text when text_encode.val > 0, else on the training text (the
+lecture's setting, where the rhyme is all there is); the metrics file says which
+({"val": {...}} or {"train": {...}}), and text_baselines scores its baselines on the same
+split under the same names. Both variants are scored on the lecture's task, the character
+after each full window, so their figures compare directly: loss (cross-entropy, nats),
+accuracy, bits per character and perplexity. many_to_many is also scored at every step of
+its windows (sequence_*), which is its training objective. Windows stream in batches.
 
 Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged into the
 training run.
@@ -14,41 +17,78 @@ import numpy as np
 
 from stages import figures, tracking, variants, vocab, windows
 from stages.errors import run
-from stages.outputs import all_or_nothing, write_json
+from stages.outputs import all_or_nothing, read_json, write_json
+
+BATCH = 1024  # windows per predict_on_batch
 
 
-def scores(probs, targets):
-    """Mean cross-entropy (nats), accuracy and bits per character of ``probs`` (..., V)."""
-    p_true = np.take_along_axis(probs, targets[..., np.newaxis], axis=-1)[..., 0]
-    loss = float(-np.mean(np.log(np.clip(p_true, 1e-12, 1.0))))
-    accuracy = float(np.mean(np.argmax(probs, axis=-1) == targets))
-    return {"loss": loss, "accuracy": accuracy, "bits_per_char": loss / math.log(2)}
+class Scores:
+    """Running cross-entropy and accuracy over batches of predicted distributions."""
+
+    def __init__(self):
+        self.nats, self.correct, self.count = 0.0, 0, 0
+
+    def add(self, probs, targets):
+        """``probs`` (..., V) for ``targets`` (...) of the same leading shape."""
+        p_true = np.take_along_axis(probs, targets[..., np.newaxis], axis=-1)[..., 0]
+        self.nats -= float(np.sum(np.log(np.clip(p_true, 1e-12, 1.0))))
+        self.correct += int(np.sum(np.argmax(probs, axis=-1) == targets))
+        self.count += targets.size
+
+    def result(self):
+        loss = self.nats / self.count
+        return {"loss": loss, "accuracy": self.correct / self.count,
+                "bits_per_char": loss / math.log(2), "perplexity": math.exp(loss)}
+
+
+def evaluate(model, ids, window, sequence):
+    """Scores on every window of ``ids``: the character after it, and with ``sequence`` the
+    next character at every step as well (``sequence_*``)."""
+    from stages import streams
+
+    last, steps = Scores(), Scores()
+    for inputs, targets in streams.window_batches(ids, window, windows.split_shifted, BATCH):
+        probs = model.predict_on_batch(inputs)
+        targets = targets.numpy()
+        last.add(probs[:, -1] if probs.ndim == 3 else probs, targets[:, -1])
+        if sequence:
+            steps.add(probs, targets)
+    metrics = last.result()
+    if sequence:
+        metrics.update({f"sequence_{k}": val for k, val in steps.result().items()})
+    return {**metrics, "windows": last.count}
+
+
+def baselines(split):
+    """text_baselines' figures on the same split, named as the model's with the baseline's
+    name after them (eval_val_accuracy_ngram), so the MLflow run shows both."""
+    from stages.text_baselines import CEILING, NGRAM, UNIGRAM
+
+    named = {"unigram": UNIGRAM, "ngram": NGRAM, "ceiling": CEILING}
+    return {f"eval_{split}_{k}_{name}": val for name, path in named.items()
+            for k, val in read_json(path)[split].items() if k != "windows"}
 
 
 def main():
     v = variants.from_argv("text_evaluate")
     stage = f"text_evaluate@{v.name}"
-    _, meta = vocab.load("data/text/vocab.json")
-    ids = np.load("data/text/ids.npy")
+    _, meta = vocab.load(vocab.VOCAB)
+    split = vocab.scored_split(meta)
+    ids = np.load(vocab.SPLITS[split])
 
     import keras
     import mlflow
 
     with all_or_nothing(v.metrics, v.figure), tracking.same_run(v.run, stage):
         model = keras.saving.load_model(v.model)
-        X, y = windows.next_step(ids, meta["window"])
-        probs = model.predict(X, batch_size=256, verbose=0)
-        metrics = scores(probs[:, -1] if probs.ndim == 3 else probs, y)
-        if v.name == "many_to_many":
-            sequence = scores(probs, windows.shifted(ids, meta["window"])[1])
-            metrics.update({f"sequence_{k}": val for k, val in sequence.items()})
-        metrics["windows"] = len(X)
-        write_json(v.metrics, metrics)
+        metrics = evaluate(model, ids, meta["window"], sequence=v.name == "many_to_many")
+        write_json(v.metrics, {split: metrics})
         figures.history_figure(v.figure, figures.read_history(v.history), v.name)
-        mlflow.log_metrics({f"eval_{k}": val for k, val in metrics.items() if k != "windows"})
+        mlflow.log_metrics({f"eval_{split}_{k}": val for k, val in metrics.items() if k != "windows"})
+        mlflow.log_metrics(baselines(split))
         mlflow.log_artifact(v.figure, "figures")
-    print(f"{stage}: accuracy {metrics['accuracy']:.4f}, {metrics['bits_per_char']:.3f} bits/char "
-          f"over {len(X)} windows")
+    print(f"{stage}: {split} accuracy {metrics['accuracy']:.4f}, "
+          f"{metrics['bits_per_char']:.3f} bits/char over {metrics['windows']} windows")
 
 
 if __name__ == "__main__":

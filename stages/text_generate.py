@@ -1,11 +1,14 @@
-"""Stage text_generate@<variant>: continuations of the prompts in params.yaml.
+"""Stage text_generate@<variant>: continuations of the prompts in params.yaml, at each of
+the temperatures in params.yaml.
 
-Each prompt gets ``length`` characters, each the model's most likely next character given
-the last ``window`` characters (the lecture's generate_seq, without a predict() per character),
-or with temperature > 0 a seeded draw from the model's probabilities (top_k limits the draw).
+Each prompt gets ``length`` characters. At temperature 0 each is the model's most likely next
+character given the last ``window`` characters (the lecture's generate_seq, without a
+predict() per character); at temperature > 0 a seeded draw from the model's probabilities,
+sharpened (< 1) or flattened (> 1), among the ``top_k`` most likely (0: all).
 
-Output: reports/samples/<variant>.txt, one 'prompt -> generated text' line per prompt.
-Logged into the training run as samples/<variant>.txt.
+Output: reports/samples/<variant>.txt, a 'T=<temperature>' line then one
+'prompt -> generated text' line per prompt, for each temperature. Logged into the training
+run as samples/<variant>.txt.
 """
 from stages import params, textgen, tracking, variants, vocab
 from stages.errors import LabError, run
@@ -16,7 +19,7 @@ def main():
     v = variants.from_argv("text_generate")
     stage = f"text_generate@{v.name}"
     p = params.load(stage, {"text_generate": params.TEXT_GENERATE})["text_generate"]
-    voc, meta = vocab.load("data/text/vocab.json")
+    voc, meta = vocab.load(vocab.VOCAB)
     for prompt in p["prompts"]:
         missing = voc.unknown(prompt)
         if missing:
@@ -28,9 +31,12 @@ def main():
 
     with all_or_nothing(v.samples), tracking.same_run(v.run, stage):
         model = keras.saving.load_model(v.model)
-        texts = textgen.generate(model, voc, p["prompts"], p["length"], meta["window"],
-                                 p["temperature"], p["top_k"], p["seed"])
-        lines = [f"{prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
+        lines = []
+        for temperature in p["temperatures"]:
+            texts = textgen.generate(model, voc, p["prompts"], p["length"], meta["window"],
+                                     temperature, p["top_k"], p["seed"])
+            lines.append(f"T={temperature:g}" + (" (greedy)" if temperature == 0 else ""))
+            lines += [f"  {prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
         page = "\n".join(lines) + "\n"
         with open(v.samples, "w", encoding="utf-8") as f:
             f.write(page)

@@ -165,8 +165,9 @@ def _train_stage(stage):
     return f"{train}@{item}" if item else train
 
 
-def pip_requirements():
-    """What a logged model needs to load: pinned, so MLflow need not infer them (~7 s)."""
+def pip_requirements(*extra):
+    """What a logged model needs to load, and the ``extra`` packages it needs to run (mlflow
+    for the pyfunc generator): pinned, so MLflow need not infer them (~7 s)."""
     from importlib.metadata import version
 
-    return [f"{pkg}=={version(pkg)}" for pkg in ("keras", "tensorflow-cpu", "numpy")]
+    return [f"{pkg}=={version(pkg)}" for pkg in ("keras", "tensorflow-cpu", "numpy", *extra)]

@@ -1,4 +1,6 @@
 """The two character-model variants and where each one's files live (no TensorFlow here)."""
+import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -9,7 +11,7 @@ from stages.errors import LabError
 @dataclass(frozen=True)
 class Variant:
     name: str
-    windows: object  # windows.next_step or windows.shifted
+    split: object  # windows.split_next_step or windows.split_shifted: (inputs, targets) of a window
 
     @property
     def model(self):
@@ -35,15 +37,22 @@ class Variant:
     def samples(self):
         return f"reports/samples/{self.name}.txt"
 
-    @property
-    def registered_name(self):
-        """The served generator's name in the MLflow model registry."""
-        return "sixpence-" + self.name.replace("_", "-")
+    def registered_name(self, corpus):
+        """The served generator's name in the MLflow model registry: 'sixpence-many-to-one'."""
+        return f"{experiment_name(corpus)}-{self.name.replace('_', '-')}"
+
+
+def experiment_name(corpus):
+    """The MLflow experiment of the text models trained on ``corpus``: its file name without
+    the extension, in lower case, other characters than letters and digits as '-'
+    ('data/sixpence.txt' -> 'sixpence', 'data/Moby Dick.txt' -> 'moby-dick')."""
+    stem = os.path.splitext(os.path.basename(corpus))[0].lower()
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "text"
 
 
 VARIANTS = {
-    "many_to_one": Variant("many_to_one", windows.next_step),    # target: the next character
-    "many_to_many": Variant("many_to_many", windows.shifted),    # target: the window shifted by one
+    "many_to_one": Variant("many_to_one", windows.split_next_step),  # target: the next character
+    "many_to_many": Variant("many_to_many", windows.split_shifted),  # target: the window shifted by one
 }
 
 

@@ -1,5 +1,19 @@
-"""Supervised windows over a 1-D series (numpy only: the data stages import this)."""
+"""Supervised windows over a 1-D series (numpy only: the data stages import this).
+
+A window of ``window + 1`` consecutive values holds an input and its target; the split
+functions work on numpy arrays and on TensorFlow batches alike (they only slice the last axis).
+"""
 import numpy as np
+
+
+def split_next_step(pairs):
+    """(..., window + 1) -> inputs (..., window) and the value after them (...,): the lecture's."""
+    return pairs[..., :-1], pairs[..., -1]
+
+
+def split_shifted(pairs):
+    """(..., window + 1) -> inputs (..., window) and the same window shifted by one (many-to-many)."""
+    return pairs[..., :-1], pairs[..., 1:]
 
 
 def next_step(series, window):
@@ -8,18 +22,17 @@ def next_step(series, window):
     For a series of length N: X has shape (N - window, window), y has shape (N - window,).
     X[i] = series[i : i + window] and y[i] = series[i + window].
     """
-    pairs = _windows(series, window)
-    return pairs[:, :-1], pairs[:, -1]
+    return split_next_step(pairs(series, window))
 
 
 def shifted(series, window):
     """Inputs of ``window`` values and the same window shifted by one (many-to-many):
     X[i] = series[i : i + window], Y[i] = series[i + 1 : i + window + 1]."""
-    pairs = _windows(series, window)
-    return pairs[:, :-1], pairs[:, 1:]
+    return split_shifted(pairs(series, window))
 
 
-def _windows(series, window):
+def pairs(series, window):
+    """Every run of ``window + 1`` consecutive values: (N - window, window + 1)."""
     series = np.asarray(series)
     if series.ndim != 1:
         raise ValueError(f"series must be 1-D, got shape {series.shape}")
@@ -27,3 +40,14 @@ def _windows(series, window):
         raise ValueError(f"a series of {len(series)} values has no window of {window} + 1")
     # A read-only view, not a copy: no (N, window) array is materialised here.
     return np.lib.stride_tricks.sliding_window_view(series, window + 1)
+
+
+def split_at(series, held_out, gap):
+    """The series cut in two contiguous parts, in order: the first ``len - held_out - gap``
+    values, then ``gap`` values left out, then the last ``held_out`` values. Windows built
+    from one part never contain a value of the other: nothing leaks across the cut."""
+    series = np.asarray(series)
+    if held_out < 0 or gap < 0 or held_out + gap > len(series):
+        raise ValueError(f"cannot hold out {held_out} + a gap of {gap} of {len(series)} values")
+    cut = len(series) - held_out
+    return series[:cut - gap], series[cut:]

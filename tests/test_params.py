@@ -14,6 +14,7 @@ def test_shipped_params_are_valid():
     params.validate("sine_data", p["sine_data"], params.SINE_DATA)
     params.validate("sine_train", p["sine_train"], params.TRAIN)
     params.validate("text_encode", p["text_encode"], params.TEXT_ENCODE)
+    params.validate("text_baselines", p["text_baselines"], params.TEXT_BASELINES)
     params.validate("text_generate", p["text_generate"], params.TEXT_GENERATE)
     for variant, values in p["text_train"].items():
         params.validate(f"text_train.{variant}", values, params.TRAIN)
@@ -21,8 +22,12 @@ def test_shipped_params_are_valid():
 
 def test_lecture_defaults():
     p = yaml.safe_load((ROOT / "params.yaml").read_text())
-    assert p["sine_data"] == {"amplitude": 1.0, "frequency": 1.0, "sampling_rate": 10,
-                              "n_samples": 20, "window": 3}
+    lecture = {"amplitude": 1.0, "frequency": 1.0, "sampling_rate": 10, "n_samples": 20,
+               "window": 3}
+    assert {k: p["sine_data"][k] for k in lecture} == lecture
+    assert p["sine_data"]["noise"] == 0  # the lecture's clean sine; held_out only adds samples after it
+    assert p["text_encode"]["val"] == 0  # the lecture trains and scores on the whole rhyme
+    assert p["text_generate"]["temperatures"][0] == 0  # greedy first, as in the lecture
     assert p["sine_train"]["units"] == 10 and p["sine_train"]["optimizer"] == "sgd"
     assert p["text_encode"]["window"] == 10
     assert p["text_train"]["many_to_one"]["units"] == 75
@@ -59,6 +64,16 @@ def test_prompts_must_be_strings():
         params.validate("text_generate", {"length": 5, "prompts": ["ok", ""]}, params.TEXT_GENERATE)
     with pytest.raises(LabError, match="non-empty list"):
         params.validate("text_generate", {"length": 5, "prompts": "Sing"}, params.TEXT_GENERATE)
+
+
+@pytest.mark.parametrize("temperatures", [[], 0.5, [0.5, -1], [0.5, "hot"], [True]])
+def test_temperatures_must_be_a_list_of_numbers_from_zero(temperatures):
+    good = {"length": 5, "prompts": ["Sing"], "temperatures": [0.0], "top_k": 0, "seed": 0}
+    params.validate("text_generate", good, params.TEXT_GENERATE)
+    with pytest.raises(LabError, match=r"'text_generate.temperatures' must be a non-empty list "
+                                       r"of numbers >= 0"):
+        params.validate("text_generate", {**good, "temperatures": temperatures},
+                        params.TEXT_GENERATE)
 
 
 def test_lookup_dotted_keys():

@@ -14,7 +14,7 @@ from tests.conftest import free_port, git_commit, run, server, tool
 EPOCHS = 2
 SERVED_EPOCHS = 20
 SINE_STAGES = {"sine_data", "sine_train", "sine_evaluate"}
-TEXT_STAGES = {"text_encode", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
+TEXT_STAGES = {"text_encode", "text_baselines", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
                                 for v in ("many_to_one", "many_to_many"))}
 
 
@@ -59,9 +59,12 @@ def test_every_stage_runs_and_every_output_exists(repro):
     for path in declared:
         assert (project / path).exists(), path
     samples = (project / "reports/samples/many_to_one.txt").read_text()
-    assert samples.startswith("'Sing a son' -> 'Sing a son")
+    assert samples.startswith("T=0 (greedy)\n  'Sing a son' -> 'Sing a son")
+    assert "T=0.5\n" in samples and "T=1\n" in samples
     page = (project / "reports/README.md").read_text()
-    for needle in ("figures/sine.png", "many_to_many", "'king was i' ->"):
+    for needle in ("figures/sine.png", "many_to_many", "'king was i' ->", "AR(2)",
+                   "held-out future, forecast fed back", "4-character n-gram baseline",
+                   "unigram baseline", "ceiling of a 10-character window"):
         assert needle in page
 
 
@@ -70,12 +73,26 @@ def test_dvc_metrics_show_lists_every_model(repro):
     project, _ = repro
     shown = json.loads(run([tool("dvc"), "metrics", "show", "--json"], cwd=project).stdout)
     files = next(iter(shown.values()))["data"]
-    assert {"metrics/sine.json", "metrics/text_many_to_one.json",
-            "metrics/text_many_to_many.json"} <= set(files)
+    text_files = ["metrics/text_many_to_one.json", "metrics/text_many_to_many.json",
+                  "metrics/text_ngram.json", "metrics/text_unigram.json"]
+    assert {"metrics/sine.json", "metrics/text_ceiling.json", *text_files} <= set(files)
     sine = files["metrics/sine.json"]["data"]
-    assert set(sine) == {"mse", "mae", "untrained_mse", "untrained_mae"}
-    text = files["metrics/text_many_to_many.json"]["data"]
-    assert {"loss", "accuracy", "bits_per_char", "sequence_accuracy"} <= set(text)
+    assert set(sine) == {"train", "held_out", "forecast"}
+    for part in sine.values():
+        assert set(part["mse"]) >= {"model", "persistence", "ar2"}
+        assert part["mse"]["ar2"] < 1e-20  # exact for the clean sine, fed back or not
+        assert part["mse"]["persistence"] > 0.1
+    # Models and baselines on the same split (the rhyme: val 0, so the training text), same names
+    text = {path: files[path]["data"]["train"] for path in text_files}
+    for scores in text.values():
+        assert {"loss", "accuracy", "bits_per_char", "perplexity", "windows"} <= set(scores)
+        assert scores["windows"] == 396
+    assert "sequence_accuracy" in text["metrics/text_many_to_many.json"]
+    # No predictor of the window beats the ceiling; the unigram is far below it
+    ceiling = files["metrics/text_ceiling.json"]["data"]["train"]["accuracy"]
+    assert 0.95 < ceiling <= 1
+    assert all(scores["accuracy"] <= ceiling + 1e-12 for scores in text.values())
+    assert text["metrics/text_unigram.json"]["accuracy"] < 0.3
 
 
 @pytest.mark.slow
@@ -83,9 +100,12 @@ def test_mlflow_holds_one_run_per_model(repro):
     project, _ = repro
     mlflow.set_tracking_uri(f"sqlite:///{project}/mlflow.db")
     client = MlflowClient()
-    for name, run_file, evals in [("sine", "runs/sine.json", {"eval_mse", "eval_mae"}),
-                                  ("sixpence", "runs/text_many_to_one.json", {"eval_accuracy"}),
-                                  ("sixpence", "runs/text_many_to_many.json", {"eval_accuracy"})]:
+    text_evals = {"eval_train_accuracy", "eval_train_perplexity", "eval_train_accuracy_ngram",
+                  "eval_train_accuracy_unigram", "eval_train_accuracy_ceiling"}
+    for name, run_file, evals in [("sine", "runs/sine.json", {"eval_held_out_mse_model",
+                                                              "eval_forecast_mse_ar2"}),
+                                  ("sixpence", "runs/text_many_to_one.json", text_evals),
+                                  ("sixpence", "runs/text_many_to_many.json", text_evals)]:
         info = json.loads((project / run_file).read_text())
         r = client.get_run(info["run_id"])
         assert r.info.status == "FINISHED"
@@ -171,7 +191,7 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     edit_params(project, lambda p: p["sine_data"].update(n_samples=30))
     again = ran(run([tool("dvc"), "repro"], cwd=project).stdout)
     assert again == SINE_STAGES | {"report"}
-    with open(project / "data/sine.npz", "rb") as f:
+    with open(project / "data/sine/train.npz", "rb") as f:
         import numpy as np
         assert np.load(f)["X"].shape == (27, 3, 1)
     assert json.loads((project / "runs/sine.json").read_text())["run_id"] != first_run
@@ -183,6 +203,12 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     assert "Stage 'sine_train' is cached - skipping run, checking out outputs" in restored
     assert json.loads((project / "runs/sine.json").read_text())["run_id"] == first_run
 
+    # A longer held-out future changes what is scored, not what is trained: no retraining.
+    edit_params(project, lambda p: p["sine_data"].update(held_out=30))
+    assert ran(run([tool("dvc"), "repro"], cwd=project).stdout) == {
+        "sine_data", "sine_evaluate", "report"}
+    assert len((project / "plots/sine_forecast.csv").read_text().splitlines()) == 1 + 30
+
 
 @pytest.mark.slow
 def test_failing_stage_leaves_no_output(repro):
@@ -192,3 +218,41 @@ def test_failing_stage_leaves_no_output(repro):
     assert proc.returncode != 0
     assert "error: params.yaml: text_generate.prompts: 'Sing ж' has characters not in" in proc.stderr
     assert not (project / "reports/samples/many_to_one.txt").exists()
+
+
+@pytest.mark.slow
+def test_any_text_file_trains_on_its_start_and_is_scored_on_its_held_out_end(repro):
+    """A user's own text, named in params.yaml: no code change. README.md stands in for it."""
+    from tests.conftest import ROOT
+
+    project, _ = repro
+    (project / "data/notes.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"),
+                                           encoding="utf-8")
+    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+    def use_notes(p):
+        p["text_encode"].update(corpus="data/notes.md", val=0.1)
+        p["text_train"]["many_to_one"].update(epochs=1)
+        p["text_generate"] = defaults["text_generate"]
+
+    edit_params(project, use_notes)
+    out = run([tool("dvc"), "repro"], cwd=project).stdout
+    assert TEXT_STAGES | {"report"} <= ran(out)
+    vocab = json.loads((project / "data/text/vocab.json").read_text())
+    sizes = vocab["split"]
+    assert sizes["val"] == round(0.1 * vocab["characters"]) and sizes["gap"] == 10
+    assert sizes["train"] + sizes["gap"] + sizes["val"] == vocab["characters"]
+    for name in ("many_to_one", "many_to_many", "ngram", "unigram", "ceiling"):
+        scores = json.loads((project / f"metrics/text_{name}.json").read_text())
+        assert list(scores) == ["val"] or set(scores) == {"val", "order"}, scores
+        assert scores["val"]["windows"] == sizes["val"] - 10
+    history = (project / "plots/text_many_to_one_history.csv").read_text().splitlines()
+    assert history[0].split(",") == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert "'Sing a son' -> 'Sing a son" in (project / "reports/samples/many_to_many.txt").read_text()
+    assert "`data/notes.md`" in (project / "reports/README.md").read_text()
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    run_id = json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"]
+    r = client.get_run(run_id)
+    assert client.get_experiment(r.info.experiment_id).name == "notes"
+    assert {"eval_val_accuracy", "eval_val_accuracy_ngram", "val_loss"} <= set(r.data.metrics)
+    assert client.search_model_versions("name='notes-many-to-one'")

@@ -29,7 +29,9 @@ def assert_one_line_error(proc, *fragments):
 def test_data_stages_run(project):
     assert stage(project, "sine_data").returncode == 0
     assert stage(project, "text_encode").returncode == 0
-    assert (project / "data/sine.npz").exists() and (project / "data/text/ids.npy").exists()
+    for path in ("data/sine/train.npz", "data/sine/held_out.npz", "data/text/train.npy",
+                 "data/text/val.npy"):
+        assert (project / path).exists(), path
 
 
 @pytest.mark.parametrize("section,key,value,fragments", [
@@ -37,11 +39,14 @@ def test_data_stages_run(project):
     ("sine_data", "n_samples", 3, ["sine_data.n_samples", "sine_data.window"]),
     ("sine_data", "frequncy", 1.0, ["unknown key 'sine_data.frequncy'"]),
     ("sine_data", "sampling_rate", -10, ["sine_data.sampling_rate", "> 0"]),
+    ("sine_data", "window", 1, ["sine_data.window", ">= 2"]),
+    ("sine_data", "held_out", 0, ["sine_data.held_out", ">= 1"]),
+    ("sine_data", "noise", -0.1, ["sine_data.noise", ">= 0"]),
 ])
 def test_bad_sine_params(project, section, key, value, fragments):
     set_param(project, section, key, value)
     assert_one_line_error(stage(project, "sine_data"), *fragments)
-    assert not (project / "data/sine.npz").exists()
+    assert not (project / "data/sine").exists() or not any((project / "data/sine").iterdir())
 
 
 def test_missing_corpus(project):
@@ -58,6 +63,27 @@ def test_bad_corpus(project, content, fragment):
     (project / "data/sixpence.txt").write_bytes(content)
     assert_one_line_error(stage(project, "text_encode"), "data/sixpence.txt", fragment)
     assert not (project / "data/text/vocab.json").exists()
+
+
+@pytest.mark.parametrize("text,val,fragments", [
+    ("Sing a song of sixpence, " * 16, 0.01, ["text_encode.val 0.01 holds out 4 of 399", "at least 11"]),
+    ("Sing a song of sixpence", 0.5, ["text_encode.val 0.5 leaves 1 of 23", "at least 11"]),
+    ("Sing a song of sixpence", "0.1", ["text_encode.val", "must be a number"]),
+    ("Sing a song of sixpence", 0.95, ["text_encode.val", "<= 0.9"]),
+])
+def test_held_out_split_too_small_or_bad(project, text, val, fragments):
+    (project / "data/sixpence.txt").write_text(text)
+    set_param(project, "text_encode", "val", val)
+    assert_one_line_error(stage(project, "text_encode"), *fragments)
+    assert not (project / "data/text").exists() or not any((project / "data/text").iterdir())
+
+
+def test_ngram_order_beyond_the_window(project):
+    assert stage(project, "text_encode").returncode == 0
+    set_param(project, "text_baselines", "ngram_order", 11)
+    assert_one_line_error(stage(project, "text_baselines"), "text_baselines.ngram_order",
+                          "text_encode.window (10)")
+    assert not (project / "metrics/text_ngram.json").exists()
 
 
 def test_prompt_outside_vocabulary(project):

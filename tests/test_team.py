@@ -125,7 +125,7 @@ def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
         ("units-5-many_to_one", "5", "FINISHED"), ("units-7-many_to_one", "7", "FINISHED")]
     head = run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
     for r in runs:
-        assert "eval_accuracy" in r.data.metrics
+        assert "eval_train_accuracy" in r.data.metrics
         assert r.data.tags["dvc.baseline_rev"] == head
     versions = client.search_model_versions("name='sixpence-many-to-one'")
     assert sorted(v.run_id for v in versions) == sorted(r.info.run_id for r in runs)

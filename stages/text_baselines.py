@@ -1,0 +1,49 @@
+"""Stage text_baselines: what trivial predictors score on the split the LSTMs are scored on
+(numpy only).
+
+unigram  each character predicted from its frequency in the training text alone;
+ngram    from the previous k characters (k = text_baselines.ngram_order), Witten-Bell
+         smoothed down to the unigram (stages/ngram.py); counted on the training text;
+ceiling  the best accuracy any function of the window could reach on the scored text: how
+         often the `window` characters before a position determine the next one.
+Scored on the held-out text when text_encode.val > 0, else on the training text, with the
+same names as metrics/text_<variant>.json, so `dvc metrics show` lines them up.
+
+Outputs: metrics/text_unigram.json, metrics/text_ngram.json, metrics/text_ceiling.json.
+"""
+import numpy as np
+
+from stages import ngram, params, vocab
+from stages.errors import LabError, run
+from stages.outputs import all_or_nothing, write_json
+
+STAGE = "text_baselines"
+UNIGRAM, NGRAM, CEILING = ("metrics/text_unigram.json", "metrics/text_ngram.json",
+                           "metrics/text_ceiling.json")
+
+
+def main():
+    p = params.load(STAGE, {STAGE: params.TEXT_BASELINES})[STAGE]
+    voc, meta = vocab.load(vocab.VOCAB)
+    window, split = meta["window"], vocab.scored_split(meta)
+    if p["ngram_order"] > window:
+        raise LabError(f"params.yaml: 'text_baselines.ngram_order' ({p['ngram_order']}) must be at "
+                       f"most text_encode.window ({window}): a baseline sees no more than the models")
+    train, scored = np.load(vocab.SPLITS["train"]), np.load(vocab.SPLITS[split])
+    count = {"windows": len(scored) - window}
+    results = {
+        UNIGRAM: ngram.ngram_scores(train, scored, len(voc), 0, window),
+        NGRAM: ngram.ngram_scores(train, scored, len(voc), p["ngram_order"], window),
+        CEILING: ngram.accuracy_ceiling(scored, window),
+    }
+    with all_or_nothing(*results):
+        for path, scores in results.items():
+            write_json(path, {split: {**scores, **count},
+                              **({"order": p["ngram_order"]} if path == NGRAM else {})})
+    print(f"text_baselines: {split} accuracy: unigram {results[UNIGRAM]['accuracy']:.4f}, "
+          f"{p['ngram_order']}-character context {results[NGRAM]['accuracy']:.4f}, "
+          f"ceiling of a {window}-character window {results[CEILING]['accuracy']:.4f}")
+
+
+if __name__ == "__main__":
+    run(main)

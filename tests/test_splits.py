@@ -1,0 +1,103 @@
+"""Held-out splits (no leakage), the sine baselines and forecasts, and corpus encoding."""
+import numpy as np
+import pytest
+
+from stages import forecast, vocab, windows
+from stages.errors import LabError
+from stages.sine_data import sine_series, split as sine_split
+from stages.text_encode import split as text_split
+
+
+def positions(ids, window):
+    """Every position that some window (inputs and target) of ``ids`` touches."""
+    return set(np.unique(windows.pairs(ids, window)))
+
+
+@pytest.mark.parametrize("n,val,window", [(406, 0.1, 10), (1000, 0.25, 7), (50, 0.3, 5)])
+def test_text_split_is_contiguous_with_a_gap_and_no_shared_position(n, val, window):
+    ids = np.arange(n)  # each id is its own position
+    train, held = text_split(ids, val, window)
+    assert len(held) == round(val * n) and held[-1] == n - 1 and train[0] == 0
+    np.testing.assert_array_equal(np.diff(train), 1)  # contiguous
+    np.testing.assert_array_equal(np.diff(held), 1)
+    assert held[0] - train[-1] - 1 == window  # a gap of exactly the window
+    # No training window (inputs or target) shares a position with any held-out window,
+    # and none comes within a window of one: shuffling training windows cannot leak.
+    assert not positions(train, window) & positions(held, window)
+    assert min(positions(held, window)) - max(positions(train, window)) > window
+
+
+def test_no_held_out_text_trains_on_everything():
+    ids = np.arange(406)
+    train, held = text_split(ids, 0.0, 10)
+    np.testing.assert_array_equal(train, ids)
+    assert len(held) == 0
+
+
+@pytest.mark.parametrize("val,fragment", [(0.01, "holds out 4 of 406"), (0.95, "leaves")])
+def test_text_split_too_small_is_refused(val, fragment):
+    with pytest.raises(LabError, match=fragment):
+        text_split(np.arange(406), val, 10)
+
+
+def test_sine_defaults_train_on_the_lecture_series_and_hold_out_its_future():
+    t, s = sine_series(1.0, 1.0, 10, 20 + 15)
+    parts = sine_split(t, s, 20, 3)
+    train, held = parts["train"], parts["held_out"]
+    # The lecture: X.append(s[i-3:i]); Y.append(s[i]) for i in range(3, 20)
+    _, lecture = sine_series(1.0, 1.0, 10, 20)
+    np.testing.assert_array_equal(train["X"][..., 0], [lecture[i - 3:i] for i in range(3, 20)])
+    np.testing.assert_array_equal(train["Y"][:, 0], lecture[3:])
+    # Held out: the 15 samples after the training series, each predicted from the 3 before it.
+    np.testing.assert_array_equal(held["Y"][:, 0], s[20:])
+    np.testing.assert_array_equal(held["X"][..., 0], [s[i - 3:i] for i in range(20, 35)])
+    np.testing.assert_array_equal(held["t"], t[20:])
+    assert not set(train["t"]) & set(held["t"])  # no training target is held out
+
+
+def test_noise_is_seeded_and_does_not_depend_on_the_held_out_length():
+    _, a = sine_series(1.0, 1.0, 10, 20, noise=0.1, seed=3)
+    _, b = sine_series(1.0, 1.0, 10, 40, noise=0.1, seed=3)
+    _, c = sine_series(1.0, 1.0, 10, 20, noise=0.1, seed=4)
+    _, clean = sine_series(1.0, 1.0, 10, 20)
+    np.testing.assert_array_equal(a, b[:20])  # changing held_out keeps the training data
+    assert not np.array_equal(a, c)
+    assert 0.02 < np.std(a - clean) < 0.3
+
+
+def test_ar2_is_exact_for_a_clean_sine_and_persistence_is_the_last_value():
+    _, s = sine_series(1.0, 1.0, 10, 60)
+    X, y = windows.next_step(s[:20], 3)
+    ar2 = forecast.ar2(forecast.fit_ar2(X, y))
+    a1, a2, c = forecast.fit_ar2(X, y)
+    assert (a1, a2, c) == pytest.approx((2 * np.cos(2 * np.pi / 10), -1, 0), abs=1e-9)
+    future = forecast.autoregress(ar2, s[17:20], 40)  # fed back, 40 steps: still exact
+    np.testing.assert_allclose(future, s[20:], atol=1e-9)
+    np.testing.assert_array_equal(forecast.persistence(X), s[2:19])
+    flat = forecast.autoregress(forecast.persistence, s[17:20], 5)
+    np.testing.assert_array_equal(flat, [s[19]] * 5)
+
+
+def test_autoregress_feeds_predictions_back():
+    seen = []
+
+    def predict(W):
+        seen.append(W[0].tolist())
+        return W[:, -1] + 1
+
+    assert forecast.autoregress(predict, [1.0, 2.0], 3).tolist() == [3.0, 4.0, 5.0]
+    assert seen == [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]
+
+
+def test_errors_put_the_predictors_of_a_metric_side_by_side():
+    e = forecast.errors([1.0, 2.0], {"model": np.array([1.0, 4.0]), "zero": np.zeros(2)})
+    assert e == {"mse": {"model": 2.0, "zero": 2.5}, "mae": {"model": 1.0, "zero": 1.5}}
+
+
+def test_encode_corpus_equals_the_dictionary_encoding():
+    text = "Sing a song of sixpence, 노래해요 🎶 a pocket full of rye"
+    voc, ids = vocab.encode_corpus(text)
+    reference = vocab.Vocab.from_text(text)
+    assert voc.chars == reference.chars
+    np.testing.assert_array_equal(ids, reference.encode(text))
+    assert ids.dtype == np.int32 and voc.decode(ids) == text

@@ -1,0 +1,34 @@
+"""Streamed windows are exactly the lecture's windows, in batches, with sparse targets."""
+import numpy as np
+import pytest
+
+from stages import streams, windows
+from stages.variants import VARIANTS
+
+
+def collect(batches):
+    xs, ys = zip(*((x.numpy(), y.numpy()) for x, y in batches))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+@pytest.mark.parametrize("variant,reference", [("many_to_one", windows.next_step),
+                                               ("many_to_many", windows.shifted)])
+def test_in_order_batches_are_the_numpy_windows(variant, reference):
+    ids = np.random.default_rng(0).integers(0, 30, 503).astype(np.int32)
+    X, y = collect(streams.window_batches(ids, 10, VARIANTS[variant].split, 64))
+    X_ref, y_ref = reference(ids, 10)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)  # integer ids, not one-hot vectors
+    assert X.dtype == np.int32 and y.ndim == X_ref.ndim - (variant == "many_to_one")
+
+
+def test_shuffled_batches_hold_every_window_once_in_a_seeded_order():
+    ids = np.arange(300, dtype=np.int32)  # a window is known by its first id
+    split = VARIANTS["many_to_one"].split
+    first, _ = collect(streams.window_batches(ids, 5, split, 32, shuffle=True, seed=1))
+    again, _ = collect(streams.window_batches(ids, 5, split, 32, shuffle=True, seed=1))
+    other, _ = collect(streams.window_batches(ids, 5, split, 32, shuffle=True, seed=2))
+    assert sorted(first[:, 0]) == list(range(295))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert not np.array_equal(first[:, 0], np.arange(295))
