@@ -1,17 +1,40 @@
-"""Training and evaluation windows streamed from a split's ids (tf.data, via Keras).
+"""Training and evaluation windows streamed from a split's ids (tf.data).
 
-``keras.utils.timeseries_dataset_from_array`` cuts each batch of windows of ``window + 1``
-ids out of the 1-D id array as it is needed, so memory holds the ids, one index per window
-and a few batches: no (windows, window) array, and no one-hot (windows, window, vocabulary)
-array at all (the models one-hot inside, see models.text_model). A variant's ``split``
-(stages.windows) then makes inputs and sparse integer targets of each batch.
+Each batch gathers its windows of ``window + 1`` ids out of the 1-D id array when it is
+needed: memory holds the ids and a few batches; no array of all windows, no shuffle buffer,
+and no one-hot (windows, window, vocabulary) array at all (the models one-hot inside, see
+models.text_model). A variant's ``split`` (stages.windows) then makes inputs and sparse
+integer targets of each batch. One gather per batch, not per window: about twice as fast an
+epoch here as ``keras.utils.timeseries_dataset_from_array``, which builds windows one by one
+(and keeps one start index per window).
 """
-import keras
+import tensorflow as tf
 
 
-def window_batches(ids, window, split, batch_size, shuffle=False, seed=None):
-    """Batches of (inputs (B, window), targets) over every window of ``ids``, in order unless
-    ``shuffle`` (seeded: same seed, same order)."""
-    batches = keras.utils.timeseries_dataset_from_array(
-        ids, None, sequence_length=window + 1, batch_size=batch_size, shuffle=shuffle, seed=seed)
-    return batches.map(split)
+def window_batches(ids, window, split, batch_size, shuffle=False, seed=0):
+    """Batches of (inputs (B, window), targets) over every window of ``ids``: in order, or
+    with ``shuffle`` in a new order every epoch (seeded: same seed, same orders)."""
+    ids = tf.constant(ids)
+    count = len(ids) - window
+    offsets = tf.range(window + 1, dtype=tf.int64)
+
+    def batches(order=None):
+        starts = tf.data.Dataset.range(count).batch(batch_size)
+        if order is not None:
+            starts = starts.map(order)
+        return starts.map(lambda first: split(tf.gather(ids, first[:, tf.newaxis] + offsets)))
+
+    if not shuffle:
+        return batches().prefetch(tf.data.AUTOTUNE)
+
+    # Each epoch (each pass over the dataset) draws a new key from a seeded stream; window i
+    # then goes to place index_shuffle(i) of a pseudo-random permutation of all windows,
+    # computed batch by batch, so no order of `count` indices is ever held.
+    def epoch(key):
+        seed_pair = tf.stack([key, tf.constant(seed, tf.int64)])
+        return batches(lambda i: tf.random.experimental.index_shuffle(i, seed_pair, count - 1))
+
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    shuffled = keys.flat_map(epoch)  # tf.data cannot count flat_map's batches; Keras must know:
+    known = tf.data.experimental.assert_cardinality(-(-count // batch_size))
+    return shuffled.apply(known).prefetch(tf.data.AUTOTUNE)

@@ -11,6 +11,8 @@ categorical cross-entropy, without the one-hot arrays. With a held-out split
 Outputs: models/text_<variant>.keras, plots/text_<variant>_history.csv, runs/text_<variant>.json
 (the MLflow run that text_evaluate and text_generate log into as well).
 """
+import warnings
+
 import numpy as np
 
 from stages import params, tracking, variants, vocab
@@ -46,8 +48,10 @@ def main():
         batches = streams.window_batches(train, window, v.split, p["batch_size"], shuffle=True,
                                          seed=p["seed"])
         val_batches = streams.window_batches(val, window, v.split, 1024) if len(val) else None
-        # Keras takes the batches as they come; batch_size here is for MLflow's autologging,
-        # which logs fit()'s arguments and would otherwise record None against params.yaml's.
+        # Keras takes the batches as they come (shuffled already: it warns that its own
+        # shuffle does nothing); batch_size is for MLflow's autologging, which logs fit()'s
+        # arguments and would otherwise record None against params.yaml's.
+        warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
         history = model.fit(batches, validation_data=val_batches, epochs=p["epochs"],
                             batch_size=p["batch_size"], verbose=0)
         model.save(v.model)

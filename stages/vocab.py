@@ -1,5 +1,6 @@
 """Character vocabulary: normalising, encoding and decoding text; saved as JSON."""
 import json
+import re
 
 import numpy as np
 
@@ -11,8 +12,9 @@ SPLITS = {"train": "data/text/train.npy", "val": "data/text/val.npy"}
 
 
 def normalize(raw):
-    """Collapse every run of whitespace (newlines included) into one space, as the lecture does."""
-    return " ".join(raw.split())
+    """Collapse every run of whitespace (newlines included) into one space, as the lecture does
+    (its " ".join(text.split()), without a string object per word: ~1 byte per character)."""
+    return re.sub(r"\s+", " ", raw).strip()
 
 
 class Vocab:

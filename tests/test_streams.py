@@ -32,3 +32,18 @@ def test_shuffled_batches_hold_every_window_once_in_a_seeded_order():
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
     assert not np.array_equal(first[:, 0], np.arange(295))
+
+
+def test_every_epoch_has_a_new_order_and_the_same_orders_for_the_same_seed():
+    ids = np.arange(200, dtype=np.int32)
+    split = VARIANTS["many_to_one"].split
+
+    def epochs(seed):
+        batches = streams.window_batches(ids, 4, split, 16, shuffle=True, seed=seed)
+        return [collect(batches)[0][:, 0] for _ in range(3)]  # each pass is an epoch of fit()
+
+    first = epochs(0)
+    assert all(sorted(order) == list(range(196)) for order in first)
+    assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[1], first[2])
+    for a, b in zip(first, epochs(0)):
+        np.testing.assert_array_equal(a, b)
