@@ -36,6 +36,16 @@ def autoregress(predict, context, steps):
     return np.array(values[window:])
 
 
+def repeats(windows, seen, decimals=9):
+    """The fraction of ``windows`` (rows: inputs and target) that also occur among the rows of
+    ``seen`` (to ``decimals`` places): held-out windows a model may simply have memorised."""
+    def keys(rows):
+        return [row.tobytes() for row in np.round(np.asarray(rows, dtype=np.float64), decimals) + 0.0]
+
+    known = set(keys(seen))  # (+ 0.0 turns -0.0 into 0.0, so both give the same key)
+    return float(np.mean([key in known for key in keys(windows)]))
+
+
 def errors(y, predictions):
     """{'mse': {name: ...}, 'mae': {name: ...}} of each prediction array against ``y``: one
     metric's methods side by side (``dvc metrics show`` keeps their keys together)."""

@@ -51,6 +51,12 @@ def sine_section():
         rows = [[label] + [fmt(metrics[part][metric].get(name)) for name in SINE_PREDICTORS]
                 for part, label in SINE_PARTS.items()]
         parts.append(table(rows, [metric] + list(SINE_PREDICTORS.values())))
+    repeats = metrics["held_out"]["repeats_training"]
+    if repeats:
+        parts.append(f"{repeats:.0%} of the held-out windows (inputs and target) also occur in the "
+                     "training series: a clean periodic wave repeats itself, so the one-step "
+                     "held-out score says little about generalisation; the forecast, fed its own "
+                     "predictions, does. With `sine_data.noise` > 0 every window is new.\n")
     parts += ["![sine: predictions before and after training, loss, forecast](figures/sine.png)\n",
               run_line("runs/sine.json")]
     return parts
@@ -72,14 +78,19 @@ def text_section():
         m = read_json(path)[split]
         rows.append([label] + [fmt(m[k]) for k in ("loss", "accuracy", "bits_per_char", "perplexity")])
     ceiling = read_json(CEILING)[split]
-    rows.append([f"ceiling of a {window}-character window", "–", fmt(ceiling["accuracy"]), "–", "–"])
+    rows.append([f"ceiling of a {window}-character window (oracle)", "–", fmt(ceiling["accuracy"]),
+                 "–", "–"])
     parts = [f"## Examples 2 and 3: character LSTMs on `{meta['corpus']}`\n",
              f"{meta['characters']} characters, a vocabulary of {len(meta['chars'])}, windows of "
              f"{window}. Scored on {where}: the character after each full window, "
              f"{scored['many_to_one']['windows']} windows. Loss in nats; bits per character and "
              "perplexity: lower is better. The n-gram baseline predicts from the previous "
-             "`text_baselines.ngram_order` characters, counted in the training text; the ceiling is the best accuracy any "
-             "function of the window can reach on this text.\n",
+             "`text_baselines.ngram_order` characters, counted in the training text. "
+             "The ceiling is "
+             "an oracle's: the best accuracy any function of the window fitted to the scored "
+             f"text itself could reach; {ceiling['determined']:.1%} of its windows are always "
+             "followed by the same character (on little or rare text that is most of them, and "
+             "the ceiling nears 1).\n",
              table(rows, ["predictor", "loss", "accuracy", "bits/char", "perplexity"])]
     for name, v in VARIANTS.items():
         with open(v.samples, encoding="utf-8") as f:

@@ -9,7 +9,9 @@ squares on the training windows (exact for a clean sine). Scored three ways:
   forecast  the whole held-out future from the end of the training series, each prediction
             fed back as the next input (multi-step, autoregressive).
 
-Outputs: metrics/sine.json ({part: {mse|mae: {predictor: value}}}), plots/sine_predictions.csv
+Outputs: metrics/sine.json ({part: {mse|mae: {predictor: value}}}, and held_out.repeats_training:
+the fraction of held-out windows, inputs and target, that also occur in the training series),
+plots/sine_predictions.csv
 (training windows), plots/sine_forecast.csv (held-out future), reports/figures/sine.png.
 Logged into the training run (runs/sine.json).
 """
@@ -29,6 +31,15 @@ FORECAST, FIGURE = "plots/sine_forecast.csv", "reports/figures/sine.png"
 def flat(X):
     """(windows, window, 1) -> (windows, window)."""
     return X[..., 0]
+
+
+def flatten(tree, prefix):
+    """('eval', {'a': {'b': 1}}) -> ('eval_a_b', 1): MLflow's flat metric names."""
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from flatten(value, f"{prefix}_{key}")
+        else:
+            yield f"{prefix}_{key}", value
 
 
 def main():
@@ -58,6 +69,9 @@ def main():
         metrics = {"train": forecast.errors(y, on_train),
                    "held_out": forecast.errors(y_held, on_held),
                    "forecast": forecast.errors(y_held, forecasts)}
+        # A clean periodic wave repeats itself: say how many held-out windows are not new.
+        metrics["held_out"]["repeats_training"] = forecast.repeats(
+            np.column_stack([X_held, y_held]), np.column_stack([X, y]))
         write_json(METRICS, metrics)
         write_csv(PREDICTIONS, {"window": range(len(y)), "target": y,
                                 "before_training": on_train["untrained"],
@@ -67,10 +81,7 @@ def main():
         loss = figures.read_history("plots/sine_history.csv")["loss"]
         figures.sine_figure(FIGURE, y, on_train["untrained"], on_train["model"], loss,
                             (train["t"], train["s"]), (held["t"], y_held), forecasts)
-        mlflow.log_metrics({f"eval_{part}_{metric}_{name}": value
-                            for part, table in metrics.items()
-                            for metric, by_name in table.items()
-                            for name, value in by_name.items()})
+        mlflow.log_metrics(dict(flatten(metrics, "eval")))  # eval_held_out_mse_ar2, ...
         mlflow.log_artifact(FIGURE, "figures")
     mse = {part: metrics[part]["mse"] for part in metrics}
     print(f"sine_evaluate: mse train {mse['train']['model']:.5f} "

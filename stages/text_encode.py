@@ -26,7 +26,7 @@ def read_corpus(path, window):
     if not os.path.isfile(path):
         raise LabError(f"corpus {path} not found (params.yaml: text_encode.corpus)")
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # a byte-order mark is not text
             text = vocab.normalize(f.read())
     except UnicodeDecodeError as err:
         raise LabError(f"corpus {path} is not UTF-8 text (byte {err.start}: {err.reason})") from None
@@ -46,7 +46,7 @@ def split(ids, val, window):
     if held_out + gap > len(ids) - (window + 1):
         raise LabError(f"text_encode.val {val} leaves {len(ids) - held_out - gap} of {len(ids)} "
                        f"characters to train on; a window of {window} needs at least {window + 1}")
-    if held_out and held_out < window + 1:
+    if val > 0 and held_out < window + 1:
         raise LabError(f"text_encode.val {val} holds out {held_out} of {len(ids)} characters; "
                        f"a window of {window} needs at least {window + 1}")
     return windows.split_at(ids, held_out, gap)

@@ -37,9 +37,9 @@ def choose(probs, temperature, top_k, rng):
     if temperature == 0:
         return np.argmax(probs, axis=-1)
     logits = np.log(np.clip(probs.astype(np.float64), 1e-30, 1.0)) / temperature
-    if top_k:
-        kth = np.sort(logits, axis=-1)[:, -min(top_k, logits.shape[-1])][:, np.newaxis]
-        logits = np.where(logits >= kth, logits, -np.inf)
+    if top_k and top_k < logits.shape[-1]:
+        rest = np.argpartition(logits, -top_k, axis=-1)[:, :-top_k]  # all but the k most likely
+        np.put_along_axis(logits, rest, -np.inf, axis=-1)
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     weights /= weights.sum(axis=-1, keepdims=True)
     return np.array([rng.choice(len(w), p=w) for w in weights])

@@ -78,6 +78,19 @@ def test_ar2_is_exact_for_a_clean_sine_and_persistence_is_the_last_value():
     np.testing.assert_array_equal(flat, [s[19]] * 5)
 
 
+def test_held_out_windows_of_a_clean_sine_repeat_the_training_ones_and_noisy_ones_do_not():
+    for noise, expected in ((0.0, 1.0), (0.1, 0.0)):
+        t, s = sine_series(1.0, 1.0, 10, 40, noise=noise)
+        parts = sine_split(t, s, 20, 3)
+        rows = {k: np.column_stack([p["X"][..., 0], p["Y"]]) for k, p in parts.items()}
+        assert forecast.repeats(rows["held_out"], rows["train"]) == expected
+    # 0.3 Hz at 10 samples/s: a period of 33 1/3 samples, longer than the training series
+    t, s = sine_series(1.0, 0.3, 10, 30)
+    parts = sine_split(t, s, 20, 3)
+    rows = {k: np.column_stack([p["X"][..., 0], p["Y"]]) for k, p in parts.items()}
+    assert forecast.repeats(rows["held_out"], rows["train"]) == 0.0
+
+
 def test_autoregress_feeds_predictions_back():
     seen = []
 
@@ -92,6 +105,14 @@ def test_autoregress_feeds_predictions_back():
 def test_errors_put_the_predictors_of_a_metric_side_by_side():
     e = forecast.errors([1.0, 2.0], {"model": np.array([1.0, 4.0]), "zero": np.zeros(2)})
     assert e == {"mse": {"model": 2.0, "zero": 2.5}, "mae": {"model": 1.0, "zero": 1.5}}
+
+
+def test_a_byte_order_mark_is_not_a_character(tmp_path):
+    from stages.text_encode import read_corpus
+
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffSing a song of sixpence".encode("utf-8"))
+    assert read_corpus(str(path), 10) == "Sing a song of sixpence"
 
 
 def test_encode_corpus_equals_the_dictionary_encoding():

@@ -67,6 +67,7 @@ def test_bad_corpus(project, content, fragment):
 
 @pytest.mark.parametrize("text,val,fragments", [
     ("Sing a song of sixpence, " * 16, 0.01, ["text_encode.val 0.01 holds out 4 of 399", "at least 11"]),
+    ("Sing a song of sixpence, " * 16, 0.001, ["text_encode.val 0.001 holds out 0 of 399"]),
     ("Sing a song of sixpence", 0.5, ["text_encode.val 0.5 leaves 1 of 23", "at least 11"]),
     ("Sing a song of sixpence", "0.1", ["text_encode.val", "must be a number"]),
     ("Sing a song of sixpence", 0.95, ["text_encode.val", "<= 0.9"]),

@@ -73,3 +73,6 @@ def test_choose_respects_top_k_and_temperature():
     assert set(textgen.choose(probs, 1.0, 0, rng)) == {0, 1, 2, 3}
     assert set(textgen.choose(probs, 0.01, 0, rng)) == {3}  # a cold temperature is ~greedy
     np.testing.assert_array_equal(textgen.choose(probs[:3], 0, 0, rng), [3, 3, 3])
+    ties = np.tile([0.1, 0.3, 0.3, 0.3], (2000, 1))  # top 2 of a three-way tie: still 2 kept
+    drawn = textgen.choose(ties, 1.0, 2, rng)
+    assert len(set(drawn)) == 2 and not set(drawn) & {0}
