@@ -6,6 +6,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from stages.forecast import LABELS  # noqa: E402
+
 
 def read_history(path):
     with open(path, newline="", encoding="utf-8") as f:
@@ -30,8 +32,7 @@ def sine_figure(path, target, before, after, loss, seen, future, forecasts):
     bottom.plot(*seen, "k.-", label="training series")
     bottom.plot(*future, "ro", label="held-out samples")
     for (name, values), style in zip(forecasts.items(), ("g-", "b:", "m--")):
-        label = {"model": "SimpleRNN", "ar2": "AR(2)"}.get(name, name)
-        bottom.plot(future[0], values, style, label=f"{label} forecast")
+        bottom.plot(future[0], values, style, label=f"{LABELS[name]} forecast")
     bottom.axvline(future[0][0], color="grey", linewidth=0.8)
     bottom.set(title="Forecast of the held-out future, predictions fed back", xlabel="t (s)",
                ylabel="s[n]")

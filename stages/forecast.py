@@ -6,6 +6,10 @@ which is exact for a clean sine: sin(w(t)) = 2 cos(w) sin(w(t-1)) - sin(w(t-2)).
 """
 import numpy as np
 
+LABELS = {"model": "SimpleRNN", "untrained": "untrained", "persistence": "persistence",
+          "ar2": "AR(2)"}
+"""How the report and the figure name each predictor of metrics/sine.json."""
+
 
 def persistence(X):
     """Tomorrow is today: the last value of each window."""

@@ -6,6 +6,7 @@ here are scored on exactly those targets, so their figures sit beside the neural
 import numpy as np
 
 from stages.errors import LabError
+from stages.scoring import Scores
 
 CHUNK = 4096  # distinct contexts whose full distributions are held at once
 DENSE_LIMIT = 1 << 21  # probabilities in a level small enough to keep as a dense table
@@ -27,17 +28,15 @@ def ngram_scores(train_ids, eval_ids, vocab_size, order, window):
     distinct, inverse = np.unique(contexts, return_inverse=True)
     by_context = np.argsort(inverse, kind="stable")
     sorted_inverse = inverse[by_context]
-    loss, correct = 0.0, 0
+    scores = Scores()
     for start in range(0, len(distinct), CHUNK):
         probs = _distribution(tables, distinct[start:start + CHUNK])
         lo, hi = np.searchsorted(sorted_inverse, [start, start + CHUNK])
         where = by_context[lo:hi]
         rows, wanted = inverse[where] - start, targets[where]
-        loss -= np.log(probs[rows, wanted]).sum()
-        correct += int((probs.argmax(axis=1)[rows] == wanted).sum())
-    loss /= len(targets)
-    return {"loss": float(loss), "accuracy": correct / len(targets),
-            "bits_per_char": float(loss / np.log(2)), "perplexity": float(np.exp(loss))}
+        scores.add_totals(-float(np.log(probs[rows, wanted]).sum()),  # never 0: smoothed
+                          int((probs.argmax(axis=1)[rows] == wanted).sum()), len(wanted))
+    return scores.result()
 
 
 def ngram_distribution(train_ids, contexts, vocab_size, order):

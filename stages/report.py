@@ -9,6 +9,7 @@ import os
 from stages import vocab
 from stages.errors import run
 from stages.figures import read_history
+from stages.forecast import LABELS
 from stages.outputs import all_or_nothing, read_json
 from stages.text_baselines import CEILING, NGRAM, UNIGRAM
 from stages.variants import VARIANTS
@@ -17,8 +18,6 @@ OUT = "reports/README.md"
 SINE_PARTS = {"train": "training windows, next sample",
               "held_out": "held-out future, next sample",
               "forecast": "held-out future, forecast fed back"}
-SINE_PREDICTORS = {"model": "SimpleRNN", "untrained": "untrained", "persistence": "persistence",
-                   "ar2": "AR(2)"}
 
 
 def table(rows, columns):
@@ -48,9 +47,9 @@ def sine_section():
              "value) and AR(2) fitted by least squares on the training windows (exact for a clean "
              "sine). Lower is better.\n"]
     for metric in ("mse", "mae"):
-        rows = [[label] + [fmt(metrics[part][metric].get(name)) for name in SINE_PREDICTORS]
+        rows = [[label] + [fmt(metrics[part][metric].get(name)) for name in LABELS]
                 for part, label in SINE_PARTS.items()]
-        parts.append(table(rows, [metric] + list(SINE_PREDICTORS.values())))
+        parts.append(table(rows, [metric] + list(LABELS.values())))
     repeats = metrics["held_out"]["repeats_training"]
     if repeats:
         parts.append(f"{repeats:.0%} of the held-out windows (inputs and target) also occur in the "
@@ -71,12 +70,11 @@ def text_section():
              f"the training text, all {sizes['train']} characters (text_encode.val is 0, "
              "as in the lecture)")
     scored = {name: read_json(v.metrics)[split] for name, v in VARIANTS.items()}
+    ngram = read_json(NGRAM)
+    scored[f"{ngram['order']}-character n-gram baseline"] = ngram[split]
+    scored["unigram baseline"] = read_json(UNIGRAM)[split]
     rows = [[name] + [fmt(m[k]) for k in ("loss", "accuracy", "bits_per_char", "perplexity")]
             for name, m in scored.items()]
-    order = read_json(NGRAM)["order"]
-    for label, path in ((f"{order}-character n-gram baseline", NGRAM), ("unigram baseline", UNIGRAM)):
-        m = read_json(path)[split]
-        rows.append([label] + [fmt(m[k]) for k in ("loss", "accuracy", "bits_per_char", "perplexity")])
     ceiling = read_json(CEILING)[split]
     rows.append([f"ceiling of a {window}-character window (oracle)", "–", fmt(ceiling["accuracy"]),
                  "–", "–"])

@@ -33,6 +33,11 @@ def flat(X):
     return X[..., 0]
 
 
+def predictor(model):
+    """A Keras sine model as a predictor of forecast's kind: windows (n, window) -> (n,)."""
+    return lambda W: model.predict_on_batch(W[..., np.newaxis])[:, 0]
+
+
 def flatten(tree, prefix):
     """('eval', {'a': {'b': 1}}) -> ('eval_a_b', 1): MLflow's flat metric names."""
     for key, value in tree.items():
@@ -53,15 +58,13 @@ def main():
     import mlflow
 
     with all_or_nothing(METRICS, PREDICTIONS, FORECAST, FIGURE), tracking.same_run(RUN, STAGE):
-        trained = keras.saving.load_model(MODEL)
-        untrained = build(p["sine_data"], p["sine_train"])
         predictors = {
-            "model": lambda W: trained.predict_on_batch(W[..., np.newaxis])[:, 0],
+            "model": predictor(keras.saving.load_model(MODEL)),
             "persistence": forecast.persistence,
             "ar2": forecast.ar2(forecast.fit_ar2(X, y)),
         }
         on_train = {name: f(X) for name, f in predictors.items()}
-        on_train["untrained"] = untrained.predict_on_batch(X[..., np.newaxis])[:, 0]
+        on_train["untrained"] = predictor(build(p["sine_data"], p["sine_train"]))(X)
         on_held = {name: f(X_held) for name, f in predictors.items()}
         window = X.shape[1]
         forecasts = {name: forecast.autoregress(f, train["s"][-window:], len(y_held))

@@ -10,6 +10,8 @@ epoch here as ``keras.utils.timeseries_dataset_from_array``, which builds window
 """
 import tensorflow as tf
 
+EVAL_BATCH = 1024  # windows per batch when only predicting (held-out scores): no gradients
+
 
 def window_batches(ids, window, split, batch_size, shuffle=False, seed=0):
     """Batches of (inputs (B, window), targets) over every window of ``ids``: in order, or

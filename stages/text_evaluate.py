@@ -11,34 +11,12 @@ its windows (sequence_*), which is its training objective. Windows stream in bat
 Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged into the
 training run.
 """
-import math
-
 import numpy as np
 
 from stages import figures, tracking, variants, vocab, windows
 from stages.errors import run
 from stages.outputs import all_or_nothing, read_json, write_json
-
-BATCH = 1024  # windows per predict_on_batch
-
-
-class Scores:
-    """Running cross-entropy and accuracy over batches of predicted distributions."""
-
-    def __init__(self):
-        self.nats, self.correct, self.count = 0.0, 0, 0
-
-    def add(self, probs, targets):
-        """``probs`` (..., V) for ``targets`` (...) of the same leading shape."""
-        p_true = np.take_along_axis(probs, targets[..., np.newaxis], axis=-1)[..., 0]
-        self.nats -= float(np.sum(np.log(np.clip(p_true, 1e-12, 1.0))))
-        self.correct += int(np.sum(np.argmax(probs, axis=-1) == targets))
-        self.count += targets.size
-
-    def result(self):
-        loss = self.nats / self.count
-        return {"loss": loss, "accuracy": self.correct / self.count,
-                "bits_per_char": loss / math.log(2), "perplexity": math.exp(loss)}
+from stages.scoring import Scores
 
 
 def evaluate(model, ids, window, sequence):
@@ -47,7 +25,8 @@ def evaluate(model, ids, window, sequence):
     from stages import streams
 
     last, steps = Scores(), Scores()
-    for inputs, targets in streams.window_batches(ids, window, windows.split_shifted, BATCH):
+    for inputs, targets in streams.window_batches(ids, window, windows.split_shifted,
+                                                  streams.EVAL_BATCH):
         probs = model.predict_on_batch(inputs)
         targets = targets.numpy()
         last.add(probs[:, -1] if probs.ndim == 3 else probs, targets[:, -1])

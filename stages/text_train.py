@@ -47,7 +47,8 @@ def main():
                       optimizer=models.optimizer(p["optimizer"], p["learning_rate"]))
         batches = streams.window_batches(train, window, v.split, p["batch_size"], shuffle=True,
                                          seed=p["seed"])
-        val_batches = streams.window_batches(val, window, v.split, 1024) if len(val) else None
+        val_batches = (streams.window_batches(val, window, v.split, streams.EVAL_BATCH)
+                       if len(val) else None)
         # Keras takes the batches as they come (shuffled already: it warns that its own
         # shuffle does nothing); batch_size is for MLflow's autologging, which logs fit()'s
         # arguments and would otherwise record None against params.yaml's.
