@@ -68,8 +68,8 @@ def test_noise_is_seeded_and_does_not_depend_on_the_held_out_length():
 def test_ar2_is_exact_for_a_clean_sine_and_persistence_is_the_last_value():
     _, s = sine_series(1.0, 1.0, 10, 60)
     X, y = windows.next_step(s[:20], 3)
-    ar2 = forecast.ar2(forecast.fit_ar2(X, y))
-    a1, a2, c = forecast.fit_ar2(X, y)
+    a1, a2, c = coef = forecast.fit_ar2(X, y)
+    ar2 = forecast.ar2(coef)
     assert (a1, a2, c) == pytest.approx((2 * np.cos(2 * np.pi / 10), -1, 0), abs=1e-9)
     future = forecast.autoregress(ar2, s[17:20], 40)  # fed back, 40 steps: still exact
     np.testing.assert_allclose(future, s[20:], atol=1e-9)
@@ -78,17 +78,18 @@ def test_ar2_is_exact_for_a_clean_sine_and_persistence_is_the_last_value():
     np.testing.assert_array_equal(flat, [s[19]] * 5)
 
 
+def held_out_repeats(frequency, noise=0.0):
+    """forecast.repeats of the held-out windows (20 trained samples, 20 held out, window 3)."""
+    t, s = sine_series(1.0, frequency, 10, 40, noise=noise)
+    rows = {k: np.column_stack([p["X"][..., 0], p["Y"]]) for k, p in sine_split(t, s, 20, 3).items()}
+    return forecast.repeats(rows["held_out"], rows["train"])
+
+
 def test_held_out_windows_of_a_clean_sine_repeat_the_training_ones_and_noisy_ones_do_not():
-    for noise, expected in ((0.0, 1.0), (0.1, 0.0)):
-        t, s = sine_series(1.0, 1.0, 10, 40, noise=noise)
-        parts = sine_split(t, s, 20, 3)
-        rows = {k: np.column_stack([p["X"][..., 0], p["Y"]]) for k, p in parts.items()}
-        assert forecast.repeats(rows["held_out"], rows["train"]) == expected
-    # 0.3 Hz at 10 samples/s: a period of 33 1/3 samples, longer than the training series
-    t, s = sine_series(1.0, 0.3, 10, 30)
-    parts = sine_split(t, s, 20, 3)
-    rows = {k: np.column_stack([p["X"][..., 0], p["Y"]]) for k, p in parts.items()}
-    assert forecast.repeats(rows["held_out"], rows["train"]) == 0.0
+    assert held_out_repeats(1.0) == 1.0  # 1 Hz at 10 samples/s: a period of 10 samples
+    assert held_out_repeats(1.0, noise=0.1) == 0.0
+    # 0.3 Hz: a period of 33 1/3 samples, longer than the training series and never whole
+    assert held_out_repeats(0.3) == 0.0
 
 
 def test_autoregress_feeds_predictions_back():
