@@ -2,7 +2,7 @@
 
 For generated corpora of 0.5, 1 and 2 MB (MB = 2**20 bytes throughout) it prints the encode
 time (what the text_encode stage does: read and normalise the file, encode it, split off 10%; best of 5),
-the time of one training epoch over streamed windows (stages.streams.window_batches, sparse
+the time of one training epoch over streamed windows (rnnlab.streams.window_batches, sparse
 targets) and the peak RSS of each phase, measured in a fresh child process per phase; beside
 them, the size the lecture's one-hot (N, window, vocabulary) float32 array and its (N, window)
 int32 window array would have had (computed, never allocated).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import stages  # noqa: E402,F401  (sets the TensorFlow environment defaults, inherited by children)
+import rnnlab  # noqa: E402,F401  (sets the TensorFlow environment defaults, inherited by children)
 
 MB = 2**20
 SOURCES = [ROOT / "data" / "sixpence.txt", ROOT / "README.md"]
@@ -65,7 +65,7 @@ def write_corpus(path, size_mb):
 
 
 def encode(corpus, args):
-    from stages import text_encode, vocab
+    from rnnlab import text_encode, vocab
 
     times = []
     for _ in range(5):  # the best of 5: a fraction of a second is at the mercy of other load
@@ -79,7 +79,7 @@ def encode(corpus, args):
 
 
 def train(corpus, args):
-    from stages import models, streams, text_encode, variants, vocab
+    from rnnlab import models, streams, text_encode, variants, vocab
 
     voc, ids = vocab.encode_corpus(text_encode.read_corpus(corpus, args.window))
     ids, _ = text_encode.split(ids, 0, args.window)

@@ -3,7 +3,7 @@
 
 unigram  each character predicted from its frequency in the training text alone;
 ngram    from the previous k characters (k = text_baselines.ngram_order), Witten-Bell
-         smoothed down to the unigram (stages/ngram.py); counted on the training text;
+         smoothed down to the unigram (rnnlab/ngram.py); counted on the training text;
 ceiling  the best accuracy any function of the window could reach on the scored text: how
          often the `window` characters before a position determine the next one.
 Scored on the held-out text when text_encode.val > 0, else on the training text, with the
@@ -13,13 +13,13 @@ Outputs: metrics/text_unigram.json, metrics/text_ngram.json, metrics/text_ceilin
 """
 import numpy as np
 
-from stages import ngram, params, vocab
-from stages.errors import LabError, run
-from stages.outputs import all_or_nothing, write_json
+from rnnlab import ngram, params, vocab
+from rnnlab.errors import LabError, run
+from rnnlab.ngram import CEILING, NGRAM, UNIGRAM
+from rnnlab.outputs import all_or_nothing, write_json
 
 STAGE = "text_baselines"
-UNIGRAM, NGRAM, CEILING = ("metrics/text_unigram.json", "metrics/text_ngram.json",
-                           "metrics/text_ceiling.json")
+
 
 
 def main():

@@ -14,9 +14,9 @@ import os
 
 import numpy as np
 
-from stages import params, vocab, windows
-from stages.errors import LabError, run
-from stages.outputs import all_or_nothing
+from rnnlab import params, vocab, windows
+from rnnlab.errors import LabError, run
+from rnnlab.outputs import all_or_nothing
 
 STAGE = "text_encode"
 

@@ -13,16 +13,16 @@ training run.
 """
 import numpy as np
 
-from stages import figures, tracking, variants, vocab, windows
-from stages.errors import run
-from stages.outputs import all_or_nothing, read_json, write_json
-from stages.scoring import Scores
+from rnnlab import figures, ngram, tracking, variants, vocab, windows
+from rnnlab.errors import run
+from rnnlab.outputs import all_or_nothing, read_json, write_json
+from rnnlab.scoring import Scores
 
 
 def evaluate(model, ids, window, sequence):
     """Scores on every window of ``ids``: the character after it, and with ``sequence`` the
     next character at every step as well (``sequence_*``)."""
-    from stages import streams
+    from rnnlab import streams
 
     last, steps = Scores(), Scores()
     for inputs, targets in streams.window_batches(ids, window, windows.split_shifted,
@@ -41,9 +41,7 @@ def evaluate(model, ids, window, sequence):
 def baselines(split):
     """text_baselines' figures on the same split, named as the model's with the baseline's
     name after them (eval_val_accuracy_ngram), so the MLflow run shows both."""
-    from stages.text_baselines import CEILING, NGRAM, UNIGRAM
-
-    named = {"unigram": UNIGRAM, "ngram": NGRAM, "ceiling": CEILING}
+    named = {"unigram": ngram.UNIGRAM, "ngram": ngram.NGRAM, "ceiling": ngram.CEILING}
     return {f"eval_{split}_{k}_{name}": val for name, path in named.items()
             for k, val in read_json(path)[split].items() if k != "windows"}
 

@@ -10,9 +10,9 @@ Output: reports/samples/<variant>.txt, a 'T=<temperature>' line then one
 'prompt -> generated text' line per prompt, for each temperature. Logged into the training
 run as samples/<variant>.txt.
 """
-from stages import params, textgen, tracking, variants, vocab
-from stages.errors import LabError, run
-from stages.outputs import all_or_nothing
+from rnnlab import params, textgen, tracking, variants, vocab
+from rnnlab.errors import LabError, run
+from rnnlab.outputs import all_or_nothing
 
 
 def main():

@@ -3,7 +3,7 @@
 many_to_one   (the lecture)  LSTM(units) + Dense(V, softmax): the character after each window.
 many_to_many  (its agenda)   LSTM(units, return_sequences) + Dense(V, softmax) at every step:
                              the window shifted by one.
-Windows stream from the training ids (stages/streams.py), shuffled with the seed; sparse
+Windows stream from the training ids (rnnlab/streams.py), shuffled with the seed; sparse
 integer targets with sparse categorical cross-entropy are the lecture's one-hot targets with
 categorical cross-entropy, without the one-hot arrays. With a held-out split
 (text_encode.val > 0) Keras also scores it after every epoch (val_loss, val_accuracy).
@@ -15,15 +15,15 @@ import warnings
 
 import numpy as np
 
-from stages import params, tracking, variants, vocab
-from stages.errors import run
-from stages.outputs import all_or_nothing, write_csv
+from rnnlab import params, tracking, variants, vocab
+from rnnlab.errors import run
+from rnnlab.outputs import all_or_nothing, write_csv
 
 
 def main():
     v = variants.from_argv("text_train")
     stage, section = f"text_train@{v.name}", f"text_train.{v.name}"
-    p = params.load(stage, {section: params.TRAIN})[section]
+    p = params.load(stage, {section: params.TEXT_TRAIN})[section]
     voc, meta = vocab.load(vocab.VOCAB)
     window = meta["window"]
     train, val = (np.load(vocab.SPLITS[name]) for name in ("train", "val"))
@@ -31,7 +31,7 @@ def main():
     import mlflow
     from mlflow.models import infer_signature
 
-    from stages import models, streams, textgen
+    from rnnlab import models, streams, textgen
 
     experiment = variants.experiment_name(meta["corpus"])
     run_params = {**p, "variant": v.name, "window": window, "vocab_size": len(voc),
@@ -64,7 +64,7 @@ def main():
         # The served generator (prompts in, text out), registered as <corpus>-<variant>.
         example = [voc.decode(first[0])]
         mlflow.pyfunc.log_model(
-            name="generator", python_model="stages/generator.py", code_paths=["stages"],
+            name="generator", python_model="rnnlab/generator.py", code_paths=["rnnlab"],
             artifacts={"model": v.model, "vocab": vocab.VOCAB},
             signature=infer_signature(example, example, params=textgen.GENERATOR_PARAMS),
             pip_requirements=tracking.pip_requirements("mlflow"),

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import stages  # noqa: F401  (quiet, deterministic TensorFlow defaults before anything imports it)
+import rnnlab  # noqa: F401  (quiet, deterministic TensorFlow defaults before anything imports it)
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ["stages", "data/sixpence.txt", "params.yaml", "dvc.yaml", ".dvc/config",
+PROJECT_FILES = ["stages", "rnnlab", "data/sixpence.txt", "data/msft.csv", "params.yaml", "dvc.yaml", ".dvc/config",
                  ".dvc/.gitignore", ".dvcignore", ".gitignore"]
 
 

@@ -2,14 +2,22 @@ import keras
 import numpy as np
 import pytest
 
-from stages import models, textgen
+from rnnlab import models, textgen
 
 
 def test_sine_model_matches_the_lecture():
-    model = models.sine_model(window=3, units=10)
+    model = models.series_model("sine", steps=3, features=1, layer="simple_rnn", units=10)
     assert model.predict_on_batch(np.zeros((17, 3, 1))).shape == (17, 1)
     # SimpleRNN(10) on 1 feature: 10 + 100 + 10 weights; Dense(1): 11
     assert model.count_params() == 131
+
+
+@pytest.mark.parametrize("layer,weights", [("lstm", 4 * 8 * (5 + 8 + 1) + 9),
+                                           ("gru", 3 * 8 * (5 + 8 + 2) + 9)])
+def test_series_model_reads_every_column_of_the_window(layer, weights):
+    model = models.series_model("stock", steps=20, features=5, layer=layer, units=8)
+    assert model.predict_on_batch(np.zeros((4, 20, 5), dtype="float32")).shape == (4, 1)
+    assert model.count_params() == weights
 
 
 @pytest.mark.parametrize("variant,shape", [("many_to_one", (5, 34)), ("many_to_many", (5, 10, 34))])
@@ -60,7 +68,7 @@ def test_same_seed_same_training():
 
     def train():
         models.seed_everything(0)
-        model = models.sine_model(3, 10)
+        model = models.series_model("sine", 3, 1, "simple_rnn", 10)
         model.compile(loss="mse", optimizer=models.optimizer("sgd", 0.01))
         loss = model.fit(X, Y, epochs=3, verbose=0).history["loss"]
         return loss, model.get_weights()

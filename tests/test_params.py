@@ -1,23 +1,26 @@
 import pytest
 import yaml
 
-from stages import params
-from stages.errors import LabError
+from rnnlab import params
+from rnnlab.errors import LabError
 from tests.conftest import ROOT
 
-GOOD_TRAIN = {"units": 10, "optimizer": "sgd", "learning_rate": 0.01, "epochs": 100,
-              "batch_size": 32, "seed": 0}
+GOOD_TRAIN = {"layer": "simple_rnn", "units": 10, "target": "value", "optimizer": "sgd",
+              "learning_rate": 0.01, "epochs": 100, "batch_size": 32, "patience": 0, "seed": 0}
 
 
 def test_shipped_params_are_valid():
     p = yaml.safe_load((ROOT / "params.yaml").read_text())
     params.validate("sine_data", p["sine_data"], params.SINE_DATA)
-    params.validate("sine_train", p["sine_train"], params.TRAIN)
+    for name in ("sine", "stock"):
+        params.validate(f"{name}_train", p[f"{name}_train"], params.SERIES_TRAIN)
+        params.validate(f"{name}_evaluate", p[f"{name}_evaluate"], params.SERIES_EVALUATE)
+    params.validate("stock_data", p["stock_data"], params.STOCK_DATA)
     params.validate("text_encode", p["text_encode"], params.TEXT_ENCODE)
     params.validate("text_baselines", p["text_baselines"], params.TEXT_BASELINES)
     params.validate("text_generate", p["text_generate"], params.TEXT_GENERATE)
     for variant, values in p["text_train"].items():
-        params.validate(f"text_train.{variant}", values, params.TRAIN)
+        params.validate(f"text_train.{variant}", values, params.TEXT_TRAIN)
 
 
 def test_lecture_defaults():
@@ -29,6 +32,7 @@ def test_lecture_defaults():
     assert p["text_encode"]["val"] == 0  # the lecture trains and scores on the whole rhyme
     assert p["text_generate"]["temperatures"][0] == 0  # greedy first, as in the lecture
     assert p["sine_train"]["units"] == 10 and p["sine_train"]["optimizer"] == "sgd"
+    assert p["sine_train"]["layer"] == "simple_rnn" and p["sine_train"]["target"] == "value"
     assert p["text_encode"]["window"] == 10
     assert p["text_train"]["many_to_one"]["units"] == 75
     assert p["text_generate"]["prompts"] == ["Sing a son", "king was i", "hello worl"]
@@ -45,18 +49,18 @@ def test_lecture_defaults():
 ])
 def test_bad_values_name_the_key(key, value, message):
     with pytest.raises(LabError, match=message):
-        params.validate("sine_train", {**GOOD_TRAIN, key: value}, params.TRAIN)
+        params.validate("sine_train", {**GOOD_TRAIN, key: value}, params.SERIES_TRAIN)
 
 
 def test_unknown_and_missing_keys():
     with pytest.raises(LabError, match=r"unknown key 'sine_train.epoch'"):
-        params.validate("sine_train", {**GOOD_TRAIN, "epoch": 3}, params.TRAIN)
+        params.validate("sine_train", {**GOOD_TRAIN, "epoch": 3}, params.SERIES_TRAIN)
     missing = dict(GOOD_TRAIN)
     del missing["seed"]
     with pytest.raises(LabError, match=r"missing key 'sine_train.seed'"):
-        params.validate("sine_train", missing, params.TRAIN)
+        params.validate("sine_train", missing, params.SERIES_TRAIN)
     with pytest.raises(LabError, match=r"section 'sine_train' is missing"):
-        params.validate("sine_train", None, params.TRAIN)
+        params.validate("sine_train", None, params.SERIES_TRAIN)
 
 
 def test_prompts_must_be_strings():

@@ -13,7 +13,8 @@ from tests.conftest import free_port, git_commit, run, server, tool
 
 EPOCHS = 2
 SERVED_EPOCHS = 20
-SINE_STAGES = {"sine_data", "sine_train", "sine_evaluate"}
+SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine"}
+STOCK_STAGES = {"stock_data", "series_train@stock", "series_evaluate@stock"}
 TEXT_STAGES = {"text_encode", "text_baselines", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
                                 for v in ("many_to_one", "many_to_many"))}
 
@@ -37,7 +38,7 @@ def repro(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("e2e") / "lab")
 
     def tiny(p):
-        p["sine_train"]["epochs"] = EPOCHS
+        p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = EPOCHS
         for variant in p["text_train"].values():
             variant["epochs"] = EPOCHS
         # Enough for many_to_one to learn the first line (a few seconds), for the serving test.
@@ -52,7 +53,7 @@ def repro(tmp_path_factory):
 @pytest.mark.slow
 def test_every_stage_runs_and_every_output_exists(repro):
     project, out = repro
-    assert ran(out) == SINE_STAGES | TEXT_STAGES | {"report"}
+    assert ran(out) == SINE_STAGES | STOCK_STAGES | TEXT_STAGES | {"report"}
     lock = yaml.safe_load((project / "dvc.lock").read_text())
     declared = [o["path"] for st in lock["stages"].values() for o in st.get("outs", [])]
     assert len(declared) >= 20
@@ -62,10 +63,14 @@ def test_every_stage_runs_and_every_output_exists(repro):
     assert samples.startswith("T=0 (greedy)\n  'Sing a son' -> 'Sing a son")
     assert "T=0.5\n" in samples and "T=1\n" in samples
     page = (project / "reports/README.md").read_text()
-    for needle in ("figures/sine.png", "many_to_many", "'king was i' ->", "AR(2)",
-                   "held-out future, forecast fed back", "4-character n-gram baseline",
-                   "unigram baseline", "ceiling of a 10-character window"):
+    for needle in ("figures/sine.png", "many_to_many", "'king was i' ->", "AR(3)",
+                   "test part, forecast fed back", "4-character n-gram baseline",
+                   "unigram baseline", "ceiling of a 10-character window", "Example 4",
+                   "figures/stock.png", "AR(20)", "Theil's U", "`data/msft.csv`"):
         assert needle in page
+    verdict = next(line for line in page.splitlines() if line.startswith("**Verdict**"))
+    assert "on the test part (2013-02-13 to 2017-11-10, 1197 days) the LSTM(32)" in verdict
+    assert "the random walk" in verdict and "Diebold-Mariano p" in verdict
 
 
 @pytest.mark.slow
@@ -77,11 +82,24 @@ def test_dvc_metrics_show_lists_every_model(repro):
                   "metrics/text_ngram.json", "metrics/text_unigram.json"]
     assert {"metrics/sine.json", "metrics/text_ceiling.json", *text_files} <= set(files)
     sine = files["metrics/sine.json"]["data"]
-    assert set(sine) == {"train", "held_out", "forecast"}
+    assert set(sine) == {"train", "test", "forecast"}  # the sine has no validation part
     for part in sine.values():
-        assert set(part["mse"]) >= {"model", "persistence", "ar2"}
-        assert part["mse"]["ar2"] < 1e-20  # exact for the clean sine, fed back or not
+        assert set(part["mse"]) >= {"model", "persistence", "drift", "ar"}
+        assert part["mse"]["ar"] < 1e-20  # exact for the clean sine, fed back or not
         assert part["mse"]["persistence"] > 0.1
+        assert "mape" not in part  # a sine crosses zero: no percentage error
+    stock = files["metrics/stock.json"]["data"]
+    assert set(stock) == {"train", "val", "test", "forecast"}
+    for name in ("val", "test"):
+        part = stock[name]
+        assert set(part) >= {"mse", "rmse", "mae", "mape", "theil_u", "direction", "up_share",
+                             "dm_pvalue", "repeats_training"}
+        assert set(part["rmse"]) == {"model", "persistence", "drift", "ar"}
+        assert part["theil_u"]["persistence"] == 1.0
+        assert 0 <= part["dm_pvalue"]["model"] <= 1 and 0.3 < part["up_share"] < 0.7
+        assert part["repeats_training"] == 0.0
+        assert part["rmse"]["ar"] < 1.1 * part["rmse"]["persistence"]  # prices: close to a random walk
+    assert "untrained" in stock["train"]["rmse"]
     # Models and baselines on the same split (the rhyme: val 0, so the training text), same names
     text = {path: files[path]["data"]["train"] for path in text_files}
     for scores in text.values():
@@ -102,8 +120,11 @@ def test_mlflow_holds_one_run_per_model(repro):
     client = MlflowClient()
     text_evals = {"eval_train_accuracy", "eval_train_perplexity", "eval_train_accuracy_ngram",
                   "eval_train_accuracy_unigram", "eval_train_accuracy_ceiling"}
-    for name, run_file, evals in [("sine", "runs/sine.json", {"eval_held_out_mse_model",
-                                                              "eval_forecast_mse_ar2"}),
+    stock_evals = {"eval_test_rmse_model", "eval_test_theil_u_ar", "eval_test_dm_pvalue_model",
+                   "eval_val_rmse_persistence", "eval_forecast_rmse_drift"}
+    for name, run_file, evals in [("sine", "runs/sine.json", {"eval_test_mse_model",
+                                                              "eval_forecast_mse_ar"}),
+                                  ("msft", "runs/stock.json", stock_evals),
                                   ("sixpence", "runs/text_many_to_one.json", text_evals),
                                   ("sixpence", "runs/text_many_to_many.json", text_evals)]:
         info = json.loads((project / run_file).read_text())
@@ -114,6 +135,8 @@ def test_mlflow_holds_one_run_per_model(repro):
         epochs = SERVED_EPOCHS if run_file.endswith("many_to_one.json") else EPOCHS
         assert [m.step for m in history] == list(range(epochs))
         assert evals <= set(r.data.metrics)
+        if name == "msft":  # the val part is scored every epoch
+            assert [m.step for m in client.get_metric_history(r.info.run_id, "val_loss")] == [0, 1]
         assert r.data.params["epochs"] == str(epochs)
         assert len(r.data.tags["params.hash"]) == 12
         assert r.data.tags["git.commit"] == r.data.tags["dvc.baseline_rev"]
@@ -167,6 +190,45 @@ def test_generators_are_registered_and_served(repro):
 
 
 @pytest.mark.slow
+def test_forecaster_is_registered_and_serves_the_pipelines_prediction(repro):
+    """Raw prices of the last test window in, the next close out: the same number the
+    evaluate stage wrote for that window."""
+    import csv
+
+    import numpy as np
+
+    project, _ = repro
+    uri = f"sqlite:///{project}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri)
+    (version,) = client.search_model_versions("name='msft-forecaster'")
+    assert version.run_id == json.loads((project / "runs/stock.json").read_text())["run_id"]
+    with np.load(project / "data/stock/test.npz") as test:
+        rows = test["values"][-21:-1]  # the 20 days before the last test day
+    with open(project / "plots/stock_test.csv", newline="") as f:
+        expected = float(list(csv.DictReader(f))[-1]["model"])
+
+    port = free_port()
+    cmd = [tool("mlflow"), "models", "serve", "-m", "models:/msft-forecaster/1",
+           "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+    with server(cmd, f"http://127.0.0.1:{port}/ping", cwd=project.parent,
+                env={"MLFLOW_TRACKING_URI": uri}):
+        body = {"dataframe_split": {"columns": ["Close"], "data": rows.tolist()}}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                         data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            (served,) = json.loads(r.read())["predictions"]
+        assert served == pytest.approx(expected, rel=1e-5)  # the CSV keeps 6 digits
+        short = {"dataframe_split": {"columns": ["Close"], "data": rows[:5].tolist()}}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                         data=json.dumps(short).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=60)
+        assert err.value.code == 400 and "last 20 rows" in json.loads(err.value.read())["message"]
+
+
+@pytest.mark.slow
 def test_push_to_a_remote_and_pull_into_a_fresh_clone(repro, tmp_path):
     project, _ = repro
     run([tool("dvc"), "remote", "add", "-d", "shared", str(tmp_path / "remote")], cwd=project)
@@ -193,7 +255,7 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     assert again == SINE_STAGES | {"report"}
     with open(project / "data/sine/train.npz", "rb") as f:
         import numpy as np
-        assert np.load(f)["X"].shape == (27, 3, 1)
+        assert np.load(f)["values"].shape == (30, 1)
     assert json.loads((project / "runs/sine.json").read_text())["run_id"] != first_run
 
     # Back to 20 samples: DVC restores the sine stages from its run-cache instead of running
@@ -206,8 +268,8 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     # A longer held-out future changes what is scored, not what is trained: no retraining.
     edit_params(project, lambda p: p["sine_data"].update(held_out=30))
     assert ran(run([tool("dvc"), "repro"], cwd=project).stdout) == {
-        "sine_data", "sine_evaluate", "report"}
-    assert len((project / "plots/sine_forecast.csv").read_text().splitlines()) == 1 + 30
+        "sine_data", "series_evaluate@sine", "report"}
+    assert len((project / "plots/sine_test.csv").read_text().splitlines()) == 1 + 30
 
 
 @pytest.mark.slow
@@ -256,3 +318,41 @@ def test_any_text_file_trains_on_its_start_and_is_scored_on_its_held_out_end(rep
     assert client.get_experiment(r.info.experiment_id).name == "notes"
     assert {"eval_val_accuracy", "eval_val_accuracy_ngram", "val_loss"} <= set(r.data.metrics)
     assert client.search_model_versions("name='notes-many-to-one'")
+
+
+@pytest.mark.slow
+def test_a_finance_site_csv_trains_by_params_alone(repro):
+    """A download in another site's shape (newest first, US dates, Adj Close, Volume) with
+    extra input columns and a log-return target: no code change."""
+    from tests.conftest import ROOT
+
+    project, _ = repro
+    header, *rows = (ROOT / "data/msft.csv").read_text().splitlines()
+    lines = ["Date,Open,High,Low,Close,Adj Close,Volume"]
+    for row in reversed(rows[-1500:]):
+        date, o, h, low, c, volume, _ = row.split(",")
+        y, m, d = date.split("-")
+        lines.append(f"{m}/{d}/{y},{o},{h},{low},{c},{float(c) * 0.9:.4f},{volume}")
+    lines.append(",,,,,,")  # a trailing empty row, as some exports have
+    (project / "data/MSFT daily.csv").write_text("\n".join(lines) + "\n")
+
+    def use_download(p):
+        p["stock_data"].update(csv="data/MSFT daily.csv", target="Adj Close",
+                               inputs=["Open", "High", "Low", "Volume"], window=10)
+        p["stock_train"].update(target="log_return", epochs=1)
+
+    edit_params(project, use_download)
+    out = run([tool("dvc"), "repro"], cwd=project).stdout
+    assert ran(out) == STOCK_STAGES | {"report"}
+    meta = json.loads((project / "data/stock/meta.json").read_text())
+    assert meta["columns"] == ["Adj Close", "Open", "High", "Low", "Volume"]
+    assert meta["experiment"] == "msft-daily"
+    test = (project / "plots/stock_test.csv").read_text().splitlines()
+    assert test[1].split(",")[1] < test[-1].split(",")[1]  # sorted by date, oldest first
+    assert len(test) == 1 + round(0.15 * 1500)
+    stock = json.loads((project / "metrics/stock.json").read_text())
+    assert 0.2 < stock["test"]["theil_u"]["model"] < 5  # a price, not a return, is scored
+    page = (project / "reports/README.md").read_text()
+    assert "`data/MSFT daily.csv`, column Adj Close and Open, High, Low, Volume" in page
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    assert client.search_model_versions("name='msft-daily-forecaster'")

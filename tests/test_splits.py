@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from stages import forecast, vocab, windows
-from stages.errors import LabError
-from stages.sine_data import sine_series, split as sine_split
+from rnnlab import forecast, series, vocab, windows
+from rnnlab.errors import LabError
+from stages.sine_data import sine_series
 from stages.text_encode import split as text_split
 
 
@@ -40,19 +40,25 @@ def test_text_split_too_small_is_refused(val, fragment):
         text_split(np.arange(406), val, 10)
 
 
+def sine_parts(n_train, held_out, frequency=1.0, noise=0.0):
+    """The parts sine_data writes, as series.load_parts returns them."""
+    t, s = sine_series(1.0, frequency, 10, n_train + held_out, noise=noise)
+    cut = {"train": slice(0, n_train), "val": slice(n_train, n_train), "test": slice(n_train, None)}
+    return {k: {"time": t[c], "values": s[c, np.newaxis]} for k, c in cut.items()}, s
+
+
 def test_sine_defaults_train_on_the_lecture_series_and_hold_out_its_future():
-    t, s = sine_series(1.0, 1.0, 10, 20 + 15)
-    parts = sine_split(t, s, 20, 3)
-    train, held = parts["train"], parts["held_out"]
-    # The lecture: X.append(s[i-3:i]); Y.append(s[i]) for i in range(3, 20)
+    parts, s = sine_parts(20, 15)
+    X, Y = series.part_windows(parts, "train", 3)
+    # The lecture: X.append(s[i-3:i]); Y.append(s[i]) for i in range(3, 20): X (17, 3, 1)
     _, lecture = sine_series(1.0, 1.0, 10, 20)
-    np.testing.assert_array_equal(train["X"][..., 0], [lecture[i - 3:i] for i in range(3, 20)])
-    np.testing.assert_array_equal(train["Y"][:, 0], lecture[3:])
-    # Held out: the 15 samples after the training series, each predicted from the 3 before it.
-    np.testing.assert_array_equal(held["Y"][:, 0], s[20:])
-    np.testing.assert_array_equal(held["X"][..., 0], [s[i - 3:i] for i in range(20, 35)])
-    np.testing.assert_array_equal(held["t"], t[20:])
-    assert not set(train["t"]) & set(held["t"])  # no training target is held out
+    assert X.shape == (17, 3, 1) and Y.shape == (17,)
+    np.testing.assert_array_equal(X[..., 0], [lecture[i - 3:i] for i in range(3, 20)])
+    np.testing.assert_array_equal(Y, lecture[3:])
+    # Test part: the 15 samples after the training series, each predicted from the 3 before it.
+    X_test, Y_test = series.part_windows(parts, "test", 3)
+    np.testing.assert_array_equal(Y_test, s[20:])
+    np.testing.assert_array_equal(X_test[..., 0], [s[i - 3:i] for i in range(20, 35)])
 
 
 def test_noise_is_seeded_and_does_not_depend_on_the_held_out_length():
@@ -65,24 +71,24 @@ def test_noise_is_seeded_and_does_not_depend_on_the_held_out_length():
     assert 0.02 < np.std(a - clean) < 0.3
 
 
-def test_ar2_is_exact_for_a_clean_sine_and_persistence_is_the_last_value():
-    _, s = sine_series(1.0, 1.0, 10, 60)
-    X, y = windows.next_step(s[:20], 3)
-    a1, a2, c = coef = forecast.fit_ar2(X, y)
-    ar2 = forecast.ar2(coef)
-    assert (a1, a2, c) == pytest.approx((2 * np.cos(2 * np.pi / 10), -1, 0), abs=1e-9)
-    future = forecast.autoregress(ar2, s[17:20], 40)  # fed back, 40 steps: still exact
+def test_ar_is_exact_for_a_clean_sine_and_persistence_is_the_last_value():
+    parts, s = sine_parts(20, 40)
+    X, y = series.part_windows(parts, "train", 3)
+    ar = forecast.ar(X, y)
+    X_test, y_test = series.part_windows(parts, "test", 3)
+    np.testing.assert_allclose(ar(X_test), y_test, atol=1e-9)
+    future = forecast.autoregress(ar, s[17:20, np.newaxis], 40)  # fed back, 40 steps: still exact
     np.testing.assert_allclose(future, s[20:], atol=1e-9)
     np.testing.assert_array_equal(forecast.persistence(X), s[2:19])
-    flat = forecast.autoregress(forecast.persistence, s[17:20], 5)
+    flat = forecast.autoregress(forecast.persistence, s[17:20, np.newaxis], 5)
     np.testing.assert_array_equal(flat, [s[19]] * 5)
 
 
 def held_out_repeats(frequency, noise=0.0):
-    """forecast.repeats of the held-out windows (20 trained samples, 20 held out, window 3)."""
-    t, s = sine_series(1.0, frequency, 10, 40, noise=noise)
-    rows = {k: np.column_stack([p["X"][..., 0], p["Y"]]) for k, p in sine_split(t, s, 20, 3).items()}
-    return forecast.repeats(rows["held_out"], rows["train"])
+    """forecast.repeats of the test windows (20 trained samples, 20 held out, window 3)."""
+    parts, _ = sine_parts(20, 20, frequency, noise)
+    return forecast.repeats(*series.part_windows(parts, "test", 3),
+                            *series.part_windows(parts, "train", 3))
 
 
 def test_held_out_windows_of_a_clean_sine_repeat_the_training_ones_and_noisy_ones_do_not():
@@ -96,16 +102,19 @@ def test_autoregress_feeds_predictions_back():
     seen = []
 
     def predict(W):
-        seen.append(W[0].tolist())
-        return W[:, -1] + 1
+        seen.append(W[0, :, 0].tolist())
+        return W[:, -1, 0] + 1
 
-    assert forecast.autoregress(predict, [1.0, 2.0], 3).tolist() == [3.0, 4.0, 5.0]
+    assert forecast.autoregress(predict, [[1.0], [2.0]], 3).tolist() == [3.0, 4.0, 5.0]
     assert seen == [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]
 
 
 def test_errors_put_the_predictors_of_a_metric_side_by_side():
-    e = forecast.errors([1.0, 2.0], {"model": np.array([1.0, 4.0]), "zero": np.zeros(2)})
-    assert e == {"mse": {"model": 2.0, "zero": 2.5}, "mae": {"model": 1.0, "zero": 1.5}}
+    e = forecast.errors([1.0, 2.0], {"model": np.array([1.0, 4.0]), "persistence": np.zeros(2)})
+    assert e["mse"] == {"model": 2.0, "persistence": 2.5}
+    assert e["mae"] == {"model": 1.0, "persistence": 1.5}
+    assert e["theil_u"]["model"] == pytest.approx(np.sqrt(2.0 / 2.5))
+    assert e["mape"]["persistence"] == pytest.approx(100.0)
 
 
 def test_a_byte_order_mark_is_not_a_character(tmp_path):

@@ -27,11 +27,56 @@ def assert_one_line_error(proc, *fragments):
 
 
 def test_data_stages_run(project):
-    assert stage(project, "sine_data").returncode == 0
-    assert stage(project, "text_encode").returncode == 0
-    for path in ("data/sine/train.npz", "data/sine/held_out.npz", "data/text/train.npy",
-                 "data/text/val.npy"):
+    for module in ("sine_data", "stock_data", "text_encode"):
+        assert stage(project, module).returncode == 0, module
+    for path in ("data/sine/train.npz", "data/sine/test.npz", "data/stock/train.npz",
+                 "data/stock/val.npz", "data/stock/test.npz", "data/stock/meta.json",
+                 "data/text/train.npy", "data/text/val.npy"):
         assert (project / path).exists(), path
+
+
+STOCK_OUTPUTS = ("train.npz", "val.npz", "test.npz", "meta.json")
+
+
+@pytest.mark.parametrize("key,value,fragments", [
+    ("csv", "data/nope.csv", ["data/nope.csv", "not found"]),
+    ("target", "Adj Close", ["no column 'Adj Close'", "'Date', 'Open', 'High'"]),
+    ("inputs", ["Open", "Volme"], ["no column 'Volme'", "stock_data.inputs"]),
+    ("date", "Day", ["no column 'Day'", "stock_data.date"]),
+    ("date", "Open", ["cannot read the date"]),
+    ("inputs", "Open", ["stock_data.inputs", "list"]),
+    ("test", 0, ["stock_data.test", "> 0"]),
+    ("val", 0.6, ["stock_data.val", "<= 0.5"]),
+    ("window", 1, ["stock_data.window", ">= 2"]),
+    ("window", 1000, ["stock_data", "window of 1000", "rows"]),
+])
+def test_bad_stock_params(project, key, value, fragments):
+    set_param(project, "stock_data", key, value)
+    if key == "window" and value == 1000:  # a short file: 1,200 rows leave no room for the window
+        lines = (project / "data/msft.csv").read_text().splitlines()
+        (project / "data/msft.csv").write_text("\n".join(lines[:1201]) + "\n")
+    assert_one_line_error(stage(project, "stock_data"), *fragments)
+    assert not any((project / "data/stock" / name).exists() for name in STOCK_OUTPUTS)
+
+
+def set_cell(rows, row, column, value):
+    cells = rows[row].split(",")
+    cells[column] = value
+    return rows[:row] + [",".join(cells)] + rows[row + 1:]
+
+
+@pytest.mark.parametrize("edit,fragments", [
+    (lambda rows: set_cell(rows, 100, 4, ""), ["column 'Close' has no value on 1986-08-05",
+                                               "inside the series"]),
+    (lambda rows: rows[:100] + [rows[99]] + rows[100:], ["occurs more than once"]),
+    (lambda rows: set_cell(rows, 50, 4, "n/a?"), ["column 'Close' on", "'n/a?', not a number"]),
+])
+def test_broken_price_file(project, edit, fragments):
+    path = project / "data/msft.csv"
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header, *edit(rows)]) + "\n")
+    assert_one_line_error(stage(project, "stock_data"), "data/msft.csv", *fragments)
+    assert not any((project / "data/stock" / name).exists() for name in STOCK_OUTPUTS)
 
 
 @pytest.mark.parametrize("section,key,value,fragments", [

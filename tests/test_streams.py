@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from stages import streams, windows
-from stages.variants import VARIANTS
+from rnnlab import streams, windows
+from rnnlab.variants import VARIANTS
 
 
 def collect(batches):

@@ -19,7 +19,7 @@ EPOCHS = 1
 def tiny_project(project):
     path = project / "params.yaml"
     p = yaml.safe_load(path.read_text())
-    p["sine_train"]["epochs"] = EPOCHS
+    p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = EPOCHS
     for variant in p["text_train"].values():
         variant["epochs"] = EPOCHS
     path.write_text(yaml.safe_dump(p, sort_keys=False))
@@ -60,7 +60,7 @@ def test_unreachable_tracking_server_fails_fast(tiny_project, kind):
         port = free_port() if kind == "closed port" else stack.enter_context(silent_listener())
         uri = f"http://127.0.0.1:{port}"
         started = time.monotonic()
-        proc = run([tool("dvc"), "repro", "sine_train"], cwd=tiny_project, check=False,
+        proc = run([tool("dvc"), "repro", "series_train@sine"], cwd=tiny_project, check=False,
                    env={"MLFLOW_TRACKING_URI": uri}, timeout=120)
         elapsed = time.monotonic() - started
     assert proc.returncode != 0
@@ -83,7 +83,8 @@ def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
         client = MlflowClient(tracking_uri=uri)
         runs = {r.info.run_name: r for exp in client.search_experiments()
                 for r in client.search_runs([exp.experiment_id])}
-        assert set(runs) == {"on-server-sine", "on-server-many_to_one", "on-server-many_to_many"}
+        assert set(runs) == {"on-server-sine", "on-server-stock", "on-server-many_to_one",
+                             "on-server-many_to_many"}
         head = run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
         for r in runs.values():
             assert r.info.status == "FINISHED"
@@ -94,6 +95,7 @@ def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
             assert any(k.startswith("eval_") for k in r.data.metrics)
             assert client.get_metric_history(r.info.run_id, "loss")
         assert client.search_model_versions("name='sixpence-many-to-one'")
+        assert client.search_model_versions("name='msft-forecaster'")
     assert not (tiny_project / "mlflow.db").exists()  # nothing went to the local store
     shown = json.loads(run([tool("dvc"), "exp", "show", "--json"], cwd=tiny_project).stdout)
     assert "on-server" in json.dumps(shown)

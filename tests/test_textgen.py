@@ -3,8 +3,8 @@ import keras
 import numpy as np
 import pytest
 
-from stages import models, textgen, vocab, windows
-from stages.errors import LabError
+from rnnlab import models, textgen, vocab, windows
+from rnnlab.errors import LabError
 from tests.conftest import ROOT
 
 WINDOW = 10

@@ -3,9 +3,9 @@ import os
 import mlflow
 import pytest
 
-from stages import tracking
-from stages.errors import LabError
-from stages.outputs import read_json
+from rnnlab import tracking
+from rnnlab.errors import LabError
+from rnnlab.outputs import read_json
 
 
 @pytest.fixture
@@ -78,4 +78,4 @@ def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):
 
 def test_train_stage_of(store):
     assert tracking._train_stage("text_generate@many_to_one") == "text_train@many_to_one"
-    assert tracking._train_stage("sine_evaluate") == "sine_train"
+    assert tracking._train_stage("series_evaluate@stock") == "series_train@stock"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from stages import vocab
-from stages.errors import LabError
+from rnnlab import vocab
+from rnnlab.errors import LabError
 from tests.conftest import ROOT
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from stages import windows
+from rnnlab import windows
 from stages.sine_data import sine_series
 
 

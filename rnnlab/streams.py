@@ -3,7 +3,7 @@
 Each batch gathers its windows of ``window + 1`` ids out of the 1-D id array when it is
 needed: memory holds the ids and a few batches; no array of all windows, no shuffle buffer,
 and no one-hot (windows, window, vocabulary) array at all (the models one-hot inside, see
-models.text_model). A variant's ``split`` (stages.windows) then makes inputs and sparse
+models.text_model). A variant's ``split`` (rnnlab.windows) then makes inputs and sparse
 integer targets of each batch. One gather per batch, not per window: about twice as fast an
 epoch here as ``keras.utils.timeseries_dataset_from_array``, which builds windows one by one
 (and keeps one start index per window).

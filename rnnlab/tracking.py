@@ -8,12 +8,21 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import subprocess
 import urllib.error
 import urllib.request
 
-from stages.errors import LabError
-from stages.outputs import read_json, write_json
+from rnnlab.errors import LabError
+from rnnlab.outputs import read_json, write_json
+
+
+def experiment_name(path, default):
+    """An MLflow experiment named after a data file: its name without the extension, in lower
+    case, other characters than letters and digits as '-' ('data/msft.csv' -> 'msft',
+    'data/Moby Dick.txt' -> 'moby-dick'); ``default`` if nothing is left."""
+    stem = os.path.splitext(os.path.basename(path))[0].lower()
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or default
 
 
 def project_root():

@@ -46,4 +46,5 @@ def write_csv(path, columns):
 
 
 def _fmt(value):
-    return f"{float(value):.6g}" if isinstance(value, float) or hasattr(value, "dtype") else value
+    numeric = isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", "") in "fiu"
+    return f"{float(value):.6g}" if numeric and not isinstance(value, str) else str(value)

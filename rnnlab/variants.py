@@ -1,11 +1,9 @@
 """The two character-model variants and where each one's files live (no TensorFlow here)."""
-import os
-import re
 import sys
 from dataclasses import dataclass
 
-from stages import windows
-from stages.errors import LabError
+from rnnlab import tracking, windows
+from rnnlab.errors import LabError
 
 
 @dataclass(frozen=True)
@@ -43,11 +41,9 @@ class Variant:
 
 
 def experiment_name(corpus):
-    """The MLflow experiment of the text models trained on ``corpus``: its file name without
-    the extension, in lower case, other characters than letters and digits as '-'
-    ('data/sixpence.txt' -> 'sixpence', 'data/Moby Dick.txt' -> 'moby-dick')."""
-    stem = os.path.splitext(os.path.basename(corpus))[0].lower()
-    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "text"
+    """The MLflow experiment of the text models trained on ``corpus`` ('data/sixpence.txt'
+    -> 'sixpence', 'data/Moby Dick.txt' -> 'moby-dick')."""
+    return tracking.experiment_name(corpus, "text")
 
 
 VARIANTS = {

@@ -1,7 +1,7 @@
 """The served text generator: an MLflow pyfunc model, logged "from code" (no pickle).
 
 text_train logs this file with the trained .keras model and the vocabulary as artifacts and
-the ``stages`` package as code, and registers it as ``<corpus>-<variant>``; then, for the rhyme,
+the ``rnnlab`` package as code, and registers it as ``<corpus>-<variant>``; then, for the rhyme,
 
     mlflow models serve -m models:/sixpence-many-to-one/1 --env-manager local
 
@@ -28,7 +28,7 @@ class TextGenerator(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         import keras
 
-        from stages import vocab
+        from rnnlab import vocab
 
         self.model = keras.saving.load_model(context.artifacts["model"])
         self.vocab, meta = vocab.load(context.artifacts["vocab"])
@@ -38,8 +38,8 @@ class TextGenerator(mlflow.pyfunc.PythonModel):
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-        from stages import textgen
-        from stages.errors import LabError
+        from rnnlab import textgen
+        from rnnlab.errors import LabError
 
         p = {**textgen.GENERATOR_PARAMS, **(params or {})}
         try:

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 GENERATOR_PARAMS = {"length": 20, "temperature": 0.0, "top_k": 0, "seed": 0}
-"""The served generator's params and their defaults (stages/generator.py)."""
+"""The served generator's params and their defaults (rnnlab/generator.py)."""
 
 
 def left_pad(rows, width, pad):

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from stages.errors import LabError
+from rnnlab.errors import LabError
 
 # What text_encode writes and the text stages read.
 VOCAB = "data/text/vocab.json"

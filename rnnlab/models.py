@@ -1,7 +1,7 @@
 """Keras model builders shared by the train, evaluate and generate stages."""
 import keras
 
-from stages.variants import VARIANTS
+from rnnlab.variants import VARIANTS
 
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
               "rmsprop": keras.optimizers.RMSprop}
@@ -15,17 +15,31 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
+LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
+          "gru": keras.layers.GRU}
+
+
 def optimizer(name, learning_rate):
-    return OPTIMIZERS[name](learning_rate=learning_rate)
+    return OPTIMIZERS[name](learning_rate=float(learning_rate))
 
 
-def sine_model(window, units):
-    """The lecture's model: SimpleRNN(units) over (window, 1) inputs, then one linear output."""
+def series_model(name, steps, features, layer, units):
+    """A window of ``steps`` rows of ``features`` values -> the next value: a recurrent
+    layer, then one linear output. The lecture's sine model is SimpleRNN(10) over (3, 1)."""
     return keras.Sequential([
-        keras.Input((window, 1)),
-        keras.layers.SimpleRNN(units),
+        keras.Input((steps, features)),
+        LAYERS[layer](units),
         keras.layers.Dense(1, activation="linear"),
-    ], name="sine_simple_rnn")
+    ], name=f"{name}_{layer}")
+
+
+def compiled_series_model(name, steps, features, p):
+    """The untrained series model for train params ``p``, seeded and compiled with mse: the
+    train stage fits it; the evaluate stage rebuilds it to score 'before training'."""
+    seed_everything(p["seed"])
+    model = series_model(name, steps, features, p["layer"], p["units"])
+    model.compile(loss="mse", optimizer=optimizer(p["optimizer"], p["learning_rate"]))
+    return model
 
 
 def text_model(variant, vocab_size, units):

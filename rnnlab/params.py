@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from stages.errors import LabError
+from rnnlab.errors import LabError
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,12 @@ def text():
 def text_list():
     return Rule("a non-empty list of non-empty strings",
                 lambda v: isinstance(v, list) and v != [] and all(isinstance(s, str) and s for s in v))
+
+
+def name_list():
+    return Rule("a list of distinct non-empty strings (may be empty)",
+                lambda v: isinstance(v, list) and all(isinstance(s, str) and s.strip() for s in v)
+                and len(set(v)) == len(v))
 
 
 def number_list(lo=None):
@@ -108,10 +114,10 @@ def load(stage, sections):
 
 def check_sections(everything):
     """Refuse a section of params.yaml that no stage reads (a misspelt one would be ignored)."""
-    from stages.variants import VARIANTS
+    from rnnlab.variants import VARIANTS
 
-    known = {"sine_data", "sine_train", "text_encode", "text_baselines", "text_train",
-             "text_generate"}
+    known = {"sine_data", "sine_train", "sine_evaluate", "stock_data", "stock_train",
+             "stock_evaluate", "text_encode", "text_baselines", "text_train", "text_generate"}
     for section in everything:
         if section not in known:
             raise LabError(f"params.yaml: unknown section '{section}' (known: {', '.join(sorted(known))})")
@@ -130,9 +136,33 @@ SINE_DATA = {
     "held_out": integer(lo=1),                    # samples after them, never trained on
     "noise": number(lo=0),                        # std of Gaussian noise on every sample
     "seed": integer(lo=0, hi=2**32 - 1),          # seeds the noise
-    "window": integer(lo=2),                      # >= 2: the AR(2) baseline reads two samples
+    "window": integer(lo=2, hi=1000),             # samples the RNN reads (a log return needs 2)
 }
-TRAIN = {
+WINDOW = SINE_DATA["window"]  # sine_data.window and stock_data.window, read by the series stages
+STOCK_DATA = {
+    "csv": text(),                     # a CSV of daily prices
+    "date": text(),                    # its date column
+    "target": text(),                  # the column predicted: Close, Adj Close, ...
+    "inputs": name_list(),             # extra input columns (Open, High, Low, Volume, ...)
+    "val": number(lo=0, hi=0.5),       # fractions of the rows, in time order: train, val, test
+    "test": number(lo=0, hi=0.5, lo_open=True),
+    "window": WINDOW,                  # past days the network reads
+}
+SERIES_TRAIN = {                       # sine_train and stock_train
+    "layer": choice("simple_rnn", "lstm", "gru"),
+    "units": integer(lo=1, hi=4096),
+    "target": choice("value", "price", "log_return"),
+    "optimizer": choice("sgd", "adam", "rmsprop"),
+    "learning_rate": number(lo=0, hi=10, lo_open=True),
+    "epochs": integer(lo=1),
+    "batch_size": integer(lo=1),
+    "patience": integer(lo=0),         # early stopping on the val part's loss; 0: off
+    "seed": integer(lo=0, hi=2**32 - 1),
+}
+SERIES_EVALUATE = {                    # sine_evaluate and stock_evaluate
+    "horizon": integer(lo=1),          # steps forecast from the start of the test part, fed back
+}
+TEXT_TRAIN = {                         # text_train.<variant>
     "units": integer(lo=1, hi=4096),
     "optimizer": choice("sgd", "adam", "rmsprop"),
     "learning_rate": number(lo=0, hi=10, lo_open=True),

@@ -1,0 +1,15 @@
+"""What the pipeline's stages share: data, models, scoring, tracking (the stages themselves
+are in ``stages/``, one module per stage of dvc.yaml).
+
+Importing the package sets quiet, reproducible defaults for every stage process;
+values already in the environment win.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow info/warning lines on stderr
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # plain kernels: bit-for-bit repeatable runs
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# A tracking server that stops answering fails a stage in seconds, not minutes of retries.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")

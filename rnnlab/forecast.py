@@ -1,0 +1,158 @@
+"""Next-value predictors for a series, fed-back forecasts and their scores (numpy only).
+
+A predictor maps raw windows (n, window, columns) to the target's next value (n,); the
+target is column 0. Beside the trained network:
+  persistence  tomorrow is today: the last value (a random walk's best guess);
+  drift        the last value plus the training part's mean change per step;
+  ar           a linear autoregression on the window's target values, x[t] = a . x[t-w:t] + c,
+               fitted by least squares on the training windows (exact for a clean sine:
+               sin(w t) = 2 cos(w) sin(w (t-1)) - sin(w (t-2))).
+Scores: mse, rmse, mae, mape (percent, where every target is positive), Theil's U (rmse over
+persistence's: below 1 beats the random walk), directional accuracy (the sign of the
+predicted change is the sign of the real one) beside the share of up steps, and a
+Diebold-Mariano test of each predictor against persistence. The test is written out here:
+no package in the lock has it (statsmodels does not either); scipy gives the t distribution.
+"""
+import math
+
+import numpy as np
+
+from rnnlab.errors import LabError
+
+NAMES = ("model", "untrained", "persistence", "drift", "ar")
+"""The predictors, in the order tables and figures list them."""
+
+
+LAYERS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def labels(layer, units, window):
+    """How the report and the figures name each predictor: 'LSTM(32)', ..., 'AR(20)'."""
+    return {"model": f"{LAYERS[layer]}({units})", "untrained": "untrained",
+            "persistence": "persistence", "drift": "drift", "ar": f"AR({window})"}
+
+
+def persistence(W):
+    return np.asarray(W)[:, -1, 0]
+
+
+def drift(train_values):
+    """Persistence plus the mean step of the training part's target."""
+    step = float(np.mean(np.diff(np.asarray(train_values, dtype=np.float64)[:, 0])))
+    return lambda W: persistence(W) + step
+
+
+def ar(W, y):
+    """The least-squares autoregression of ``y`` on the target values of the windows ``W``."""
+    design = np.column_stack([np.asarray(W, dtype=np.float64)[:, :, 0], np.ones(len(W))])
+    coef, *_ = np.linalg.lstsq(design, np.asarray(y, dtype=np.float64), rcond=None)
+    return lambda X: np.asarray(X, dtype=np.float64)[:, :, 0] @ coef[:-1] + coef[-1]
+
+
+def autoregress(predict, context, steps):
+    """``steps`` values after ``context`` (window, columns), each predicted from the window
+    before it, the prediction fed back in place of the observation. Other columns than the
+    target cannot be predicted: their last observed values are carried forward."""
+    rows = [np.asarray(row, dtype=np.float64) for row in context]
+    window, out = len(rows), []
+    for _ in range(steps):
+        value = float(predict(np.array([rows[-window:]]))[0])
+        out.append(value)
+        rows.append(np.concatenate([[value], rows[-1][1:]]))
+    return np.array(out)
+
+
+def repeats(W, y, seen_W, seen_y, decimals=9):
+    """The fraction of windows (inputs and target) that also occur among ``seen``, to
+    ``decimals`` places: held-out windows a model may simply have memorised."""
+    def keys(W, y):
+        rows = np.column_stack([np.asarray(W, dtype=np.float64).reshape(len(W), -1), y])
+        return [r.tobytes() for r in np.round(rows, decimals) + 0.0]  # + 0.0: -0.0 is 0.0
+
+    known = set(keys(seen_W, seen_y))
+    return float(np.mean([k in known for k in keys(W, y)]))
+
+
+def errors(y, predictions):
+    """{metric: {predictor: value}}: mse, rmse, mae, mape (where every target is positive)
+    and theil_u (against predictions['persistence'], where that has any error)."""
+    y = np.asarray(y, dtype=np.float64)
+    err = {name: y - np.asarray(p, dtype=np.float64) for name, p in predictions.items()}
+    out = {"mse": {n: float(np.mean(e ** 2)) for n, e in err.items()}}
+    out["rmse"] = {n: math.sqrt(v) for n, v in out["mse"].items()}
+    out["mae"] = {n: float(np.mean(np.abs(e))) for n, e in err.items()}
+    if np.all(y > 0):
+        out["mape"] = {n: float(100 * np.mean(np.abs(e) / y)) for n, e in err.items()}
+    base = out["rmse"].get("persistence", 0.0)
+    if base > 0:
+        out["theil_u"] = {n: v / base for n, v in out["rmse"].items()}
+    return out
+
+
+def one_step(y, predictions, last):
+    """``errors`` plus what needs the last observed value ``last`` of each window: the
+    direction of the change (and the share of steps that went up), and a Diebold-Mariano
+    p-value of each predictor against persistence."""
+    y, last = np.asarray(y, dtype=np.float64), np.asarray(last, dtype=np.float64)
+    out = errors(y, predictions)
+    moved = np.sign(y - last)
+    out["direction"] = {n: float(np.mean(np.sign(np.asarray(p) - last) == moved))
+                        for n, p in predictions.items()}
+    out["up_share"] = float(np.mean(moved > 0))
+    if len(y) > 1:
+        out["dm_pvalue"] = {n: diebold_mariano(y - np.asarray(p), y - last)[1]
+                            for n, p in predictions.items() if n != "persistence"}
+    return out
+
+
+def diebold_mariano(e1, e2, horizon=1):
+    """(statistic, two-sided p-value) of the Diebold-Mariano test that forecasts with errors
+    ``e1`` and ``e2`` have the same mean squared error, with the Harvey-Leybourne-Newbold
+    small-sample correction and a t distribution with n - 1 degrees of freedom. A negative
+    statistic: the first has the smaller errors. Equal losses everywhere: (0, 1)."""
+    from scipy import stats
+
+    d = np.asarray(e1, dtype=np.float64) ** 2 - np.asarray(e2, dtype=np.float64) ** 2
+    n = len(d)
+    if n < 2:
+        raise ValueError("the Diebold-Mariano test needs at least two forecasts")
+    mean = d.mean()
+    centred = d - mean
+    # Long-run variance: autocovariances up to lag horizon - 1 (none for one-step forecasts).
+    variance = np.dot(centred, centred) / n
+    for lag in range(1, horizon):
+        variance += 2 * np.dot(centred[lag:], centred[:-lag]) / n
+    if variance <= 0 or not np.isfinite(variance):
+        return (0.0, 1.0) if mean == 0 else (math.copysign(math.inf, mean), 0.0)
+    statistic = mean / math.sqrt(variance / n)
+    statistic *= math.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    return float(statistic), float(2 * stats.t.sf(abs(statistic), df=n - 1))
+
+
+def check_finite(metrics, where):
+    """LabError if any figure is NaN or infinite: a model that diverged writes no metrics."""
+    def walk(tree, path):
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                walk(value, f"{path}.{key}")
+            elif not math.isfinite(value):
+                raise LabError(f"{path}.{key} is {value}: the model's predictions are not finite "
+                               f"(training diverged? lower {where}.learning_rate)")
+    walk(metrics, "metrics")
+
+
+def verdict(scores, name="model", alpha=0.05):
+    """One phrase from a part's one-step scores: does predictor ``name`` beat the random walk
+    (Theil's U below 1 and a Diebold-Mariano p-value below ``alpha``), and by how much."""
+    u, p = scores.get("theil_u", {}).get(name), scores.get("dm_pvalue", {}).get(name)
+    if u is None or p is None:
+        return "cannot be compared with the random walk (persistence makes no error here)"
+    by = f"{abs(1 - u):.1%}"
+    test = f"Diebold-Mariano p {'< 0.001' if p < 0.001 else f'= {p:.3f}'}"
+    if u < 1 and p < alpha:
+        return f"beats the random walk: RMSE {by} lower ({test})"
+    if u < 1:
+        return f"does not beat the random walk: RMSE {by} lower, but not significantly ({test})"
+    if p < alpha:
+        return f"does not beat the random walk, it is worse: RMSE {by} higher ({test})"
+    return f"does not beat the random walk: RMSE {by} higher, not significantly ({test})"

@@ -1,0 +1,121 @@
+"""Reading a CSV of daily prices into a clean, date-sorted series (pandas; no TensorFlow).
+
+Any CSV a finance site gives works by naming its columns: the date column, the target (e.g.
+``Close`` or ``Adj Close``) and optional extra input columns (e.g. Open, High, Low, Volume).
+What is refused, each with one line naming the file, the column and the row: a missing
+column, dates in no known format, duplicate dates, cells that are not numbers, and empty
+cells inside the series. Empty cells before the first or after the last complete row are
+dropped (a ticker listed later than the others in a multi-ticker file).
+"""
+import os
+
+import numpy as np
+
+from rnnlab.errors import LabError
+
+DATE_FORMATS = ("ISO8601",    # 2017-11-10 (and 2017-11-10 00:00:00)
+                "%m/%d/%Y",   # 11/10/2017, as US sites write it
+                "%d/%m/%Y",   # 10/11/2017 where the first field goes past 12
+                "%d-%b-%y",   # 19-Sep-03
+                "%d-%b-%Y",   # 19-Sep-2003
+                "%b %d, %Y",  # Sep 19, 2003
+                "%Y%m%d")     # 20030919
+"""Tried in order; the first that reads every date of the column is used."""
+
+
+def parse_dates(cells, where):
+    """Dates (pandas Timestamps) of ``cells``, all in one of DATE_FORMATS; LabError if none fits."""
+    import pandas as pd
+
+    text = cells.astype(str).str.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return pd.to_datetime(text, format=fmt)
+        except (ValueError, TypeError):
+            continue
+    first = _format_of(text.iloc[0])
+    if first is None:
+        bad = text.iloc[0]
+    else:  # the first date reads: name the first one that is not in its format
+        bad = next(cell for cell in text if _format_of(cell, (first,)) is None)
+        if _format_of(bad) is not None:
+            raise LabError(f"{where} mixes date formats: {text.iloc[0]!r} and {bad!r}")
+    raise LabError(f"{where}: cannot read the date {bad!r} (known formats: 2017-11-10, "
+                   "11/10/2017, 19-Sep-03, Sep 19, 2003, 20030919)")
+
+
+def _format_of(cell, formats=DATE_FORMATS):
+    import pandas as pd
+
+    for fmt in formats:
+        try:
+            pd.to_datetime(cell, format=fmt)
+            return fmt
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def read_prices(path, date, columns):
+    """Dates ('YYYY-MM-DD' strings) and values (rows, len(columns)) of ``columns`` in ``path``,
+    sorted by date. ``columns[0]`` is the target; the rest are extra inputs."""
+    import pandas as pd
+
+    where = f"{path}"
+    if not os.path.isfile(path):
+        raise LabError(f"price file {path} not found (params.yaml: stock_data.csv)")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise LabError(f"{where} is not a readable CSV file ({first})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for name, key in [(date, "date"), *((c, "target" if i == 0 else "inputs")
+                                         for i, c in enumerate(columns))]:
+        if name not in frame.columns:
+            raise LabError(f"{where} has no column {name!r} (stock_data.{key}); its columns are "
+                           f"{', '.join(map(repr, frame.columns))}")
+    if len(set(columns)) != len(columns) or date in columns:
+        raise LabError(f"stock_data: the target and input columns must be distinct and not the "
+                       f"date column, got {[date, *columns]}")
+    frame = frame[[date, *columns]]
+    blank = frame[columns].apply(lambda col: col.str.strip().isin(["", "null", "NaN", "nan", "NA",
+                                                                   "N/A", "-"]))
+    undated = frame[date].str.strip() == ""
+    if (undated & ~blank.all(axis=1)).any():
+        row = int(undated.to_numpy().argmax())
+        raise LabError(f"{where}: row {row + 2} has values but no date (column {date!r})")
+    frame, blank = frame[~undated], blank[~undated]
+    if frame.empty:
+        raise LabError(f"{where} has no rows")
+    dates = parse_dates(frame[date], f"{where}, column {date!r}")
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    frame, blank, dates = frame.iloc[order], blank.iloc[order], dates.iloc[order]
+    duplicated = dates.duplicated()
+    if duplicated.any():
+        raise LabError(f"{where}: the date {dates[duplicated].iloc[0]:%Y-%m-%d} occurs more than once")
+
+    # Drop rows with empty cells before the first and after the last complete row; a row with
+    # an empty cell between complete rows is a gap in the series.
+    complete = ~blank.any(axis=1).to_numpy()
+    if not complete.any():
+        raise LabError(f"{where} has no row with a value in every one of {columns}")
+    first, last = np.argmax(complete), len(complete) - 1 - np.argmax(complete[::-1])
+    frame, blank, dates = frame.iloc[first:last + 1], blank.iloc[first:last + 1], dates.iloc[first:last + 1]
+    if blank.to_numpy().any():
+        row, col = np.argwhere(blank.to_numpy())[0]
+        raise LabError(f"{where}: column {columns[col]!r} has no value on {dates.iloc[row]:%Y-%m-%d}, "
+                       "inside the series (fill or remove that row)")
+    values = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, name in enumerate(columns):
+        cells = frame[name].str.strip()
+        grouped = cells.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")  # 1,234.5: thousands
+        numbers = pd.to_numeric(cells.where(~grouped, cells.str.replace(",", "", regex=False)),
+                                errors="coerce")
+        bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise LabError(f"{where}: column {name!r} on {dates.iloc[i]:%Y-%m-%d} is "
+                           f"{frame[name].iloc[i]!r}, not a number")
+        values[:, j] = numbers.to_numpy(dtype=np.float64)
+    return dates.dt.strftime("%Y-%m-%d").to_numpy().astype(str), values

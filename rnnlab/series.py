@@ -1,0 +1,238 @@
+"""The series examples (the sine wave and the stock prices): one task, a window of a series ->
+the next value, with one set of files, windows and scalings for both (numpy only).
+
+A data stage writes a series as three contiguous parts in time, ``train``, ``val`` (may be
+empty) and ``test``, each ``data/<series>/<part>.npz`` with ``time`` (seconds or dates),
+``values`` (rows, columns; the first column is the target) and ``columns``, plus
+``data/<series>/meta.json`` (columns, source, the MLflow experiment). Windows never let a
+target of one part into another: a window's target is in the part it scores, its inputs are
+the ``window`` rows before that target, which for ``val`` and ``test`` may reach back into
+the parts before (those values were observed by then).
+
+A ``Transform`` turns raw windows into what the network reads and its output back into the
+target's units, fitted on the training part only:
+  value       the values as they are (the lecture's sine);
+  price       each column min-max scaled to [0, 1] on the training part, the next value
+              scaled the same way (what the stock tutorials do);
+  log_return  log(x[t] / x[t-1]) of each column, standardised on the training part; the
+              network predicts the next log return and the price is last * exp(return).
+Written by hand rather than with a scikit-learn scaler: it is three lines per kind, it is
+saved as JSON beside the model (no pickle), and the served forecaster applies it without
+scikit-learn.
+"""
+import json
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnlab.errors import LabError
+
+PARTS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str  # 'sine' or 'stock': the item of the series stages' foreach in dvc.yaml
+
+    def part(self, name):
+        return f"data/{self.name}/{name}.npz"
+
+    @property
+    def meta(self):
+        return f"data/{self.name}/meta.json"
+
+    @property
+    def model(self):
+        return f"models/{self.name}.keras"
+
+    @property
+    def transform(self):
+        return f"models/{self.name}_transform.json"
+
+    @property
+    def history(self):
+        return f"plots/{self.name}_history.csv"
+
+    @property
+    def run(self):
+        return f"runs/{self.name}.json"
+
+    @property
+    def metrics(self):
+        return f"metrics/{self.name}.json"
+
+    @property
+    def train_plot(self):
+        return f"plots/{self.name}_train.csv"
+
+    @property
+    def test_plot(self):
+        return f"plots/{self.name}_test.csv"
+
+    @property
+    def forecast_plot(self):
+        return f"plots/{self.name}_forecast.csv"
+
+    @property
+    def figure(self):
+        return f"reports/figures/{self.name}.png"
+
+    def registered_name(self, experiment):
+        """The served forecaster's name in the MLflow registry: 'msft-forecaster'."""
+        return f"{experiment}-forecaster"
+
+
+SERIES = {"sine": Series("sine"), "stock": Series("stock")}
+
+
+def from_argv(module):
+    """The series named on the command line of ``python -m stages.<module> <series>``."""
+    if len(sys.argv) != 2 or sys.argv[1] not in SERIES:
+        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(SERIES)}}}")
+    return SERIES[sys.argv[1]]
+
+
+# ---- the parts on disk ----
+
+def save_parts(series, times, values, columns, sizes, **meta):
+    """Write the parts of sizes (train, val, test) in order, and the meta record."""
+    start = 0
+    for name, size in zip(PARTS, sizes):
+        np.savez(series.part(name), time=times[start:start + size],
+                 values=values[start:start + size], columns=np.asarray(columns))
+        start += size
+    with open(series.meta, "w", encoding="utf-8") as f:
+        json.dump({"columns": list(columns), **meta}, f, indent=2)
+        f.write("\n")
+
+
+def load_parts(series, names=PARTS):
+    """{part: {'time': ..., 'values': ...}} for ``names``."""
+    parts = {}
+    for name in names:
+        with np.load(series.part(name), allow_pickle=False) as data:
+            parts[name] = {"time": data["time"], "values": data["values"]}
+    return parts
+
+
+def load_meta(series):
+    with open(series.meta, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def joined(parts):
+    """The parts one after another: times, values, and where each part starts and stops."""
+    bounds, start = {}, 0
+    for name, part in parts.items():
+        bounds[name] = (start, start + len(part["values"]))
+        start += len(part["values"])
+    return (np.concatenate([p["time"] for p in parts.values()]),
+            np.concatenate([p["values"] for p in parts.values()]), bounds)
+
+
+def windows(values, start, stop, window):
+    """Raw windows (n, window, columns) and their targets (n,): the target column at rows
+    start .. stop-1 of ``values``, each after the ``window`` rows before it (start >= window)."""
+    if start < window:
+        raise ValueError(f"a target at row {start} has fewer than {window} rows before it")
+    runs = np.lib.stride_tricks.sliding_window_view(values, window + 1, axis=0)  # (N-w, cols, w+1)
+    runs = runs[start - window:stop - window].transpose(0, 2, 1)
+    return runs[:, :-1], runs[:, -1, 0]
+
+
+def part_windows(parts, name, window):
+    """The windows of part ``name`` of ``parts`` (loaded in order): a training window lies
+    inside the training part; a later part's windows may start in the parts before it."""
+    _, values, bounds = joined(parts)
+    start, stop = bounds[name]
+    return windows(values, max(start, window), stop, window)
+
+
+# ---- scaling ----
+
+TARGETS = ("value", "price", "log_return")
+
+
+class Transform:
+    """Raw windows -> network inputs, next value -> network target, and back (see above)."""
+
+    def __init__(self, kind, shift, scale):
+        if kind not in TARGETS:
+            raise ValueError(f"unknown target {kind!r}")
+        self.kind, self.shift, self.scale = kind, np.asarray(shift, float), np.asarray(scale, float)
+
+    @classmethod
+    def fit(cls, kind, train_values):
+        """Fitted on the training part's rows only: nothing of val or test leaks into it."""
+        x = np.asarray(train_values, dtype=np.float64)
+        if kind == "value":
+            return cls(kind, np.zeros(x.shape[1]), np.ones(x.shape[1]))
+        if kind == "price":
+            lo, hi = x.min(axis=0), x.max(axis=0)
+            return cls(kind, lo, _nonzero(hi - lo))
+        returns = np.log(x[1:] / x[:-1])
+        return cls(kind, returns.mean(axis=0), _nonzero(returns.std(axis=0)))
+
+    def steps(self, window):
+        """How many steps the network reads from a window of ``window`` rows."""
+        return window - 1 if self.kind == "log_return" else window
+
+    def inputs(self, W):
+        """(n, window, columns) raw rows -> (n, steps, columns) float32 network inputs."""
+        W = np.asarray(W, dtype=np.float64)
+        if self.kind == "log_return":
+            W = np.log(W[:, 1:] / W[:, :-1])
+        return ((W - self.shift) / self.scale).astype(np.float32)
+
+    def targets(self, W, y):
+        """The network's target for the value ``y`` (n,) after each raw window ``W``."""
+        y = np.asarray(y, dtype=np.float64)
+        if self.kind == "log_return":
+            y = np.log(y / np.asarray(W)[:, -1, 0])
+        return ((y - self.shift[0]) / self.scale[0]).astype(np.float32)
+
+    def values(self, W, out):
+        """The network's outputs (n,) back in the target's units (a price, not a return)."""
+        out = np.asarray(out, dtype=np.float64) * self.scale[0] + self.shift[0]
+        if self.kind == "log_return":
+            return np.asarray(W, dtype=np.float64)[:, -1, 0] * np.exp(out)
+        return out
+
+    def to_json(self):
+        return {"target": self.kind, "shift": self.shift.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(data["target"], data["shift"], data["scale"])
+
+    def save(self, path, **extra):
+        """As JSON, with ``extra`` facts beside it (the window and columns, for serving)."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({**self.to_json(), **extra}, f, indent=2)
+            f.write("\n")
+
+    @classmethod
+    def load(cls, path):
+        """The transform and the whole record saved with it (window, columns)."""
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+        return cls.from_json(record), record
+
+
+def _nonzero(spread):
+    """A column that does not vary on the training part scales by 1, not by 0."""
+    return np.where(spread > 0, spread, 1.0)
+
+
+def check_positive(kind, parts, columns, where):
+    """A log return needs positive values: LabError naming the column and the row if not."""
+    if kind != "log_return":
+        return
+    for name, part in parts.items():
+        bad = np.argwhere(part["values"] <= 0)
+        if len(bad):
+            row, col = bad[0]
+            raise LabError(f"{where}.target log_return takes logs, but column {columns[col]!r} is "
+                           f"{part['values'][row, col]:g} at {part['time'][row]} ({name} part); "
+                           "use target price, or leave that column out")

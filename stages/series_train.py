@@ -1,0 +1,83 @@
+"""Stage series_train@<series>: a recurrent network learns the next value of a series.
+
+sine   (the lecture)  SimpleRNN(10) + Dense(1, linear) on the raw values, mse, SGD, 100 epochs.
+stock  (its agenda)   LSTM + Dense(1) on a window of past days, the stock tutorials' model, on
+                      min-max scaled prices (target: price) or on log returns (log_return).
+Params: <series>_train (layer, units, target, optimizer, learning_rate, epochs, batch_size,
+patience, seed) and <series>_data.window. The scaling (rnnlab/series.py: Transform) is fitted
+on the training part only. Where the series has a val part, Keras scores it after every epoch
+(val_loss); with patience > 0 training stops once val_loss has not improved for `patience`
+epochs and the weights of its best epoch are restored (Keras' EarlyStopping).
+
+Outputs: models/<series>.keras, models/<series>_transform.json, plots/<series>_history.csv,
+runs/<series>.json (the MLflow run that series_evaluate logs into as well). The run also
+registers a forecaster, '<experiment>-forecaster' (rnnlab/forecaster.py): raw rows in, the
+next value out.
+"""
+from rnnlab import params, series, tracking
+from rnnlab.errors import run
+from rnnlab.outputs import all_or_nothing, write_csv
+
+
+def main():
+    s = series.from_argv("series_train")
+    stage, data, section = f"series_train@{s.name}", f"{s.name}_data", f"{s.name}_train"
+    p = params.load(stage, {data: {"window": params.WINDOW}, section: params.SERIES_TRAIN})
+    window, tp = p[data]["window"], p[section]
+    meta = series.load_meta(s)
+    parts = series.load_parts(s, ("train", "val"))
+    series.check_positive(tp["target"], parts, meta["columns"], section)
+    transform = series.Transform.fit(tp["target"], parts["train"]["values"])
+    W, y = series.part_windows(parts, "train", window)
+    X, Y = transform.inputs(W), transform.targets(W, y)
+    val = None
+    if len(parts["val"]["values"]):
+        W_val, y_val = series.part_windows(parts, "val", window)
+        val = (transform.inputs(W_val), transform.targets(W_val, y_val))
+
+    import keras
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    from rnnlab import models
+
+    experiment = meta["experiment"]
+    run_params = {**tp, "window": window, "columns": ",".join(meta["columns"]),
+                  "source": meta["source"], "samples": len(X),
+                  "val_samples": len(val[0]) if val else 0}
+    with all_or_nothing(s.model, s.transform, s.history, s.run), \
+            tracking.new_run(experiment, s.name, stage, s.run, run_params):
+        mlflow.keras.autolog(log_models=False, log_datasets=False, silent=True)
+        model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
+        stop = (keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp["patience"],
+                                              restore_best_weights=True)
+                if val and tp["patience"] else None)
+        history = model.fit(X, Y, validation_data=val, epochs=tp["epochs"],
+                            batch_size=tp["batch_size"], callbacks=[stop] if stop else [],
+                            verbose=0)
+        model.save(s.model)
+        transform.save(s.transform, window=window, columns=meta["columns"])
+        h = history.history
+        write_csv(s.history, {"epoch": range(1, len(h["loss"]) + 1), **h})
+        mlflow.keras.log_model(model, name=f"{experiment}_{tp['layer']}",
+                               signature=infer_signature(X[:1], model.predict_on_batch(X[:1])),
+                               pip_requirements=tracking.pip_requirements())
+        # The served forecaster: the last `window` raw rows in, the next value out.
+        example = pd.DataFrame(W[-1], columns=meta["columns"])
+        mlflow.pyfunc.log_model(
+            name="forecaster", python_model="rnnlab/forecaster.py", code_paths=["rnnlab"],
+            artifacts={"model": s.model, "transform": s.transform},
+            signature=infer_signature(example, [float(y[-1])]),
+            pip_requirements=tracking.pip_requirements("mlflow", "pandas"),
+            registered_model_name=s.registered_name(experiment))
+    best = ""
+    if stop and stop.stopped_epoch:
+        best = f", stopped early: best val_loss at epoch {stop.best_epoch + 1}"
+    held = f", val_loss {h['val_loss'][-1]:.4g}" if "val_loss" in h else ""
+    print(f"{stage}: loss {h['loss'][0]:.4g} -> {h['loss'][-1]:.4g}{held} after {len(h['loss'])} "
+          f"epochs{best}; {s.model}")
+
+
+if __name__ == "__main__":
+    run(main)

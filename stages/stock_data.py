@@ -1,0 +1,50 @@
+"""Stage stock_data: a CSV of daily prices as a date-sorted series cut in time into train,
+val and test parts (pandas; no TensorFlow).
+
+By default Microsoft's daily prices, 1986-03-13 to 2017-11-10 (data/msft.csv, CC0); any CSV
+works by params alone: the file, its date column, the target column and extra input columns
+(rnnlab/prices.py reads it and says in one line what is wrong with it). The parts follow
+each other in time and are never shuffled across: the last `test` fraction of the rows is
+the test part, the `val` fraction before it the validation part, the rest trains.
+
+Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target first) and
+data/stock/meta.json, the files every series stage reads (rnnlab/series.py).
+"""
+from rnnlab import params, prices, series, tracking
+from rnnlab.errors import LabError, run
+from rnnlab.outputs import all_or_nothing
+
+STAGE = "stock_data"
+STOCK = series.SERIES["stock"]
+
+
+def sizes(rows, val, test, window):
+    """Rows of (train, val, test): the last round(test * rows) test, the round(val * rows)
+    before them val. LabError where a part is too short for what is done with it."""
+    n_test, n_val = round(test * rows), round(val * rows)
+    n_train = rows - n_val - n_test
+    if n_train < window + 2 or n_test < 2 or (val > 0 and n_val < 2):
+        raise LabError(f"stock_data: {rows} rows make {n_train} train, {n_val} val and {n_test} test "
+                       f"rows; a window of {window} needs at least {window + 2} to train on, and "
+                       "val (if any) and test need 2 each: use more rows, a smaller window or "
+                       "other fractions")
+    return n_train, n_val, n_test
+
+
+def main():
+    p = params.load(STAGE, {STAGE: params.STOCK_DATA})[STAGE]
+    columns = [p["target"], *p["inputs"]]
+    dates, values = prices.read_prices(p["csv"], p["date"], columns)
+    parts = sizes(len(dates), p["val"], p["test"], p["window"])
+    paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
+    with all_or_nothing(*paths):
+        series.save_parts(STOCK, dates, values, columns, parts, source=p["csv"], time="date",
+                          experiment=tracking.experiment_name(p["csv"], "stock"))
+    starts = [dates[0], dates[parts[0]], dates[parts[0] + parts[1]]]
+    print(f"stock_data: {p['csv']}: {len(dates)} days {dates[0]} .. {dates[-1]}, {columns}; "
+          + ", ".join(f"{name} {n} from {start}" for name, n, start in zip(series.PARTS, parts, starts)
+                      if n))
+
+
+if __name__ == "__main__":
+    run(main)
