@@ -262,7 +262,7 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     # them, and the restored run file still names the MLflow run that made those outputs.
     edit_params(project, lambda p: p["sine_data"].update(n_samples=20))
     restored = run([tool("dvc"), "repro"], cwd=project).stdout
-    assert "Stage 'sine_train' is cached - skipping run, checking out outputs" in restored
+    assert "Stage 'series_train@sine' is cached - skipping run, checking out outputs" in restored
     assert json.loads((project / "runs/sine.json").read_text())["run_id"] == first_run
 
     # A longer held-out future changes what is scored, not what is trained: no retraining.
