@@ -21,12 +21,12 @@ saved as JSON beside the model (no pickle), and the served forecaster applies it
 scikit-learn.
 """
 import json
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from rnnlab.errors import LabError
+from rnnlab import windows
+from rnnlab.errors import LabError, choice_from_argv
 
 PARTS = ("train", "val", "test")
 
@@ -88,9 +88,7 @@ SERIES = {"sine": Series("sine"), "stock": Series("stock")}
 
 def from_argv(module):
     """The series named on the command line of ``python -m stages.<module> <series>``."""
-    if len(sys.argv) != 2 or sys.argv[1] not in SERIES:
-        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(SERIES)}}}")
-    return SERIES[sys.argv[1]]
+    return choice_from_argv(module, SERIES)
 
 
 # ---- the parts on disk ----
@@ -131,22 +129,12 @@ def joined(parts):
             np.concatenate([p["values"] for p in parts.values()]), bounds)
 
 
-def windows(values, start, stop, window):
-    """Raw windows (n, window, columns) and their targets (n,): the target column at rows
-    start .. stop-1 of ``values``, each after the ``window`` rows before it (start >= window)."""
-    if start < window:
-        raise ValueError(f"a target at row {start} has fewer than {window} rows before it")
-    runs = np.lib.stride_tricks.sliding_window_view(values, window + 1, axis=0)  # (N-w, cols, w+1)
-    runs = runs[start - window:stop - window].transpose(0, 2, 1)
-    return runs[:, :-1], runs[:, -1, 0]
-
-
 def part_windows(parts, name, window):
     """The windows of part ``name`` of ``parts`` (loaded in order): a training window lies
     inside the training part; a later part's windows may start in the parts before it."""
     _, values, bounds = joined(parts)
     start, stop = bounds[name]
-    return windows(values, max(start, window), stop, window)
+    return windows.rows_before(values, max(start, window), stop, window)
 
 
 # ---- scaling ----

@@ -1,9 +1,8 @@
 """The two character-model variants and where each one's files live (no TensorFlow here)."""
-import sys
 from dataclasses import dataclass
 
 from rnnlab import tracking, windows
-from rnnlab.errors import LabError
+from rnnlab.errors import choice_from_argv
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,4 @@ VARIANTS = {
 
 def from_argv(module):
     """The variant named on the command line of ``python -m stages.<module> <variant>``."""
-    if len(sys.argv) != 2 or sys.argv[1] not in VARIANTS:
-        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(VARIANTS)}}}")
-    return VARIANTS[sys.argv[1]]
+    return choice_from_argv(module, VARIANTS)

@@ -42,6 +42,17 @@ def pairs(series, window):
     return np.lib.stride_tricks.sliding_window_view(series, window + 1)
 
 
+def rows_before(values, start, stop, window):
+    """Windows of a table of rows (N, columns): for each target row start .. stop-1, the
+    ``window`` rows before it (n, window, columns) and its first column (n,); start >= window.
+    A view, like ``pairs``."""
+    if start < window:
+        raise ValueError(f"a target at row {start} has fewer than {window} rows before it")
+    runs = np.lib.stride_tricks.sliding_window_view(values, window + 1, axis=0)  # (N-w, cols, w+1)
+    runs = runs[start - window:stop - window].transpose(0, 2, 1)
+    return runs[:, :-1], runs[:, -1, 0]
+
+
 def split_at(series, held_out, gap):
     """The series cut in two contiguous parts, in order: the first ``len - held_out - gap``
     values, then ``gap`` values left out, then the last ``held_out`` values. Windows built

@@ -8,7 +8,7 @@ from scipy import stats
 
 from rnnlab import forecast
 from rnnlab.errors import LabError
-from rnnlab.series import windows
+from rnnlab.windows import rows_before as windows
 
 
 def column(x):

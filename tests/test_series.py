@@ -7,7 +7,8 @@ import pytest
 
 from rnnlab import series
 from rnnlab.errors import LabError
-from rnnlab.series import Transform, check_positive, joined, part_windows, windows
+from rnnlab.series import Transform, check_positive, joined, part_windows
+from rnnlab.windows import rows_before as windows
 from stages.stock_data import sizes
 
 
