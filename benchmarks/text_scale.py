@@ -65,7 +65,8 @@ def write_corpus(path, size_mb):
 
 
 def encode(corpus, args):
-    from rnnlab import text_encode, vocab
+    from rnnlab import vocab
+    from stages import text_encode
 
     times = []
     for _ in range(5):  # the best of 5: a fraction of a second is at the mercy of other load
@@ -79,7 +80,8 @@ def encode(corpus, args):
 
 
 def train(corpus, args):
-    from rnnlab import models, streams, text_encode, variants, vocab
+    from rnnlab import models, streams, variants, vocab
+    from stages import text_encode
 
     voc, ids = vocab.encode_corpus(text_encode.read_corpus(corpus, args.window))
     ids, _ = text_encode.split(ids, 0, args.window)

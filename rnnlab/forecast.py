@@ -91,14 +91,18 @@ def errors(y, predictions):
 
 def one_step(y, predictions, last):
     """``errors`` plus what needs the last observed value ``last`` of each window: the
-    direction of the change (and the share of steps that went up), and a Diebold-Mariano
+    direction of the change, scored on the steps that moved (``flat_share`` did not: equal to
+    9 significant digits), beside the share of those that went up, and a Diebold-Mariano
     p-value of each predictor against persistence."""
     y, last = np.asarray(y, dtype=np.float64), np.asarray(last, dtype=np.float64)
     out = errors(y, predictions)
-    moved = np.sign(y - last)
-    out["direction"] = {n: float(np.mean(np.sign(np.asarray(p) - last) == moved))
-                        for n, p in predictions.items()}
-    out["up_share"] = float(np.mean(moved > 0))
+    moved = ~np.isclose(y, last, rtol=1e-9, atol=0.0)
+    if moved.any():
+        sign = np.sign(y[moved] - last[moved])
+        out["direction"] = {n: float(np.mean(np.sign(np.asarray(p)[moved] - last[moved]) == sign))
+                            for n, p in predictions.items()}
+        out["up_share"] = float(np.mean(sign > 0))
+    out["flat_share"] = float(np.mean(~moved))
     if len(y) > 1:
         out["dm_pvalue"] = {n: diebold_mariano(y - np.asarray(p), y - last)[1]
                             for n, p in predictions.items() if n != "persistence"}

@@ -28,16 +28,23 @@ def parse_dates(cells, where):
     import pandas as pd
 
     text = cells.astype(str).str.strip()
+    # A time and a UTC offset after an ISO date (2020-03-02 00:00:00-05:00, as some libraries
+    # write daily bars): the trading day is the date as written.
+    stamped = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?")
+    if stamped.all():
+        text = text.str.slice(0, 10)
     for fmt in DATE_FORMATS:
         try:
-            return pd.to_datetime(text, format=fmt)
+            dates = pd.to_datetime(text, format=fmt)
         except (ValueError, TypeError):
             continue
+        if dates.isna().any():  # 'nan', 'NaT': not a date
+            raise LabError(f"{where}: cannot read the date {text[dates.isna()].iloc[0]!r}")
+        return dates
     first = _format_of(text.iloc[0])
-    if first is None:
-        bad = text.iloc[0]
-    else:  # the first date reads: name the first one that is not in its format
-        bad = next(cell for cell in text if _format_of(cell, (first,)) is None)
+    bad = text.iloc[0]
+    if first is not None:  # the first date reads: name the first one that is not in its format
+        bad = next((cell for cell in text if _format_of(cell, (first,)) is None), bad)
         if _format_of(bad) is not None:
             raise LabError(f"{where} mixes date formats: {text.iloc[0]!r} and {bad!r}")
     raise LabError(f"{where}: cannot read the date {bad!r} (known formats: 2017-11-10, "
@@ -91,6 +98,7 @@ def read_prices(path, date, columns):
     dates = parse_dates(frame[date], f"{where}, column {date!r}")
     order = np.argsort(dates.to_numpy(), kind="stable")
     frame, blank, dates = frame.iloc[order], blank.iloc[order], dates.iloc[order]
+    dates = dates.dt.normalize()  # daily prices: two rows of one day are a duplicate
     duplicated = dates.duplicated()
     if duplicated.any():
         raise LabError(f"{where}: the date {dates[duplicated].iloc[0]:%Y-%m-%d} occurs more than once")

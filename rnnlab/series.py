@@ -95,13 +95,14 @@ def from_argv(module):
 
 def save_parts(series, times, values, columns, sizes, **meta):
     """Write the parts of sizes (train, val, test) in order, and the meta record."""
-    start = 0
+    parts, start = {}, 0
     for name, size in zip(PARTS, sizes):
-        np.savez(series.part(name), time=times[start:start + size],
-                 values=values[start:start + size], columns=np.asarray(columns))
+        parts[name] = {"time": times[start:start + size], "values": values[start:start + size]}
+        np.savez(series.part(name), **parts[name], columns=np.asarray(columns))
         start += size
     with open(series.meta, "w", encoding="utf-8") as f:
-        json.dump({"columns": list(columns), **meta}, f, indent=2)
+        json.dump({"columns": list(columns), **meta,
+                   "non_positive": non_positive(parts, columns)}, f, indent=2)
         f.write("\n")
 
 
@@ -213,14 +214,21 @@ def _nonzero(spread):
     return np.where(spread > 0, spread, 1.0)
 
 
-def check_positive(kind, parts, columns, where):
-    """A log return needs positive values: LabError naming the column and the row if not."""
-    if kind != "log_return":
-        return
+def non_positive(parts, columns):
+    """Where the first value <= 0 of any part is, in words ("column 'Volume' is 0 at
+    1987-03-02 (train part)"), or None: a log return cannot be taken there."""
     for name, part in parts.items():
         bad = np.argwhere(part["values"] <= 0)
         if len(bad):
             row, col = bad[0]
-            raise LabError(f"{where}.target log_return takes logs, but column {columns[col]!r} is "
-                           f"{part['values'][row, col]:g} at {part['time'][row]} ({name} part); "
-                           "use target price, or leave that column out")
+            return (f"column {columns[col]!r} is {part['values'][row, col]:g} at "
+                    f"{part['time'][row]} ({name} part)")
+    return None
+
+
+def check_positive(kind, found, where):
+    """LabError for a log-return target when the data stage ``found`` a value <= 0 (meta.json's
+    ``non_positive``, over every part): checked before training, not after."""
+    if kind == "log_return" and found:
+        raise LabError(f"{where}.target log_return takes logs, but {found}; use target price, "
+                       "or leave that column out")

@@ -168,7 +168,8 @@ def same_run(run_file, stage):
 
 
 def _train_stage(stage):
-    """'text_generate@many_to_one' -> 'text_train@many_to_one'; 'sine_evaluate' -> 'sine_train'."""
+    """'text_generate@many_to_one' -> 'text_train@many_to_one';
+    'series_evaluate@stock' -> 'series_train@stock'."""
     name, _, item = stage.partition("@")
     train = name.rsplit("_", 1)[0] + "_train"
     return f"{train}@{item}" if item else train

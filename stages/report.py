@@ -68,7 +68,7 @@ def sine_section(p):
     labels = forecast.labels(p["sine_train"]["layer"], p["sine_train"]["units"],
                              p["sine_data"]["window"])
     held = len(rows_of(series.SERIES["sine"].forecast_plot))
-    parts = ["## Example 1: a SimpleRNN predicts the next sample of a sine wave\n",
+    parts = [f"## Example 1: a {labels['model']} predicts the next sample of a sine wave\n",
              f"Trained on the lecture's series; the samples after it are the test part, never "
              f"trained on (the first {held} are also forecast with the predictions fed back). "
              f"Beside the {labels['model']}: the same network untrained, persistence (the last "
@@ -99,17 +99,18 @@ def stock_section(p):
             "log_return": "the next log return, turned back into a price",
             "value": "the next value, unscaled"}[tp["target"]]
     u = metrics["test"].get("theil_u", {}).get("model")
+    stopping = ("; early stopping on the val part" if tp["patience"] and d["val"] else "")
     parts = ["## Example 4: a recurrent network on daily stock prices, against a random walk\n",
              f"`{meta['source']}`, column {target}{inputs}; windows of {d['window']} days; parts in "
              f"time: train, val {d['val']:.0%}, test {d['test']:.0%} (never shuffled across). The "
-             f"{labels['model']} predicts {kind}; early stopping on the val part. Beside it: "
+             f"{labels['model']} predicts {kind}{stopping}. Beside it: "
              "persistence (tomorrow = today: the random walk), drift (persistence plus the training "
              f"part's mean daily change) and {labels['ar']}, a least-squares autoregression on "
              f"the same window. Prices in {target}'s units.\n",
              f"**Verdict**: on the test part ({test[0]['time']} to {test[-1]['time']}, {len(test)} "
              f"days) the {labels['model']} {forecast.verdict(metrics['test'])}"
              + (f"; Theil's U {u:.3f}" if u is not None else "") + ".\n"]
-    train_max = max(float(r["target"]) for r in rows_of(stock.train_plot))
+    train_max = series.load_parts(stock, ("train",))["train"]["values"][:, 0].max()
     test_max = max(float(r["target"]) for r in test)
     if tp["target"] == "price" and test_max > train_max:
         parts.append(f"The test prices reach {test_max:.2f}, above anything in the training part "
@@ -176,7 +177,8 @@ def main():
     named = {"layer": params.SERIES_TRAIN["layer"], "units": params.SERIES_TRAIN["units"]}
     p = params.load(STAGE, {"sine_data": {"window": params.WINDOW}, "sine_train": named,
                             "stock_data": params.STOCK_DATA,
-                            "stock_train": {**named, "target": params.SERIES_TRAIN["target"]}})
+                            "stock_train": {**named, "target": params.SERIES_TRAIN["target"],
+                                            "patience": params.SERIES_TRAIN["patience"]}})
     page = render(p)
     with all_or_nothing(OUT):
         with open(OUT, "w", encoding="utf-8") as f:

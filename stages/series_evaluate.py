@@ -17,7 +17,7 @@ into the training run (runs/<series>.json).
 """
 import numpy as np
 
-from rnnlab import figures, forecast, params, series, tracking
+from rnnlab import figures, forecast, params, series, series_figures, tracking
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing, write_csv, write_json
 
@@ -40,8 +40,8 @@ def main():
     window, tp = p[data]["window"], p[f"{s.name}_train"]
     horizon = p[f"{s.name}_evaluate"]["horizon"]
     meta = series.load_meta(s)
+    series.check_positive(tp["target"], meta["non_positive"], f"{s.name}_train")
     parts = series.load_parts(s)
-    series.check_positive(tp["target"], {"test": parts["test"]}, meta["columns"], f"{s.name}_train")
     time, values, bounds = series.joined(parts)
     test_start, test_stop = bounds["test"]
     if horizon > test_stop - test_start:
@@ -104,7 +104,7 @@ def main():
                                     **{f"{n}_forecast": f for n, f in forecasts.items()}})
         history = figures.read_history(s.history)
         labels = forecast.labels(tp["layer"], tp["units"], window)
-        figures.FIGURES[s.name](s.figure, time=time, values=values[:, 0], bounds=bounds,
+        series_figures.FIGURES[s.name](s.figure, time=time, values=values[:, 0], bounds=bounds,
                                 scored=scored, forecasts=forecasts, horizon=horizon,
                                 history=history, labels=labels, meta=meta)
         mlflow.log_metrics(dict(flatten(metrics, "eval")))  # eval_test_rmse_model, ...

@@ -25,8 +25,8 @@ def main():
     p = params.load(stage, {data: {"window": params.WINDOW}, section: params.SERIES_TRAIN})
     window, tp = p[data]["window"], p[section]
     meta = series.load_meta(s)
+    series.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s, ("train", "val"))
-    series.check_positive(tp["target"], parts, meta["columns"], section)
     transform = series.Transform.fit(tp["target"], parts["train"]["values"])
     W, y = series.part_windows(parts, "train", window)
     X, Y = transform.inputs(W), transform.targets(W, y)
@@ -72,8 +72,9 @@ def main():
             pip_requirements=tracking.pip_requirements("mlflow", "pandas"),
             registered_model_name=s.registered_name(experiment))
     best = ""
-    if stop and stop.stopped_epoch:
-        best = f", stopped early: best val_loss at epoch {stop.best_epoch + 1}"
+    if stop and stop.stopped_epoch:  # the weights kept are the best epoch's
+        best = (f", stopped early: kept epoch {stop.best_epoch + 1}, val_loss "
+                f"{h['val_loss'][stop.best_epoch]:.4g}")
     held = f", val_loss {h['val_loss'][-1]:.4g}" if "val_loss" in h else ""
     print(f"{stage}: loss {h['loss'][0]:.4g} -> {h['loss'][-1]:.4g}{held} after {len(h['loss'])} "
           f"epochs{best}; {s.model}")

@@ -83,7 +83,19 @@ def test_one_step_scores_of_a_hand_worked_example():
     statistic = d.mean() / math.sqrt(np.mean((d - d.mean()) ** 2) / n) * math.sqrt((n - 1) / n)
     assert set(s["dm_pvalue"]) == {"model"}
     assert s["dm_pvalue"]["model"] == pytest.approx(2 * stats.t.sf(abs(statistic), n - 1))
-    assert set(s) == {"mse", "rmse", "mae", "mape", "theil_u", "direction", "up_share", "dm_pvalue"}
+    assert s["flat_share"] == 0.0
+    assert set(s) == {"mse", "rmse", "mae", "mape", "theil_u", "direction", "up_share",
+                      "flat_share", "dm_pvalue"}
+
+
+def test_direction_is_scored_on_the_steps_that_moved():
+    """A flat step (or one that moved by float noise) is no up and no down: persistence, which
+    never calls a move, scores 0 on the rest, and an exact predictor scores 1."""
+    last = np.array([1.0, 2.0, 2.0, 0.9510565162951536])
+    y = np.array([2.0, 2.0, 1.0, 0.9510565162951539])  # the last 'moves' by 3e-16
+    s = forecast.one_step(y, {"model": y.copy(), "persistence": last}, last)
+    assert s["direction"] == {"model": 1.0, "persistence": 0.0}
+    assert s["flat_share"] == 0.5 and s["up_share"] == 0.5
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0])

@@ -214,3 +214,23 @@ def test_the_default_msft_file():
     assert dates[0] == "1986-03-13" and dates[-1] == "2017-11-10"
     assert (dates[1:] > dates[:-1]).all()  # ISO strings sort as dates: sorted, no duplicates
     assert values.shape == (7983, 1) and np.isfinite(values).all() and (values > 0).all()
+
+
+def test_dates_with_a_time_and_changing_utc_offsets_are_the_days_as_written(tmp_path):
+    """Daily bars some libraries write: midnight in the exchange's zone, whose offset changes."""
+    text = ("Date,Close\n2020-03-06 00:00:00-05:00,10\n2020-03-09 00:00:00-04:00,11\n"
+            "2020-03-10 00:00:00-04:00,12\n")
+    dates, values = read(tmp_path, text)
+    assert dates.tolist() == ["2020-03-06", "2020-03-09", "2020-03-10"]
+    assert values[:, 0].tolist() == [10, 11, 12]
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaT"])
+def test_a_date_that_is_not_a_date_is_refused(tmp_path, cell):
+    with pytest.raises(LabError, match=f"cannot read the date '{cell}'"):
+        read(tmp_path, f"Date,Close\n2020-03-06,1\n{cell},2\n2020-03-09,3\n")
+
+
+def test_two_rows_of_one_day_are_a_duplicate(tmp_path):
+    with pytest.raises(LabError, match="the date 2020-03-06 occurs more than once"):
+        read(tmp_path, "Date,Close\n2020-03-06 10:00,1\n2020-03-06 11:00,2\n2020-03-09 10:00,3\n")
