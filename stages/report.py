@@ -48,7 +48,8 @@ def rows_of(path):
 
 def score_tables(metrics, labels):
     """One table per part: a row per predictor, a column per metric (lower is better but for
-    direction; DM p: Diebold-Mariano p-value against persistence)."""
+    direction, scored on the steps that moved; DM p: Diebold-Mariano p-value against
+    persistence)."""
     parts = []
     for part, title in PART_NAMES.items():
         if part not in metrics:
@@ -57,8 +58,9 @@ def score_tables(metrics, labels):
         keys = [k for k in COLUMNS if k in scores]
         names = [n for n in forecast.NAMES if n in scores["rmse"]]
         rows = [[labels[n]] + [fmt(scores[k].get(n)) for k in keys] for n in names]
-        parts += [f"**{title}**" + (f" (share of up steps: {scores['up_share']:.3f})"
-                                    if "up_share" in scores else "") + "\n",
+        shares = (f" (of the steps that moved, {scores['up_share']:.3f} went up; "
+                  f"{scores['flat_share']:.3f} did not move)" if "up_share" in scores else "")
+        parts += [f"**{title}**{shares}\n",
                   table(rows, ["predictor"] + [COLUMNS[k] for k in keys])]
     return parts
 
