@@ -17,11 +17,10 @@ from mlflow.models import set_model
 
 class Forecaster(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
-        import keras
-
+        from rnnlab import inference
         from rnnlab.series import Transform
 
-        self.model = keras.saving.load_model(context.artifacts["model"])
+        self.model = inference.load_model(context.artifacts["model"])  # NumPy, no TensorFlow
         self.transform, record = Transform.load(context.artifacts["transform"])
         self.window, self.columns = record["window"], record["columns"]
 

@@ -26,11 +26,9 @@ def prompts_of(model_input):
 
 class TextGenerator(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
-        import keras
+        from rnnlab import inference, vocab
 
-        from rnnlab import vocab
-
-        self.model = keras.saving.load_model(context.artifacts["model"])
+        self.model = inference.load_model(context.artifacts["model"])  # NumPy, no TensorFlow
         self.vocab, meta = vocab.load(context.artifacts["vocab"])
         self.window = meta["window"]
 

@@ -47,6 +47,11 @@ class Series:
         return f"models/{self.name}.keras"
 
     @property
+    def untrained(self):
+        """The network as initialised (seeded), before training: the lecture's 'before'."""
+        return f"models/{self.name}_untrained.keras"
+
+    @property
     def transform(self):
         return f"models/{self.name}_transform.json"
 

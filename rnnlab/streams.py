@@ -10,7 +10,7 @@ epoch here as ``keras.utils.timeseries_dataset_from_array``, which builds window
 """
 import tensorflow as tf
 
-EVAL_BATCH = 1024  # windows per batch when only predicting (held-out scores): no gradients
+from rnnlab.windows import EVAL_BATCH  # noqa: F401  (windows per batch when only predicting)
 
 
 def window_batches(ids, window, split, batch_size, shuffle=False, seed=0):

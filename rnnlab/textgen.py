@@ -3,14 +3,14 @@
 Both variants were trained on windows of ``window`` characters that start from a zero
 LSTM state, so generation gives them the same: the last ``window`` characters, left-padded
 with the vocabulary's padding id (masked) while the text is shorter. Every new character is
-one compiled ``predict_on_batch`` call over the windows of all prompts at once
-(``model.predict`` per character manages ~15 characters/s here; this manages hundreds).
+one forward pass over the windows of all prompts at once, in NumPy (rnnlab/inference.py:
+no TensorFlow; Keras' ``model.predict`` per character manages ~15 characters/s here). The
+model is anything with ``predict_on_batch`` (a NumPy ``inference.Model`` or a Keras model).
 Carrying the LSTM state across the whole text instead was tried for many_to_many and drifts
 once the context grows past the trained window ('king was in the gar aaddnnen t').
 
 Greedy by default (temperature 0), as in the lecture; temperature > 0 samples, seeded.
 """
-import keras
 import numpy as np
 
 GENERATOR_PARAMS = {"length": 20, "temperature": 0.0, "top_k": 0, "seed": 0}
@@ -18,10 +18,14 @@ GENERATOR_PARAMS = {"length": 20, "temperature": 0.0, "top_k": 0, "seed": 0}
 
 
 def left_pad(rows, width, pad):
-    """A (len(rows), width) array: each row's last ``width`` ids, right-aligned after ``pad``
-    (the lecture's ``pad_sequences(..., maxlen=window, truncating='pre')``)."""
-    return keras.utils.pad_sequences(rows, maxlen=width, dtype="int32", padding="pre",
-                                     truncating="pre", value=pad)
+    """A (len(rows), width) array: each row's last ``width`` ids, right-aligned after ``pad``:
+    the lecture's ``pad_sequences(..., maxlen=window, truncating='pre')``, in two lines of
+    NumPy so that generating needs no Keras (tests hold it to Keras' function)."""
+    out = np.full((len(rows), width), pad, dtype=np.int32)
+    for i, row in enumerate(rows):
+        tail = np.asarray(row, dtype=np.int32)[-width:] if width else []
+        out[i, width - len(tail):] = tail
+    return out
 
 
 def next_char_probs(model, windows):

@@ -176,8 +176,18 @@ def _train_stage(stage):
 
 
 def pip_requirements(*extra):
-    """What a logged model needs to load, and the ``extra`` packages it needs to run (mlflow
-    for the pyfunc generator): pinned, so MLflow need not infer them (~7 s)."""
+    """What a logged Keras model needs to load, and the ``extra`` packages it needs to run:
+    pinned, so MLflow need not infer them (~7 s)."""
+    return _pinned("keras", "tensorflow-cpu", "numpy", *extra)
+
+
+def pyfunc_requirements(*extra):
+    """What a served pyfunc model (generator, forecaster) needs: it runs the saved weights in
+    NumPy (rnnlab/inference.py, h5py reads them), so no TensorFlow and no Keras."""
+    return _pinned("mlflow", "numpy", "h5py", *extra)
+
+
+def _pinned(*packages):
     from importlib.metadata import version
 
-    return [f"{pkg}=={version(pkg)}" for pkg in ("keras", "tensorflow-cpu", "numpy", *extra)]
+    return [f"{pkg}=={version(pkg)}" for pkg in packages]

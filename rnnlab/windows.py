@@ -5,6 +5,8 @@ functions work on numpy arrays and on TensorFlow batches alike (they only slice 
 """
 import numpy as np
 
+EVAL_BATCH = 1024  # windows per batch when only predicting (held-out scores): no gradients
+
 
 def split_next_step(pairs):
     """(..., window + 1) -> inputs (..., window) and the value after them (...,): the lecture's."""

@@ -1,8 +1,8 @@
 """Stage series_evaluate@<series>: is the network better than a random walk?
 
 Predictors (rnnlab/forecast.py), all reading the same raw windows: the trained network; the
-same network untrained (rebuilt with the same seed: the lecture's 'before training', on the
-training windows); persistence (tomorrow = today: the random walk); drift (persistence plus
+same network untrained (its seeded initial weights, saved by series_train: the lecture's
+'before training', on the training windows); persistence (tomorrow = today: the random walk); drift (persistence plus
 the training part's mean step); an AR on the window's values fitted by least squares on the
 training windows. Scored, under the same metric names, on
   train     the training windows (the lecture's figure),
@@ -10,6 +10,7 @@ training windows. Scored, under the same metric names, on
   forecast  the first `horizon` values of the test part from the rows before it, each
             prediction fed back as the next input (multi-step).
 Every price figure is in the target's units: a log-return network's outputs become prices.
+The networks run in NumPy (rnnlab/inference.py): no TensorFlow in this stage.
 
 Outputs: metrics/<series>.json ({part: {metric: {predictor: value}}}), plots/<series>_train.csv,
 plots/<series>_test.csv, plots/<series>_forecast.csv, reports/figures/<series>.png. Logged
@@ -17,7 +18,7 @@ into the training run (runs/<series>.json).
 """
 import numpy as np
 
-from rnnlab import figures, forecast, params, series, series_figures, tracking
+from rnnlab import figures, forecast, inference, params, series, series_figures, tracking
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing, write_csv, write_json
 
@@ -49,26 +50,24 @@ def main():
                        f"test part ({test_stop - test_start} values)")
     transform, _ = series.Transform.load(s.transform)
 
-    import keras
     import mlflow
 
-    from rnnlab import models
-
-    def network(model):
-        """A Keras network as a predictor of raw windows, in the target's units."""
-        return lambda W: transform.values(W, model.predict_on_batch(transform.inputs(W))[:, 0])
+    def network(path):
+        """A saved network, run in NumPy (rnnlab/inference.py), as a predictor of raw windows
+        in the target's units."""
+        model = inference.load_model(path)
+        return lambda W: transform.values(W, model(transform.inputs(W))[:, 0])
 
     outputs = (s.metrics, s.train_plot, s.test_plot, s.forecast_plot, s.figure)
     with all_or_nothing(*outputs), tracking.same_run(s.run, stage):
         W, y = series.part_windows(parts, "train", window)
         predictors = {
-            "model": network(keras.saving.load_model(s.model)),
+            "model": network(s.model),
             "persistence": forecast.persistence,
             "drift": forecast.drift(parts["train"]["values"]),
             "ar": forecast.ar(W, y),
         }
-        untrained = network(models.compiled_series_model(
-            s.name, transform.steps(window), values.shape[1], tp))
+        untrained = network(s.untrained)
         scored, metrics = {}, {}
         for name in series.PARTS:
             if not len(parts[name]["values"]):

@@ -9,7 +9,9 @@ on the training part only. Where the series has a val part, Keras scores it afte
 (val_loss); with patience > 0 training stops once val_loss has not improved for `patience`
 epochs and the weights of its best epoch are restored (Keras' EarlyStopping).
 
-Outputs: models/<series>.keras, models/<series>_transform.json, plots/<series>_history.csv,
+Outputs: models/<series>.keras, models/<series>_untrained.keras (the seeded initial weights:
+series_evaluate scores 'before training' with them, without TensorFlow),
+models/<series>_transform.json, plots/<series>_history.csv,
 runs/<series>.json (the MLflow run that series_evaluate logs into as well). The run also
 registers a forecaster, '<experiment>-forecaster' (rnnlab/forecaster.py): raw rows in, the
 next value out.
@@ -46,10 +48,11 @@ def main():
     run_params = {**tp, "window": window, "columns": ",".join(meta["columns"]),
                   "source": meta["source"], "samples": len(X),
                   "val_samples": len(val[0]) if val else 0}
-    with all_or_nothing(s.model, s.transform, s.history, s.run), \
+    with all_or_nothing(s.model, s.untrained, s.transform, s.history, s.run), \
             tracking.new_run(experiment, s.name, stage, s.run, run_params):
         mlflow.keras.autolog(log_models=False, log_datasets=False, silent=True)
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
+        model.save(s.untrained)
         stop = (keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp["patience"],
                                               restore_best_weights=True)
                 if val and tp["patience"] else None)
@@ -69,7 +72,7 @@ def main():
             name="forecaster", python_model="rnnlab/forecaster.py", code_paths=["rnnlab"],
             artifacts={"model": s.model, "transform": s.transform},
             signature=infer_signature(example, [float(y[-1])]),
-            pip_requirements=tracking.pip_requirements("mlflow", "pandas"),
+            pip_requirements=tracking.pyfunc_requirements("pandas"),
             registered_model_name=s.registered_name(experiment))
     best = ""
     if stop and stop.stopped_epoch:  # the weights kept are the best epoch's

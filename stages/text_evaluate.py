@@ -6,29 +6,29 @@ lecture's setting, where the rhyme is all there is); the metrics file says which
 split under the same names. Both variants are scored on the lecture's task, the character
 after each full window, so their figures compare directly: loss (cross-entropy, nats),
 accuracy, bits per character and perplexity. many_to_many is also scored at every step of
-its windows (sequence_*), which is its training objective. Windows stream in batches.
+its windows (sequence_*), which is its training objective. Windows are read in batches of a strided view of the ids (no array of
+all windows), and the saved model runs in NumPy (rnnlab/inference.py): no TensorFlow here.
 
 Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged into the
 training run.
 """
 import numpy as np
 
-from rnnlab import figures, ngram, tracking, variants, vocab, windows
+from rnnlab import figures, inference, ngram, tracking, variants, vocab, windows
 from rnnlab.errors import run
 from rnnlab.outputs import all_or_nothing, read_json, write_json
 from rnnlab.scoring import Scores
+from rnnlab.windows import EVAL_BATCH
 
 
 def evaluate(model, ids, window, sequence):
     """Scores on every window of ``ids``: the character after it, and with ``sequence`` the
     next character at every step as well (``sequence_*``)."""
-    from rnnlab import streams
-
     last, steps = Scores(), Scores()
-    for inputs, targets in streams.window_batches(ids, window, windows.split_shifted,
-                                                  streams.EVAL_BATCH):
+    every = windows.pairs(ids, window)  # a view: (windows, window + 1)
+    for start in range(0, len(every), EVAL_BATCH):
+        inputs, targets = windows.split_shifted(every[start:start + EVAL_BATCH])
         probs = model.predict_on_batch(inputs)
-        targets = targets.numpy()
         last.add(probs[:, -1] if probs.ndim == 3 else probs, targets[:, -1])
         if sequence:
             steps.add(probs, targets)
@@ -53,11 +53,10 @@ def main():
     split = vocab.scored_split(meta)
     ids = np.load(vocab.SPLITS[split])
 
-    import keras
     import mlflow
 
     with all_or_nothing(v.metrics, v.figure), tracking.same_run(v.run, stage):
-        model = keras.saving.load_model(v.model)
+        model = inference.load_model(v.model)
         metrics = evaluate(model, ids, meta["window"], sequence=v.name == "many_to_many")
         write_json(v.metrics, {split: metrics})
         figures.history_figure(v.figure, figures.read_history(v.history), v.name)

@@ -10,7 +10,7 @@ Output: reports/samples/<variant>.txt, a 'T=<temperature>' line then one
 'prompt -> generated text' line per prompt, for each temperature. Logged into the training
 run as samples/<variant>.txt.
 """
-from rnnlab import params, textgen, tracking, variants, vocab
+from rnnlab import inference, params, textgen, tracking, variants, vocab
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing
 
@@ -26,11 +26,10 @@ def main():
             raise LabError(f"params.yaml: text_generate.prompts: {prompt!r} has characters not in "
                            f"the vocabulary of {meta['corpus']}: {''.join(missing)!r}")
 
-    import keras
     import mlflow
 
     with all_or_nothing(v.samples), tracking.same_run(v.run, stage):
-        model = keras.saving.load_model(v.model)
+        model = inference.load_model(v.model)  # NumPy: no TensorFlow in this stage
         lines = []
         for temperature in p["temperatures"]:
             texts = textgen.generate(model, voc, p["prompts"], p["length"], meta["window"],

@@ -67,7 +67,7 @@ def main():
             name="generator", python_model="rnnlab/generator.py", code_paths=["rnnlab"],
             artifacts={"model": v.model, "vocab": vocab.VOCAB},
             signature=infer_signature(example, example, params=textgen.GENERATOR_PARAMS),
-            pip_requirements=tracking.pip_requirements("mlflow"),
+            pip_requirements=tracking.pyfunc_requirements(),
             registered_model_name=v.registered_name(meta["corpus"]))
     h = history.history
     held = f"; held out: accuracy {h['val_accuracy'][-1]:.4f}" if "val_accuracy" in h else ""

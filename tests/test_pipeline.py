@@ -5,6 +5,7 @@ import urllib.error
 import urllib.request
 
 import mlflow
+import mlflow.pyfunc
 import pytest
 import yaml
 from mlflow import MlflowClient
@@ -187,6 +188,25 @@ def test_generators_are_registered_and_served(repro):
         assert status == 200 and [len(t) for t in out["predictions"]] == [15, 9]
         status, out = invoke({"inputs": ["Sing é"]})
         assert status == 400 and "'é'" in out["message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,example", [
+    ("sixpence-many-to-one", "['Sing a son']"),
+    ("msft-forecaster", "pd.DataFrame({'Close': np.linspace(80.0, 84.0, 20)})")])
+def test_served_models_run_without_tensorflow(repro, name, example):
+    """What `mlflow models serve` loads, loaded the same way: it answers, TensorFlow and Keras
+    never imported, and its requirements do not ask for them."""
+    project, _ = repro
+    script = ("import sys, numpy as np, pandas as pd, mlflow.pyfunc; "
+              f"m = mlflow.pyfunc.load_model('models:/{name}/1'); print(m.predict({example})); "
+              "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = run([sys.executable, "-c", script], cwd=project.parent,
+              env={"MLFLOW_TRACKING_URI": f"sqlite:///{project}/mlflow.db"}).stdout
+    assert out.strip().splitlines()[-1] == "False False", out
+    mlflow.set_tracking_uri(f"sqlite:///{project}/mlflow.db")
+    listed = open(mlflow.pyfunc.get_model_dependencies(f"models:/{name}/1")).read()
+    assert "tensorflow" not in listed and "keras" not in listed and "h5py" in listed
 
 
 @pytest.mark.slow

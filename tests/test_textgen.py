@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnnlab import models, textgen, vocab, windows
+from rnnlab import inference, models, textgen, vocab, windows
 from rnnlab.errors import LabError
 from tests.conftest import ROOT
 
@@ -41,13 +41,30 @@ def lecture_generate_seq(model, voc, seed_text, n_chars):
     return in_text
 
 
-def test_equals_the_keras_model_greedily(trained, rhyme):
+@pytest.fixture(scope="module")
+def in_numpy(trained, tmp_path_factory):
+    """The same trained model, saved and run by the NumPy forward pass (what the stages use)."""
+    path = tmp_path_factory.mktemp("numpy") / "model.keras"
+    trained.save(path)
+    return inference.load_model(path)
+
+
+def test_equals_the_keras_model_greedily(trained, in_numpy, rhyme):
     _, voc = rhyme
     prompts = ["Sing a son", "king", "The maid was in the garden", "W"]
-    fast = textgen.generate(trained, voc, prompts, 12, WINDOW)
     slow = [lecture_generate_seq(trained, voc, p, 12) for p in prompts]
-    assert fast == slow
-    assert all(t.startswith(p) and len(t) == len(p) + 12 for t, p in zip(fast, prompts))
+    for model in (trained, in_numpy):
+        fast = textgen.generate(model, voc, prompts, 12, WINDOW)
+        assert fast == slow
+        assert all(t.startswith(p) and len(t) == len(p) + 12 for t, p in zip(fast, prompts))
+
+
+@pytest.mark.parametrize("width", [1, 4, 10])
+def test_left_pad_is_the_lectures_pad_sequences(width):
+    rows = [[3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [7, 8], list(range(width))]
+    expected = keras.utils.pad_sequences(rows, maxlen=width, dtype="int32", padding="pre",
+                                         truncating="pre", value=34)
+    np.testing.assert_array_equal(textgen.left_pad(rows, width, 34), expected)
 
 
 def test_prompt_outside_vocabulary_is_a_clear_error(trained, rhyme):
