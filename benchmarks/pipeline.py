@@ -13,8 +13,9 @@ In one invocation, everything in a temporary directory (removed at the end unles
    stages) in a fresh copy of the project: a new git repo with no outputs, no DVC cache and its
    own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
    each a process waited for with os.wait4, whose ru_maxrss covers its largest descendant,
-   i.e. the stage's Python process): wall time and peak RSS per stage; the cold total is their
-   sum. Then the ratio cold repro / lecture scripts.
+   i.e. the stage's Python process): wall time and peak RSS per stage. The cold repro's figure
+   is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
+   repro / lecture scripts is taken from it.
 3. A no-op `dvc repro` of the same targets right after: wall time.
 4. `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml: wall time and
    the stages that ran.
@@ -426,11 +427,20 @@ def bench(args, tmp):
     print(f"   {'sum':<12} {lecture_total:6.1f} s   (largest peak "
           f"{max(r['peak_mb'] for r in lec.values()):.1f} MB)\n", flush=True)
 
-    # 2. a cold repro, stage by stage
+    # 2. a cold repro in one call (what a user runs), then stage by stage in a second copy
+    once_lab = tmp / "lab-once"
+    copy_project(once_lab, args.source)
+    once = check(measure(dvc("repro", *TARGETS), once_lab, logs / "cold_once.log", args.timeout),
+                 "cold dvc repro")
+    once_ratio = once["wall"] / lecture_total
     print(f"2. Cold `dvc repro {' '.join(TARGETS)}` (examples 1-3; `report` is left out: it "
-          f"depends on example 4's stock stages), one `dvc repro --single-item <stage>` per "
-          f"stage, each after the stages it depends on (from `dvc dag`: `dvc repro --dry` fails in a cold "
-          f"copy, on the missing data of the stages after the first):", flush=True)
+          f"depends on example 4's stock stages), in one call: {once['wall']:.1f} s (peak RSS "
+          f"{once['peak_mb']:.1f} MB); the lecture's scripts {lecture_total:.1f} s; cold repro / "
+          f"lecture scripts = {once_ratio:.2f}x", flush=True)
+    shutil.rmtree(once_lab, ignore_errors=True)
+    print("   The same in a second fresh copy, one `dvc repro --single-item <stage>` per "
+          "stage, each after the stages it depends on (from `dvc dag`: `dvc repro --dry` fails in "
+          "a cold copy, on the missing data of the stages after the first):", flush=True)
     dag = check(measure(dvc("dag", "--dot"), lab, logs / "dag.log", args.timeout), "dvc dag")
     order = stage_order(dag["out"], TARGETS)
     print(f"   order: {' -> '.join(order)}", flush=True)
@@ -444,9 +454,8 @@ def bench(args, tmp):
         note = "" if ran == [stage] else f"   (ran: {ran})"
         print(f"   {i:>2}  {stage:<28} {r['wall']:7.1f} {r['peak_mb']:12.1f}{note}", flush=True)
     cold = sum(r["wall"] for r in stages.values())
-    cold_ratio = cold / lecture_total
-    print(f"   cold total (sum of the {len(order)}): {cold:.1f} s; the lecture's scripts "
-          f"{lecture_total:.1f} s; cold repro / lecture scripts = {cold_ratio:.2f}x\n", flush=True)
+    print(f"   sum of the {len(order)}: {cold:.1f} s ({cold - once['wall']:.1f} s more than one "
+          f"call: DVC's start-up and checks, paid once per call)\n", flush=True)
     bench_dir = tmp / "bench"  # the trained model of the cold repro (units 75), kept for step 5
     bench_dir.mkdir()
     model_path = shutil.copy2(lab / "models" / "text_many_to_one.keras", bench_dir)
@@ -507,8 +516,8 @@ def bench(args, tmp):
           flush=True)
 
     # 6. summary
-    rows = [("cold repro ex. 1-3 (s)", f"{lecture_total:.1f}", f"{cold:.1f}",
-             fmt_ratio(cold_ratio), f"<= {TARGET['cold']}x", cold_ratio <= TARGET["cold"]),
+    rows = [("cold repro ex. 1-3 (s)", f"{lecture_total:.1f}", f"{once['wall']:.1f}",
+             fmt_ratio(once_ratio), f"<= {TARGET['cold']}x", once_ratio <= TARGET["cold"]),
             ("no-op repro (s)", "–", f"{noop['wall']:.1f}", "–", f"<= {TARGET['noop_s']:g} s",
              noop["wall"] <= TARGET["noop_s"])]
     for stage, r in stages.items():

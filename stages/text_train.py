@@ -44,6 +44,7 @@ def main():
         models.seed_everything(p["seed"])
         model = models.text_model(v.name, len(voc), p["units"])
         model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=models.STEPS_PER_EXECUTION,
                       optimizer=models.optimizer(p["optimizer"], p["learning_rate"]))
         batches = streams.window_batches(train, window, v.split, p["batch_size"], shuffle=True,
                                          seed=p["seed"])

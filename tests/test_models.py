@@ -77,3 +77,21 @@ def test_same_seed_same_training():
     assert loss1 == loss2
     for a, b in zip(w1, w2):
         np.testing.assert_array_equal(a, b)
+
+
+def test_steps_per_execution_changes_no_number():
+    """Several batches per call into TensorFlow: the same updates, in the same order."""
+    X = np.random.default_rng(1).normal(size=(200, 5, 2)).astype("float32")
+    Y = X[:, -1, 0] * 0.5
+
+    def train(steps):
+        models.seed_everything(3)
+        model = models.series_model("s", 5, 2, "lstm", 6)
+        model.compile(loss="mse", optimizer=models.optimizer("adam", 0.01), steps_per_execution=steps)
+        loss = model.fit(X, Y, epochs=3, batch_size=16, verbose=0).history["loss"]
+        return loss, model.get_weights()
+
+    (loss1, w1), (loss32, w32) = train(1), train(models.STEPS_PER_EXECUTION)
+    assert loss1 == loss32
+    for a, b in zip(w1, w32):
+        np.testing.assert_array_equal(a, b)
