@@ -113,8 +113,8 @@ print("RESULT mse before training %.4f, after %.4f, loss after the last epoch %.
 
 SIXPENCE = '''\
 # Example 2: the lecture's many-to-one character LSTM on "Sing a song of sixpence".
+import json
 import numpy as np
-from pickle import dump, load
 import keras
 from keras.utils import to_categorical
 from keras.models import Sequential, load_model
@@ -148,7 +148,7 @@ print(model.summary())
 model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
 hist = model.fit(X_oh, y_oh, epochs=100, verbose=0)  # the lecture prints every epoch (verbose=2)
 model.save('model_many2one_sixpence.keras')  # Keras 3: .keras instead of .h5
-dump(mapping_c2i, open('mapping.pkl', 'wb'))
+json.dump(mapping_c2i, open('mapping.json', 'w'))  # the lecture pickles it; this lab keeps JSON
 print("RESULT loss after the last epoch %.4f, accuracy %.4f"
       % (hist.history['loss'][-1], hist.history['accuracy'][-1]))  # added for the benchmark
 
@@ -168,7 +168,7 @@ def generate_seq(model, seq_length, seed_text='Sing a son', nb_chars=20):
 
 
 model = load_model('model_many2one_sixpence.keras')  # Keras 3: .keras instead of .h5
-mapping_c2i = load(open('mapping.pkl', 'rb'))
+mapping_c2i = json.load(open('mapping.json'))
 mapping_i2c = {v: k for k, v in mapping_c2i.items()}
 for seed_text in ['Sing a son', 'king was i', 'hello worl']:
     print("RESULT", repr(generate_seq(model, 10, seed_text, 20)))
