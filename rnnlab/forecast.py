@@ -114,7 +114,7 @@ def diebold_mariano(e1, e2, horizon=1):
     ``e1`` and ``e2`` have the same mean squared error, with the Harvey-Leybourne-Newbold
     small-sample correction and a t distribution with n - 1 degrees of freedom. A negative
     statistic: the first has the smaller errors. Equal losses everywhere: (0, 1)."""
-    from scipy import stats
+    from scipy.special import stdtr  # Student's t CDF (scipy.stats would cost ~0.4 s, ~50 MB)
 
     d = np.asarray(e1, dtype=np.float64) ** 2 - np.asarray(e2, dtype=np.float64) ** 2
     n = len(d)
@@ -130,7 +130,7 @@ def diebold_mariano(e1, e2, horizon=1):
         return (0.0, 1.0) if mean == 0 else (math.copysign(math.inf, mean), 0.0)
     statistic = mean / math.sqrt(variance / n)
     statistic *= math.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
-    return float(statistic), float(2 * stats.t.sf(abs(statistic), df=n - 1))
+    return float(statistic), float(2 * stdtr(n - 1, -abs(statistic)))
 
 
 def check_finite(metrics, where):
