@@ -1,4 +1,5 @@
-"""One-line errors for bad input, and the wrapper every stage's ``main`` runs in."""
+"""One-line errors for bad input and interrupts, and the wrapper every stage's ``main`` runs in."""
+import signal
 import sys
 
 
@@ -13,9 +14,25 @@ def choice_from_argv(module, choices):
     return choices[sys.argv[1]]
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, schedulers and `docker stop` send), raised like Ctrl-C's
+    KeyboardInterrupt so that both unwind the same way: outputs removed, MLflow run KILLED."""
+
+
+def _terminate(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
 def run(main):
-    """Run a stage's main(); a LabError becomes one line on stderr and exit status 1."""
+    """Run a stage's main(); a LabError becomes one line on stderr and exit status 1; Ctrl-C
+    (SIGINT) and SIGTERM one line and the shell's status for them (130, 143)."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main()
     except LabError as err:
         sys.exit(f"error: {err}")
+    except KeyboardInterrupt as err:
+        name = "SIGTERM" if isinstance(err, Interrupted) else "SIGINT"
+        print(f"error: interrupted ({name}): no outputs written; its MLflow run, if any, is KILLED",
+              file=sys.stderr)
+        sys.exit(128 + getattr(signal, name))

@@ -9,7 +9,9 @@ import hashlib
 import json
 import os
 import re
+import socket
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -133,18 +135,66 @@ def new_run(experiment, model, stage, run_file, params):
     ``run_file``. The run is named after the DVC experiment (or the short commit) and the
     model, e.g. ``dusty-drum-many_to_one``.
 
-    A failure inside the block marks the run FAILED (MLflow's context manager does that)."""
+    A failure inside the block marks the run FAILED (MLflow's context manager does that), an
+    interrupt KILLED. Runs of the same stage that a process of this machine left RUNNING and
+    that no longer exists (killed with SIGKILL, out of memory, a power cut) are marked KILLED
+    first."""
     import mlflow
 
     use_experiment(experiment)
-    tags = {**provenance_tags(stage), "params.hash": params_hash(params)}
+    mark_orphans_killed(stage)
+    tags = {**provenance_tags(stage), "params.hash": params_hash(params),
+            "lab.host": socket.gethostname(), "lab.pid": str(os.getpid())}
     prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
     with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
-        mlflow.log_params(params)
-        yield run
-        write_json(run_file, {"run_id": run.info.run_id,
-                              "experiment_name": experiment,
-                              "run_name": run.info.run_name})
+        with _killed_on_interrupt():
+            mlflow.log_params(params)
+            yield run
+            write_json(run_file, {"run_id": run.info.run_id,
+                                  "experiment_name": experiment,
+                                  "run_name": run.info.run_name})
+
+
+@contextlib.contextmanager
+def _killed_on_interrupt():
+    """End the active run KILLED on Ctrl-C or SIGTERM (MLflow would say FAILED), then re-raise."""
+    import mlflow
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        mlflow.end_run(status="KILLED")
+        raise
+
+
+def mark_orphans_killed(stage):
+    """Mark KILLED the runs of ``stage`` in the current experiment that are RUNNING although the
+    process that opened them, on this machine, is gone; say so in one line."""
+    import mlflow
+
+    stage_tag = f"dvc.stage.{stage.split('@')[0]}"
+    host = socket.gethostname()
+    found = mlflow.search_runs(filter_string=f"attributes.status = 'RUNNING' and "
+                                             f"tags.`{stage_tag}` = '{stage}' and "
+                                             f"tags.`lab.host` = '{host}'",
+                               output_format="list")
+    for orphan in found:
+        pid = int(orphan.data.tags.get("lab.pid", "0") or 0)
+        if pid and _alive(pid):
+            continue
+        mlflow.tracking.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
+        print(f"{stage}: MLflow run {orphan.info.run_id} was left RUNNING by process {pid}, "
+              "which no longer exists: marked KILLED", file=sys.stderr)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -162,7 +212,7 @@ def same_run(run_file, stage):
         raise LabError(f"MLflow run {info['run_id']} named in {run_file} is not in {tracking_uri()} "
                        f"(a new store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
                        f"dvc repro --force --downstream {_train_stage(stage)}") from None
-    with mlflow.start_run(run_id=info["run_id"]) as run:
+    with mlflow.start_run(run_id=info["run_id"]) as run, _killed_on_interrupt():
         mlflow.set_tag(f"dvc.stage.{stage.split('@')[0]}", stage)
         yield run
 
