@@ -27,6 +27,9 @@ def run(main):
     """Run a stage's main(); a LabError becomes one line on stderr and exit status 1; Ctrl-C
     (SIGINT) and SIGTERM one line and the shell's status for them (130, 143)."""
     signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C raises KeyboardInterrupt even where SIGINT came in ignored (a process started in
+    # the background by a non-interactive shell inherits SIG_IGN, and Python keeps it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         main()
     except LabError as err:
