@@ -153,27 +153,22 @@ STOCK_DATA = {
     "test": number(lo=0, hi=0.5, lo_open=True),
     "window": WINDOW,                  # past days the network reads
 }
-SERIES_TRAIN = {                       # sine_train and stock_train
-    "layer": choice("simple_rnn", "lstm", "gru"),
+TEXT_TRAIN = {                         # text_train.<variant>; every network's training keys
     "units": integer(lo=1, hi=4096),
-    "target": choice("value", "price", "log_return"),
     "optimizer": choice("sgd", "adam", "rmsprop"),
     "learning_rate": number(lo=0, hi=10, lo_open=True),
     "epochs": integer(lo=1),
     "batch_size": integer(lo=1),
-    "patience": integer(lo=0),         # early stopping on the val part's loss; 0: off
     "seed": integer(lo=0, hi=2**32 - 1),
+}
+SERIES_TRAIN = {                       # sine_train and stock_train: those, and three more
+    "layer": choice("simple_rnn", "lstm", "gru"),
+    "target": choice("value", "price", "log_return"),
+    "patience": integer(lo=0),         # early stopping on the val part's loss; 0: off
+    **TEXT_TRAIN,
 }
 SERIES_EVALUATE = {                    # sine_evaluate and stock_evaluate
     "horizon": integer(lo=1),          # steps forecast from the start of the test part, fed back
-}
-TEXT_TRAIN = {                         # text_train.<variant>
-    "units": integer(lo=1, hi=4096),
-    "optimizer": choice("sgd", "adam", "rmsprop"),
-    "learning_rate": number(lo=0, hi=10, lo_open=True),
-    "epochs": integer(lo=1),
-    "batch_size": integer(lo=1),
-    "seed": integer(lo=0, hi=2**32 - 1),
 }
 TEXT_ENCODE = {
     "corpus": text(),

@@ -2,9 +2,9 @@
 
 Predictors (rnnlab/forecast.py), all reading the same raw windows: the trained network; the
 same network untrained (its seeded initial weights, saved by series_train: the lecture's
-'before training', on the training windows); persistence (tomorrow = today: the random walk); drift (persistence plus
-the training part's mean step); an AR on the window's values fitted by least squares on the
-training windows. Scored, under the same metric names, on
+'before training', on the training windows); persistence (tomorrow = today: the random
+walk); drift (persistence plus the training part's mean step); an AR on the window's values
+fitted by least squares on the training windows. Scored, under the same metric names, on
   train     the training windows (the lecture's figure),
   val, test the windows whose targets are in the validation and test parts (observed inputs),
   forecast  the first `horizon` values of the test part from the rows before it, each
