@@ -3,13 +3,13 @@ the sine keeps the lecture's, the stock prices get the panels that show whether 
 a random walk."""
 import numpy as np
 
-from rnnlab.figures import plt, save
+from rnnlab.figures import figure, save
 
 
 def sine_figure(path, time, values, bounds, scored, forecasts, horizon, history, labels, meta):
     """The lecture's figure (targets and predictions before/after training, then the loss),
     and the forecast of the held-out future (the test part), predictions fed back."""
-    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(8, 10), constrained_layout=True)
+    fig, (top, middle, bottom) = figure(3, 1, figsize=(8, 10))
     _, target, on_train = scored["train"]
     top.plot(target, "ro-", label="targets")
     top.plot(on_train["untrained"], "bs-", label="before training")
@@ -42,7 +42,7 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     change (does it predict moves at all?); the fed-back forecast; the loss per epoch."""
     dates = np.array(time, dtype="datetime64[D]")
     target = meta["columns"][0]
-    fig, axes = plt.subplots(3, 2, figsize=(13, 12), constrained_layout=True)
+    fig, axes = figure(3, 2, figsize=(13, 12))
     (whole, test_ax), (zoom, scatter), (fed, loss) = axes
 
     for (name, (lo, hi)), colour in zip(bounds.items(), ("k", "tab:orange", "tab:red")):
