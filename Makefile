@@ -30,7 +30,9 @@ $(STAMP): requirements.lock
 
 venv: $(STAMP)
 
+# params.yaml is checked whole first: one line naming the key, before DVC parses dvc.yaml.
 repro: $(STAMP)
+	@$(BIN)/python -m rnnlab.params
 	$(BIN)/dvc repro
 
 test: $(STAMP)

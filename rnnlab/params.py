@@ -74,7 +74,7 @@ def validate(section, values, schema):
     """Return ``values`` if it matches ``schema`` exactly; else raise LabError naming the key."""
     if not isinstance(values, dict):
         raise LabError(f"params.yaml: section '{section}' is missing or not a mapping")
-    unknown = sorted(set(values) - set(schema))
+    unknown = sorted(set(values) - set(schema), key=str)
     if unknown:
         raise LabError(f"params.yaml: unknown key '{section}.{unknown[0]}' "
                        f"(known: {', '.join(sorted(schema))})")
@@ -98,38 +98,80 @@ def lookup(tree, dotted):
 
 def load(stage, sections):
     """Validated params for DVC stage ``stage``: ``{section: values}`` for each
-    ``section -> schema`` in ``sections`` (sections are dotted keys of params.yaml)."""
+    ``section -> schema`` in ``sections`` (sections are dotted keys of params.yaml).
+
+    params.yaml is read first (its shape checked: sections, keys, variants), then DVC's
+    ``params_show`` gives the stage's declared params, which are validated."""
+    everything = read_file()
+    check_shape(everything)
+
     import dvc.api
     from dvc.exceptions import DvcException
 
-    import yaml
-
     try:
         declared = dvc.api.params_show(stages=[stage])
-        # Every section, to refuse unknown ones: params.yaml itself (a second params_show
-        # would parse dvc.yaml and dvc.lock again, ~1.5 s of every stage's run).
-        with open("params.yaml", encoding="utf-8") as f:
-            everything = yaml.safe_load(f) or {}
-    except (DvcException, OSError, ValueError, yaml.YAMLError) as err:
+    except (DvcException, OSError, ValueError) as err:
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise LabError(f"params.yaml: cannot read the params of stage '{stage}': {first_line}") from None
-    check_sections(everything)
     return {name: validate(name, lookup(declared, name), schema) for name, schema in sections.items()}
 
 
-def check_sections(everything):
-    """Refuse a section of params.yaml that no stage reads (a misspelt one would be ignored)."""
+PARAMS_FILE = "params.yaml"
+
+
+def read_file(path=PARAMS_FILE):
+    """params.yaml as a dict; LabError if it is missing, unreadable or not a YAML mapping."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            everything = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise LabError(f"{path} is missing: it holds every param of the pipeline "
+                       f"(restore it: git checkout {path})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise LabError(f"{path}: cannot read it ({err})") from None
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise LabError(f"{path}: not valid YAML{at}: {problem}") from None
+    if not isinstance(everything, dict):
+        raise LabError(f"{path} must be a mapping of sections (sine_data:, text_train:, ...), "
+                       f"got {type(everything).__name__ if everything is not None else 'an empty file'}")
+    return everything
+
+
+def check_shape(everything):
+    """Refuse a section that no stage reads (a misspelt one would be ignored), a section that
+    is not a mapping, and a text_train entry that names no model variant."""
     from rnnlab.variants import VARIANTS
 
-    known = {"sine_data", "sine_train", "sine_evaluate", "stock_data", "stock_train",
-             "stock_evaluate", "text_encode", "text_baselines", "text_train", "text_generate"}
     for section in everything:
-        if section not in known:
-            raise LabError(f"params.yaml: unknown section '{section}' (known: {', '.join(sorted(known))})")
-    for variant in everything.get("text_train") or {}:
+        if section not in SECTIONS:
+            raise LabError(f"params.yaml: unknown section {str(section)!r} "
+                           f"(known: {', '.join(SECTIONS)})")
+        if not isinstance(everything[section], dict):
+            raise LabError(f"params.yaml: section '{section}' must be a mapping of keys, "
+                           f"got {everything[section]!r}")
+    for variant in everything.get("text_train", {}):
         if variant not in VARIANTS:
             raise LabError(f"params.yaml: unknown model 'text_train.{variant}' "
                            f"(known: {', '.join(VARIANTS)})")
+
+
+def check_all(everything):
+    """Every section of params.yaml against its schema (what `make repro` checks first)."""
+    from rnnlab.variants import VARIANTS
+
+    check_shape(everything)
+    for section, schema in SECTIONS.items():
+        if section == "text_train":
+            for variant in VARIANTS:
+                validate(f"text_train.{variant}", lookup(everything, f"text_train.{variant}"),
+                         schema)
+        else:
+            validate(section, everything.get(section), schema)
 
 
 # The schema of every section of params.yaml, in one place (README.md describes each key).
@@ -157,8 +199,8 @@ TEXT_TRAIN = {                         # text_train.<variant>; every network's t
     "units": integer(lo=1, hi=4096),
     "optimizer": choice("sgd", "adam", "rmsprop"),
     "learning_rate": number(lo=0, hi=10, lo_open=True),
-    "epochs": integer(lo=1),
-    "batch_size": integer(lo=1),
+    "epochs": integer(lo=1, hi=1_000_000),
+    "batch_size": integer(lo=1, hi=1_000_000),  # larger than the data: one batch of all of it
     "seed": integer(lo=0, hi=2**32 - 1),
 }
 SERIES_TRAIN = {                       # sine_train and stock_train: those, and three more
@@ -185,3 +227,20 @@ TEXT_GENERATE = {
     "top_k": integer(lo=0),       # sample among the k most likely characters; 0: all
     "seed": integer(lo=0, hi=2**32 - 1),
 }
+SECTIONS = {  # every section of params.yaml and its schema (text_train: one per variant)
+    "sine_data": SINE_DATA, "sine_train": SERIES_TRAIN, "sine_evaluate": SERIES_EVALUATE,
+    "stock_data": STOCK_DATA, "stock_train": SERIES_TRAIN, "stock_evaluate": SERIES_EVALUATE,
+    "text_encode": TEXT_ENCODE, "text_baselines": TEXT_BASELINES, "text_train": TEXT_TRAIN,
+    "text_generate": TEXT_GENERATE,
+}
+
+
+def main():
+    """`python -m rnnlab.params`: check the whole of params.yaml (`make repro` does, first)."""
+    check_all(read_file())
+
+
+if __name__ == "__main__":
+    from rnnlab.errors import run
+
+    run(main)

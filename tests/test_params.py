@@ -39,8 +39,8 @@ def test_lecture_defaults():
 
 
 @pytest.mark.parametrize("key,value,message", [
-    ("epochs", "100", r"'sine_train.epochs' must be an integer >= 1, got '100'"),
-    ("epochs", 0, r"'sine_train.epochs' must be an integer >= 1, got 0"),
+    ("epochs", "100", r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got '100'"),
+    ("epochs", 0, r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got 0"),
     ("epochs", True, r"'sine_train.epochs' must be an integer"),
     ("epochs", 2.5, r"'sine_train.epochs' must be an integer"),
     ("learning_rate", 0, r"'sine_train.learning_rate' must be a number > 0"),
