@@ -6,11 +6,13 @@ import csv
 
 from matplotlib.figure import Figure
 
+from rnnlab.outputs import reading
+
 
 def read_history(path):
-    with open(path, newline="", encoding="utf-8") as f:
+    with reading(path), open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return {key: [float(r[key]) for r in rows] for key in rows[0]} if rows else {}
+        return {key: [float(r[key]) for r in rows] for key in rows[0]} if rows else {}
 
 
 def figure(rows, cols, figsize):

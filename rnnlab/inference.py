@@ -21,6 +21,8 @@ import zipfile
 
 import numpy as np
 
+from rnnlab.outputs import reading
+
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -169,9 +171,10 @@ def load_model(path):
     """The model in the ``.keras`` file at ``path``, read with zipfile, json and h5py only."""
     import h5py
 
-    with zipfile.ZipFile(path) as archive:
+    with reading(path), zipfile.ZipFile(path) as archive:
         config = json.loads(archive.read("config.json"))
         weights_file = io.BytesIO(archive.read("model.weights.h5"))
+        config["config"]["layers"]  # noqa: B018 (a Keras model's config)
     layers, input_dtype, input_shape = [], "float32", None
     for layer in config["config"]["layers"]:
         kind, cfg = layer["class_name"], layer["config"]
@@ -183,7 +186,7 @@ def load_model(path):
             _check_settings(path, kind, cfg)
             layers.append((kind, cfg))
     weights = {}
-    with h5py.File(weights_file, "r") as h5:
+    with reading(path), h5py.File(weights_file, "r") as h5:
         for group in h5["layers"].values():
             variables = group["cell/vars"] if "cell" in group else group["vars"]
             name = group["vars"].attrs["name"]

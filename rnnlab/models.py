@@ -1,6 +1,9 @@
-"""Keras model builders shared by the train, evaluate and generate stages."""
+"""Keras model builders and training guards shared by the train stages."""
+import math
+
 import keras
 
+from rnnlab.errors import LabError
 from rnnlab.variants import VARIANTS
 
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
@@ -19,6 +22,22 @@ STEPS_PER_EXECUTION = 32
 """Training batches run per call into TensorFlow: the same updates in the same order (the
 same numbers, tested), with Python's per-batch overhead paid once per 32 batches (~3 s of
 each text model's 18 s on the rhyme)."""
+
+def stop_on_nan():
+    """Keras' TerminateOnNaN: training ends at the first batch whose loss is NaN or infinite
+    (a diverged network learns nothing more), and check_converged then says why."""
+    return keras.callbacks.TerminateOnNaN()
+
+
+def check_converged(history, section, hint=""):
+    """LabError naming the likely params if a loss of ``history`` (Keras' History.history)
+    is not finite: the stage then writes no model and no metrics."""
+    for key in ("loss", "val_loss"):
+        for epoch, value in enumerate(history.get(key, []), 1):
+            if not math.isfinite(value):
+                raise LabError(f"training diverged: {key} is {value} at epoch {epoch}; lower "
+                               f"'{section}.learning_rate'{hint}")
+
 
 LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
           "gru": keras.layers.GRU}

@@ -1,9 +1,13 @@
-"""Writing stage outputs: all of them or none of them."""
+"""Writing stage outputs (all of them or none of them), and reading a stage's inputs (a
+missing or corrupt one is one line naming the file)."""
 import contextlib
 import csv
 import json
 import os
 import shutil
+import zipfile
+
+from rnnlab.errors import LabError
 
 
 @contextlib.contextmanager
@@ -29,9 +33,30 @@ def write_json(path, data):
         f.write("\n")
 
 
+@contextlib.contextmanager
+def reading(path):
+    """Read the input file ``path`` inside this block: if it is missing, unreadable, or not what
+    a stage writes (bad JSON, a truncated archive, a missing field), raise one LabError that
+    names it and says how to make it again. Keep the block to the reading itself: an error in
+    it is blamed on the file."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise LabError(f"{path} is missing: `dvc repro` makes it (`dvc checkout {path}` "
+                       "restores it from the cache)") from None
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as err:
+        why = getattr(err, "strerror", None) or (str(err).strip().splitlines() or [""])[0]
+        raise LabError(f"{path} is unreadable or corrupt ({type(err).__name__}: {why}): make it "
+                       f"again with `dvc repro --force`, or `dvc checkout {path}`") from None
+
+
 def read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    with reading(path), open(path, encoding="utf-8") as f:
+        text = f.read()
+        if "\n<<<<<<< " in f"\n{text}":
+            raise LabError(f"{path} has merge-conflict markers: keep one side "
+                           f"(git checkout --ours/--theirs {path}) or make it again (dvc repro)")
+        return json.loads(text)
 
 
 def write_csv(path, columns):

@@ -69,11 +69,13 @@ def read_prices(path, date, columns):
     import pandas as pd
 
     where = f"{path}"
+    if os.path.isdir(path):
+        raise LabError(f"price file {path} is a folder, not a CSV file (params.yaml: stock_data.csv)")
     if not os.path.isfile(path):
         raise LabError(f"price file {path} not found (params.yaml: stock_data.csv)")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise LabError(f"{where} is not a readable CSV file ({first})") from None
     frame.columns = [str(c).strip() for c in frame.columns]

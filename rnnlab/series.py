@@ -27,6 +27,7 @@ import numpy as np
 
 from rnnlab import windows
 from rnnlab.errors import LabError, choice_from_argv
+from rnnlab.outputs import read_json, reading
 
 PARTS = ("train", "val", "test")
 
@@ -96,6 +97,39 @@ def from_argv(module):
     return choice_from_argv(module, SERIES)
 
 
+# ---- what a series may be ----
+
+WINDOW_COPIES = 4
+"""Copies of the windows, in float64, that training holds at its peak (the windows, their
+scaled inputs, the tensors Keras makes of them, a batch or two): the basis of check_size."""
+
+
+def check_size(rows, window, columns, keys):
+    """LabError, before anything is allocated, if the windows of ``rows`` rows of ``columns``
+    values would need more than half of this machine's memory to train on; ``keys`` names
+    the params that set the size."""
+    import os
+
+    need = rows * window * columns * 8 * WINDOW_COPIES
+    try:
+        have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not Linux/macOS: no limit known
+        return
+    if need > have / 2:
+        raise LabError(f"params.yaml: {keys} make {rows:,} rows in windows of {window}: training "
+                       f"on them needs ~{need / 2**30:,.1f} GiB, more than half of this machine's "
+                       f"{have / 2**30:,.1f} GiB")
+
+
+def check_finite(values, keys):
+    """LabError if a value of the series is NaN or infinite (``keys``: the params to change)."""
+    bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=np.float64)).all(axis=-1)
+                         if np.ndim(values) > 1 else ~np.isfinite(values))
+    if len(bad):
+        raise LabError(f"the series has a value that is not a finite number at row {bad[0]}: "
+                       f"change {keys}")
+
+
 # ---- the parts on disk ----
 
 def save_parts(series, times, values, columns, sizes, **meta):
@@ -115,14 +149,16 @@ def load_parts(series, names=PARTS):
     """{part: {'time': ..., 'values': ...}} for ``names``."""
     parts = {}
     for name in names:
-        with np.load(series.part(name), allow_pickle=False) as data:
+        with reading(series.part(name)), np.load(series.part(name), allow_pickle=False) as data:
             parts[name] = {"time": data["time"], "values": data["values"]}
     return parts
 
 
 def load_meta(series):
-    with open(series.meta, encoding="utf-8") as f:
-        return json.load(f)
+    meta = read_json(series.meta)
+    with reading(series.meta):
+        meta["columns"], meta["non_positive"]  # noqa: B018 (a record a data stage wrote)
+    return meta
 
 
 def joined(parts):
@@ -209,9 +245,9 @@ class Transform:
     @classmethod
     def load(cls, path):
         """The transform and the whole record saved with it (window, columns)."""
-        with open(path, encoding="utf-8") as f:
-            record = json.load(f)
-        return cls.from_json(record), record
+        record = read_json(path)
+        with reading(path):
+            return cls.from_json(record), record
 
 
 def _nonzero(spread):

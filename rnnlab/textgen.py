@@ -40,7 +40,11 @@ def choose(probs, temperature, top_k, rng):
     the ``top_k`` most likely characters."""
     if temperature == 0:
         return np.argmax(probs, axis=-1)
-    logits = np.log(np.clip(probs.astype(np.float64), 1e-30, 1.0)) / temperature
+    logp = np.log(np.clip(probs.astype(np.float64), 1e-30, 1.0))
+    # Shifted so that the most likely character's logit is exactly 0 before dividing: any
+    # temperature > 0, however small (5e-324), leaves it finite (the others may go to -inf).
+    with np.errstate(over="ignore", divide="ignore"):
+        logits = (logp - logp.max(axis=-1, keepdims=True)) / temperature
     if top_k and top_k < logits.shape[-1]:
         rest = np.argpartition(logits, -top_k, axis=-1)[:, :-top_k]  # all but the k most likely
         np.put_along_axis(logits, rest, -np.inf, axis=-1)

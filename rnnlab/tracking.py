@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 from rnnlab.errors import LabError
-from rnnlab.outputs import read_json, write_json
+from rnnlab.outputs import read_json, reading, write_json
 
 
 def experiment_name(path, default):
@@ -55,6 +55,73 @@ def _check_reachable(uri, timeout=10):
                        "start it or unset MLFLOW_TRACKING_URI") from None
 
 
+SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks")
+"""Tracking URIs a stage accepts: MLflow's database and server stores (its file store,
+./mlruns, is read-only in maintenance mode)."""
+
+
+def _check_store(uri):
+    """One line for a store that cannot work, before MLflow tries it (and perhaps retries it
+    for minutes): an unknown scheme, a server that does not answer, a SQLite path that is not
+    a SQLite database file."""
+    scheme = uri.split(":", 1)[0].split("+", 1)[0] if ":" in uri else ""
+    if scheme not in SCHEMES:
+        raise LabError(f"MLFLOW_TRACKING_URI={uri}: not a tracking store a stage can use "
+                       f"(schemes: {', '.join(SCHEMES)}); unset it for the project's mlflow.db")
+    _check_reachable(uri)
+    if scheme == "sqlite":
+        db = uri.removeprefix("sqlite:///").split("?", 1)[0]
+        if not os.path.isdir(os.path.dirname(os.path.abspath(db))):
+            raise LabError(f"{uri}: the folder of {db} does not exist")
+        if os.path.lexists(db):
+            try:
+                with open(db, "rb") as f:
+                    head = f.read(16)
+            except OSError as err:
+                raise LabError(f"{db}: cannot read the MLflow store ({err.strerror})") from None
+            if head and head != b"SQLite format 3\x00":
+                raise LabError(f"{db} is not a SQLite database, so not an MLflow store: move it "
+                               "away (the next stage starts a new store) or restore it from a copy")
+            try:
+                open(db, "r+b").close()  # a stage writes to it (os.access would trust root)
+            except OSError as err:
+                raise LabError(f"{db}: the MLflow store is read-only ({err.strerror}); a stage "
+                               "logs its run there: make it writable") from None
+
+
+@contextlib.contextmanager
+def store_errors(uri):
+    """MLflow's and SQLAlchemy's errors while talking to the store, as one line naming it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as err:
+        first = database_cause(err.message)
+        if uri.startswith(("http://", "https://")) and "API request" in first:
+            raise LabError(f"{uri} did not answer as an MLflow tracking server ({first}); "
+                           "is it `mlflow server`?") from None
+        raise LabError(f"MLflow store {uri}: {first}") from None
+    except Exception as err:
+        if not type(err).__module__.startswith("sqlalchemy"):
+            raise
+        cause = database_cause(str(err))
+        raise LabError(f"MLflow store {uri}: {cause} (a damaged or read-only mlflow.db? move it "
+                       "away for a new store, or restore it from a copy)") from None
+
+
+def database_cause(message):
+    """The line of an MLflow or SQLAlchemy error message that says what went wrong: the
+    database driver's own ('(sqlite3.OperationalError) attempt to write a readonly database'
+    -> 'attempt to write a readonly database'), else the first line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()] or [""]
+    for line in lines:
+        found = re.match(r"\((?:sqlite3|psycopg2?|pymysql|MySQLdb|pyodbc)[\w.]*\) (.+)", line)
+        if found:
+            return found.group(1)[:300]
+    return lines[0][:300]
+
+
 def use_experiment(name):
     """Point MLflow at the store and at experiment ``name``, creating it if needed.
 
@@ -63,9 +130,9 @@ def use_experiment(name):
     import mlflow
 
     uri = tracking_uri()
-    _check_reachable(uri)
+    _check_store(uri)
     mlflow.set_tracking_uri(uri)
-    with _first_use_lock(uri):
+    with _first_use_lock(uri), store_errors(uri):
         if mlflow.get_experiment_by_name(name) is None:
             location = None
             if uri.startswith("sqlite:"):
@@ -197,24 +264,51 @@ def _alive(pid):
     return True
 
 
+FAILED_STAGE, FAILURE = "lab.failed_stage", "lab.failure"
+"""Tags a later stage (evaluate, generate) leaves on the training run when it fails."""
+
+
 @contextlib.contextmanager
 def same_run(run_file, stage):
-    """Reopen the run that the train stage wrote to ``run_file``."""
+    """Reopen the run that the train stage wrote to ``run_file``.
+
+    The run keeps its status (FINISHED) whether this stage succeeds or fails: a later stage
+    that fails must not make a good trained model look FAILED. Instead it tags the run
+    ``lab.failed_stage`` (the stage) and ``lab.failure`` (its one-line error); a later success of
+    that stage removes both. Ctrl-C or SIGTERM end the run KILLED, tagged the same way."""
     import mlflow
 
     from mlflow.exceptions import MlflowException
 
     info = read_json(run_file)
-    use_experiment(info["experiment_name"])
+    with reading(run_file):
+        run_id, experiment = str(info["run_id"]), str(info["experiment_name"])
+    use_experiment(experiment)
     try:
-        mlflow.get_run(info["run_id"])
+        before = mlflow.get_run(run_id)
     except MlflowException:
-        raise LabError(f"MLflow run {info['run_id']} named in {run_file} is not in {tracking_uri()} "
+        raise LabError(f"MLflow run {run_id} named in {run_file} is not in {tracking_uri()} "
                        f"(a new store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
                        f"dvc repro --force --downstream {_train_stage(stage)}") from None
-    with mlflow.start_run(run_id=info["run_id"]) as run, _killed_on_interrupt():
+    run = mlflow.start_run(run_id=run_id)
+    try:
         mlflow.set_tag(f"dvc.stage.{stage.split('@')[0]}", stage)
         yield run
+    except BaseException as err:
+        mlflow.set_tags({FAILED_STAGE: stage, FAILURE: _one_line(err)[:500]})
+        mlflow.end_run(status="KILLED" if isinstance(err, KeyboardInterrupt) else "FINISHED")
+        raise
+    if before.data.tags.get(FAILED_STAGE) == stage:
+        for key in (FAILED_STAGE, FAILURE):
+            mlflow.tracking.MlflowClient().delete_tag(run_id, key)
+    mlflow.end_run()
+
+
+def _one_line(err):
+    if isinstance(err, KeyboardInterrupt):
+        return f"interrupted ({'SIGTERM' if str(err) == 'SIGTERM' else 'SIGINT'})"
+    first = (str(err).strip().splitlines() or [""])[0]
+    return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
 
 
 def _train_stage(stage):

@@ -5,6 +5,7 @@ import re
 import numpy as np
 
 from rnnlab.errors import LabError
+from rnnlab.outputs import read_json, reading
 
 # What text_encode writes and the text stages read.
 VOCAB = "data/text/vocab.json"
@@ -83,8 +84,15 @@ def save(path, vocab, **extra):
         f.write("\n")
 
 
+def load_ids(split):
+    """The encoded text of ``split`` ('train' or 'val'), as text_encode saved it."""
+    path = SPLITS[split]
+    with reading(path):
+        return np.load(path, allow_pickle=False)
+
+
 def load(path):
     """The vocabulary and the whole meta record (window, corpus, ...) saved with it."""
-    with open(path, encoding="utf-8") as f:
-        meta = json.load(f)
-    return Vocab.from_json(meta), meta
+    meta = read_json(path)
+    with reading(path):
+        return Vocab.from_json(meta), meta

@@ -11,7 +11,7 @@ import os
 from rnnlab import forecast, params, series, vocab
 from rnnlab.errors import run
 from rnnlab.ngram import CEILING, NGRAM, UNIGRAM
-from rnnlab.outputs import all_or_nothing, read_json
+from rnnlab.outputs import all_or_nothing, read_json, reading
 from rnnlab.variants import VARIANTS
 
 STAGE = "report"
@@ -38,11 +38,12 @@ def fmt(value):
 
 def run_line(path):
     info = read_json(path)
-    return f"MLflow run `{info['run_id']}` ({info['experiment_name']} / {info['run_name']}).\n"
+    with reading(path):
+        return f"MLflow run `{info['run_id']}` ({info['experiment_name']} / {info['run_name']}).\n"
 
 
 def rows_of(path):
-    with open(path, newline="", encoding="utf-8") as f:
+    with reading(path), open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -158,7 +159,7 @@ def text_section():
              "the ceiling nears 1).\n",
              table(rows, ["predictor", "loss", "accuracy", "bits/char", "perplexity"])]
     for name, v in VARIANTS.items():
-        with open(v.samples, encoding="utf-8") as f:
+        with reading(v.samples), open(v.samples, encoding="utf-8") as f:
             samples = f.read().rstrip("\n")
         parts += [f"\n### {name}\n",
                   f"![{name}: loss and accuracy per epoch]({os.path.relpath(v.figure, 'reports')})\n",

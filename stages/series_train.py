@@ -57,8 +57,10 @@ def main():
                                               restore_best_weights=True)
                 if val and tp["patience"] else None)
         history = model.fit(X, Y, validation_data=val, epochs=tp["epochs"],
-                            batch_size=tp["batch_size"], callbacks=[stop] if stop else [],
-                            verbose=0)
+                            batch_size=tp["batch_size"], verbose=0,
+                            callbacks=[models.stop_on_nan(), *([stop] if stop else [])])
+        models.check_converged(history.history, section, "" if tp["target"] != "value" else
+                               f" or train on scaled values ('{section}.target: price')")
         model.save(s.model)
         transform.save(s.transform, window=window, columns=meta["columns"])
         h = history.history

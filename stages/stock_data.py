@@ -36,6 +36,8 @@ def main():
     columns = [p["target"], *p["inputs"]]
     dates, values = prices.read_prices(p["csv"], p["date"], columns)
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
+    series.check_size(len(dates), p["window"], len(columns),
+                      f"{p['csv']} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
     paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
     with all_or_nothing(*paths):
         series.save_parts(STOCK, dates, values, columns, parts, source=p["csv"], time="date",

@@ -11,7 +11,6 @@ same names as metrics/text_<variant>.json, so `dvc metrics show` lines them up.
 
 Outputs: metrics/text_unigram.json, metrics/text_ngram.json, metrics/text_ceiling.json.
 """
-import numpy as np
 
 from rnnlab import ngram, params, vocab
 from rnnlab.errors import LabError, run
@@ -29,7 +28,7 @@ def main():
     if p["ngram_order"] > window:
         raise LabError(f"params.yaml: 'text_baselines.ngram_order' ({p['ngram_order']}) must be at "
                        f"most text_encode.window ({window}): a baseline sees no more than the models")
-    train, scored = np.load(vocab.SPLITS["train"]), np.load(vocab.SPLITS[split])
+    train, scored = vocab.load_ids("train"), vocab.load_ids(split)
     count = {"windows": len(scored) - window}
     results = {
         UNIGRAM: ngram.ngram_scores(train, scored, len(voc), 0, window),

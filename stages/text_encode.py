@@ -23,6 +23,8 @@ STAGE = "text_encode"
 
 def read_corpus(path, window):
     """The normalised text of ``path``; LabError if it is missing, not UTF-8, or too short."""
+    if os.path.isdir(path):
+        raise LabError(f"corpus {path} is a folder, not a text file (params.yaml: text_encode.corpus)")
     if not os.path.isfile(path):
         raise LabError(f"corpus {path} not found (params.yaml: text_encode.corpus)")
     try:
@@ -30,6 +32,8 @@ def read_corpus(path, window):
             text = vocab.normalize(f.read())
     except UnicodeDecodeError as err:
         raise LabError(f"corpus {path} is not UTF-8 text (byte {err.start}: {err.reason})") from None
+    except OSError as err:
+        raise LabError(f"corpus {path}: cannot read it ({err.strerror})") from None
     if not text:
         raise LabError(f"corpus {path} is empty")
     if len(text) < window + 1:

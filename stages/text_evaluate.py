@@ -12,7 +12,6 @@ all windows), and the saved model runs in NumPy (rnnlab/inference.py): no Tensor
 Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged into the
 training run.
 """
-import numpy as np
 
 from rnnlab import figures, inference, ngram, tracking, variants, vocab, windows
 from rnnlab.errors import run
@@ -51,7 +50,7 @@ def main():
     stage = f"text_evaluate@{v.name}"
     _, meta = vocab.load(vocab.VOCAB)
     split = vocab.scored_split(meta)
-    ids = np.load(vocab.SPLITS[split])
+    ids = vocab.load_ids(split)
 
     import mlflow
 

@@ -26,7 +26,7 @@ def main():
     p = params.load(stage, {section: params.TEXT_TRAIN})[section]
     voc, meta = vocab.load(vocab.VOCAB)
     window = meta["window"]
-    train, val = (np.load(vocab.SPLITS[name]) for name in ("train", "val"))
+    train, val = (vocab.load_ids(name) for name in ("train", "val"))
 
     import mlflow
     from mlflow.models import infer_signature
@@ -55,7 +55,9 @@ def main():
         # arguments and would otherwise record None against params.yaml's.
         warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
         history = model.fit(batches, validation_data=val_batches, epochs=p["epochs"],
-                            batch_size=p["batch_size"], verbose=0)
+                            batch_size=p["batch_size"], verbose=0,
+                            callbacks=[models.stop_on_nan()])
+        models.check_converged(history.history, section)
         model.save(v.model)
         write_csv(v.history, {"epoch": range(1, p["epochs"] + 1), **history.history})
         first = train[np.newaxis, :window]  # the corpus's first window

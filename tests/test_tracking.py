@@ -23,7 +23,7 @@ def test_store_is_at_dvc_root(store, monkeypatch):
     assert tracking.tracking_uri() == "http://127.0.0.1:5999"
 
 
-def test_runs_are_shared_and_failures_marked(store, monkeypatch):
+def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeypatch):
     monkeypatch.setenv("DVC_EXP_NAME", "exp-abc")
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
@@ -36,7 +36,10 @@ def test_runs_are_shared_and_failures_marked(store, monkeypatch):
             mlflow.log_metric("eval_loss", 2.0)
             raise RuntimeError("boom")
     got = mlflow.get_run(info["run_id"])
-    assert got.info.status == "FAILED"
+    # The trained model stays FINISHED; the run says which later stage failed and why.
+    assert got.info.status == "FINISHED"
+    assert got.data.tags[tracking.FAILED_STAGE] == "demo_evaluate"
+    assert got.data.tags[tracking.FAILURE] == "RuntimeError: boom"
     assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
     assert got.data.tags["dvc.exp_name"] == "exp-abc"
     assert got.data.params == {"units": "3"}
@@ -46,6 +49,27 @@ def test_runs_are_shared_and_failures_marked(store, monkeypatch):
     assert got.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
     assert (store / "mlflow.db").exists()
     assert mlflow.get_experiment_by_name("demo").artifact_location.startswith(f"file://{store}/mlartifacts")
+    # Another stage succeeding leaves the failure on record; the failed stage succeeding clears it.
+    with tracking.same_run(run_file, "demo_generate"):
+        pass
+    assert mlflow.get_run(info["run_id"]).data.tags[tracking.FAILED_STAGE] == "demo_evaluate"
+    with tracking.same_run(run_file, "demo_evaluate"):
+        pass
+    tags = mlflow.get_run(info["run_id"]).data.tags
+    assert tracking.FAILED_STAGE not in tags and tracking.FAILURE not in tags
+
+
+def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
+    run_file = store / "runs/x.json"
+    run_file.parent.mkdir()
+    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+        pass
+    with pytest.raises(KeyboardInterrupt):
+        with tracking.same_run(run_file, "demo_evaluate"):
+            raise KeyboardInterrupt
+    got = mlflow.get_run(read_json(run_file)["run_id"])
+    assert got.info.status == "KILLED"
+    assert got.data.tags[tracking.FAILURE] == "interrupted (SIGINT)"
 
 
 def test_a_failing_train_stage_writes_no_run_file(store):

@@ -1,0 +1,354 @@
+"""Fault injection against a trained copy of the lab: values the params check accepts but that
+are extreme, params files of the wrong shape, a broken tracking store or run link, missing or
+corrupt files. Each ends in one line naming the cause ('error: ...'), a non-zero exit, no
+traceback, within the time bound of every command here, with nothing half-written and no NaN in
+any metrics file; or it works. (Interrupts are in test_interrupts.py.)"""
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from mlflow import MlflowClient
+
+from rnnlab import tracking
+from tests.conftest import copy_project, free_port, git_commit, run, server, tool
+
+BOUND = 120  # seconds: no command here may take longer (a hang fails the test, it does not wait)
+TARGETS = ("series_evaluate@sine", "text_generate@many_to_one")  # and the stages before them
+WATCHED = ("data", "models", "runs", "metrics", "plots", "reports")
+
+
+def edit_params(lab, dotted, value):
+    path = lab / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    *parents, key = dotted.split(".")
+    node = p
+    for part in parents:
+        node = node[part]
+    node[key] = value
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The sine and many_to_one examples, trained for a few epochs, committed."""
+    lab = copy_project(tmp_path_factory.mktemp("faults") / "lab")
+    edit_params(lab, "sine_train.epochs", 3)
+    edit_params(lab, "text_train.many_to_one.epochs", 2)
+    git_commit(lab, "tiny epochs")
+    run([tool("dvc"), "repro", *TARGETS], cwd=lab)
+    git_commit(lab, "trained")
+    shutil.copy(lab / "mlflow.db", lab.parent / "mlflow.db.good")
+    return lab
+
+
+@pytest.fixture
+def lab(trained):
+    """The trained lab; whatever a test breaks is put back afterwards."""
+    before = snapshot(trained)
+    yield trained
+    run(["git", "checkout", "-q", "HEAD", "--", "."], cwd=trained)
+    for name in ("mlflow.db",):
+        target = trained / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        shutil.copy(trained.parent / f"{name}.good", target)
+    run([tool("dvc"), "checkout", "-q", "--force", "--with-deps", *TARGETS], cwd=trained)
+    assert snapshot(trained) == before, "a test left the lab changed"
+
+
+def snapshot(lab):
+    """{path: bytes} of every output file."""
+    files = {}
+    for top in WATCHED:
+        for path in sorted((lab / top).rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(lab))] = path.read_bytes()
+    return files
+
+
+def stage(lab, *args, env=None):
+    return run([sys.executable, "-m", *args], cwd=lab, check=False, timeout=BOUND, env=env)
+
+
+def assert_clean_error(proc, *fragments):
+    """Non-zero exit, no traceback, and the last line is one 'error: ...' naming the cause."""
+    err = proc.stderr
+    assert proc.returncode != 0, proc.stdout + err
+    assert "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in last, last
+    return last
+
+
+def assert_nothing_half_written(lab, before):
+    """Every output is as it was or gone (a failed stage removes its own); none is new or
+    changed, and no metrics file holds NaN or Infinity."""
+    after = snapshot(lab)
+    changed = [p for p, data in after.items() if before.get(p) != data]
+    assert changed == [], changed
+    for path in (lab / "metrics").glob("*.json"):
+        text = path.read_text()
+        assert "NaN" not in text and "Infinity" not in text, path
+
+
+# ---- 1. values the params check accepts: they work or fail cleanly ----
+
+@pytest.mark.parametrize("edits,commands,fragments", [
+    # A sine so large that training diverges at once: stopped, named, nothing written.
+    ({"sine_data.amplitude": 1e30}, [["stages.sine_data"], ["stages.series_train", "sine"]],
+     ["training diverged", "'sine_train.learning_rate'", "'sine_train.target: price'"]),
+    # sin() of an argument that overflows: refused by the data stage.
+    ({"sine_data.frequency": 1e308}, [["stages.sine_data"]],
+     ["not a finite number", "'sine_data.amplitude'"]),
+    # More samples than this machine could train on: said before allocating them.
+    ({"sine_data.held_out": 10**12}, [["stages.sine_data"]],
+     ["'sine_data.held_out'", "GiB", "more than half of this machine's"]),
+    ({"sine_evaluate.horizon": 10**9}, [["stages.series_evaluate", "sine"]],
+     ["'sine_evaluate.horizon'", "longer than the test part"]),
+    ({"sine_train.batch_size": 10**20}, [["stages.series_train", "sine"]],
+     ["'sine_train.batch_size' must be an integer >= 1 and <= 1000000"]),
+    ({"text_baselines.ngram_order": 10**6}, [["stages.text_baselines"]],
+     ["'text_baselines.ngram_order'"]),
+])
+def test_extreme_values_fail_in_one_line(lab, edits, commands, fragments):
+    before = snapshot(lab)
+    for dotted, value in edits.items():
+        edit_params(lab, dotted, value)
+    *setup, last = commands
+    for command in setup:
+        assert stage(lab, *command).returncode == 0
+    started = time.monotonic()
+    assert_clean_error(stage(lab, *last), *fragments)
+    assert time.monotonic() - started < BOUND
+    if not setup:  # (a data stage that ran first rewrote its own outputs, legitimately)
+        assert_nothing_half_written(lab, before)
+    for path in (lab / "metrics").glob("*.json"):
+        assert "NaN" not in path.read_text() and "Infinity" not in path.read_text()
+
+
+def test_an_integer_learning_rate_is_a_float(lab):
+    edit_params(lab, "sine_train.learning_rate", 1)
+    proc = stage(lab, "stages.series_train", "sine")
+    assert proc.returncode == 0, proc.stderr
+    assert "series_train@sine: loss" in proc.stdout
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e308])
+def test_any_positive_temperature_samples(lab, temperature):
+    edit_params(lab, "text_generate.temperatures", [temperature])
+    proc = stage(lab, "stages.text_generate", "many_to_one")
+    assert proc.returncode == 0, proc.stderr
+    samples = (lab / "reports/samples/many_to_one.txt").read_text()
+    assert samples.startswith("T=") and samples.count(" -> ") == 3, samples
+
+
+# ---- 2. params.yaml of the wrong shape: `make repro` checks it first (python -m rnnlab.params),
+# ---- and every stage checks it too
+
+WRONG_SHAPES = [
+    ("sine_data: abc\n", "section 'sine_data' must be a mapping of keys, got 'abc'"),
+    ("sine_train: [1, 2]\n", "section 'sine_train' must be a mapping of keys, got [1, 2]"),
+    ("text_train: foo\n", "section 'text_train' must be a mapping of keys, got 'foo'"),
+    ("text_train: {1: {units: 3}}\n", "unknown model 'text_train.1'"),
+    ("sine_data: {1: 2}\n", "unknown key 'sine_data.1'"),
+    ("1: 2\n", "unknown section '1'"),
+    ("text_encode: {corpus: '', window: 10, val: 0.0}\n", "'text_encode.corpus' must be a non-empty string"),
+    ("text_encode: {corpus: null, window: 10, val: 0.0}\n", "'text_encode.corpus' must be a non-empty string"),
+    ("text_encode: {corpus: 5, window: 10, val: 0.0}\n", "'text_encode.corpus' must be a non-empty string"),
+    ("stock_data: {csv: null}\n", "'stock_data.csv' must be a non-empty string"),
+]
+
+
+def replace_sections(lab, text):
+    p = yaml.safe_load((lab / "params.yaml").read_text())
+    p.update(yaml.safe_load(text))
+    (lab / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+
+
+@pytest.mark.parametrize("text,fragment", WRONG_SHAPES)
+def test_wrong_shapes_are_named_by_the_check(lab, text, fragment):
+    replace_sections(lab, text)
+    before = snapshot(lab)
+    assert_clean_error(run([sys.executable, "-m", "rnnlab.params"], cwd=lab, check=False,
+                           timeout=BOUND), "params.yaml", fragment)
+    assert_nothing_half_written(lab, before)
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (None, "params.yaml is missing"),
+    ("a: [\n", "params.yaml: not valid YAML at line 2"),
+    ("", "params.yaml must be a mapping of sections"),
+    ("- 1\n- 2\n", "params.yaml must be a mapping of sections (sine_data:, text_train:, ...), got list"),
+])
+@pytest.mark.parametrize("command", [["rnnlab.params"], ["stages.sine_data"]])
+def test_a_missing_or_unreadable_params_file(lab, content, fragment, command):
+    path = lab / "params.yaml"
+    if content is None:
+        path.unlink()
+    else:
+        path.write_text(content)
+    assert_clean_error(stage(lab, *command), fragment)
+
+
+def test_the_make_target_checks_params_before_dvc(lab):
+    recipe = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    repro = recipe[recipe.index("\nrepro:"):].split("\n\n")[0]
+    assert repro.index("-m rnnlab.params") < repro.index("dvc repro")
+
+
+def test_a_corpus_that_is_a_folder(lab):
+    edit_params(lab, "text_encode.corpus", "data")
+    assert_clean_error(stage(lab, "stages.text_encode"), "corpus data is a folder")
+
+
+def test_a_bad_text_param_leaves_the_sine_stages_alone_under_dvc(lab):
+    """Each stage declares its params: a bad text section does not touch the sine stages."""
+    replace_sections(lab, "text_generate: {length: 0}\n")
+    proc = run([tool("dvc"), "repro", "series_evaluate@sine"], cwd=lab, check=False, timeout=BOUND)
+    assert proc.returncode == 0, proc.stderr
+
+
+# ---- 3. the tracking store and the run links, broken ----
+
+def break_db(lab, how):
+    db = lab / "mlflow.db"
+    if how == "garbage":
+        db.write_bytes(os.urandom(50_000))
+    elif how == "text":
+        db.write_text("hello\n")
+    elif how == "truncated":
+        with open(db, "r+b") as f:
+            f.truncate(db.stat().st_size // 2)
+    elif how == "folder":
+        db.unlink()
+        db.mkdir()
+
+
+@pytest.mark.parametrize("how,fragment", [
+    ("garbage", "mlflow.db is not a SQLite database"),
+    ("text", "mlflow.db is not a SQLite database"),
+    ("truncated", "database disk image is malformed"),
+    ("folder", "mlflow.db: cannot read the MLflow store (Is a directory)"),
+])
+def test_a_broken_store(lab, how, fragment):
+    before = snapshot(lab)
+    break_db(lab, how)
+    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), fragment)
+    assert_nothing_half_written(lab, before)
+
+
+@contextlib.contextmanager
+def read_only(path):
+    """``path`` unwritable for this process: chmod for a user; for root (whom permissions do
+    not stop) the immutable attribute."""
+    as_root = os.geteuid() == 0
+    if as_root:
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+            pytest.skip("running as root on a file system without chattr +i")
+    else:
+        path.chmod(0o444)
+    try:
+        yield
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        else:
+            path.chmod(0o644)
+
+
+def test_a_read_only_store(lab):
+    before = snapshot(lab)
+    with read_only(lab / "mlflow.db"):
+        proc = stage(lab, "stages.series_evaluate", "sine")
+    assert_clean_error(proc, "mlflow.db: the MLflow store is read-only")
+    assert_nothing_half_written(lab, before)
+
+
+@contextlib.contextmanager
+def not_mlflow():
+    """A web server that answers HTTP but is not MLflow."""
+    port = free_port()
+    with server([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                f"http://127.0.0.1:{port}/", cwd=Path(os.environ.get("TMPDIR", "/tmp"))):
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_tracking_uris_that_cannot_work(lab):
+    before = snapshot(lab)
+    closed = f"http://127.0.0.1:{free_port()}"
+    with not_mlflow() as web:
+        for uri, fragment in [("foo://bar", "MLFLOW_TRACKING_URI=foo://bar: not a tracking store"),
+                              ("file:///tmp/mlruns", "MLFLOW_TRACKING_URI=file:///tmp/mlruns: not a tracking store"),
+                              (closed, f"MLflow tracking server {closed} is unreachable"),
+                              (web, f"{web} did not answer as an MLflow tracking server")]:
+            proc = stage(lab, "stages.series_evaluate", "sine", env={"MLFLOW_TRACKING_URI": uri})
+            assert_clean_error(proc, fragment)
+    assert_nothing_half_written(lab, before)
+
+
+CONFLICT = "<<<<<<< HEAD\n{\"run_id\": \"a\"}\n=======\n{\"run_id\": \"b\"}\n>>>>>>> theirs\n"
+
+
+@pytest.mark.parametrize("path,content,command,fragment", [
+    ("runs/sine.json", CONFLICT, ["stages.series_evaluate", "sine"], "runs/sine.json has merge-conflict markers"),
+    ("runs/sine.json", "", ["stages.series_evaluate", "sine"], "runs/sine.json is unreadable or corrupt"),
+    ("runs/sine.json", "[1]", ["stages.series_evaluate", "sine"], "runs/sine.json is unreadable or corrupt"),
+    ("runs/sine.json", '{"run_id": "abc", "experiment_name": "sine"}', ["stages.series_evaluate", "sine"],
+     "MLflow run abc named in runs/sine.json is not in"),
+    ("runs/sine.json", None, ["stages.series_evaluate", "sine"], "runs/sine.json is missing"),
+    ("models/sine.keras", None, ["stages.series_evaluate", "sine"], "models/sine.keras is missing"),
+    ("models/sine.keras", "PK\x03\x04junk", ["stages.series_evaluate", "sine"], "models/sine.keras is unreadable or corrupt"),
+    ("models/text_many_to_one.keras", "junk", ["stages.text_generate", "many_to_one"],
+     "models/text_many_to_one.keras is unreadable or corrupt"),
+    ("data/sine/meta.json", None, ["stages.series_train", "sine"], "data/sine/meta.json is missing"),
+    ("data/sine/train.npz", "junk", ["stages.series_train", "sine"], "data/sine/train.npz is unreadable or corrupt"),
+    ("data/text/vocab.json", "{}", ["stages.text_generate", "many_to_one"], "data/text/vocab.json is unreadable or corrupt"),
+    ("data/text/train.npy", "junk", ["stages.text_baselines"], "data/text/train.npy is unreadable or corrupt"),
+    ("plots/sine_history.csv", "epoch,loss\n1,abc\n", ["stages.series_evaluate", "sine"],
+     "plots/sine_history.csv is unreadable or corrupt"),
+])
+def test_a_missing_or_corrupt_file(lab, path, content, command, fragment):
+    target = lab / path
+    target.unlink()
+    if content is not None:
+        target.write_text(content)
+    before = snapshot(lab)
+    assert_clean_error(stage(lab, *command), fragment)
+    assert_nothing_half_written(lab, before)
+
+
+# ---- 4. a later stage that fails does not make a good trained model look FAILED ----
+
+def test_a_failing_evaluate_tags_the_run_and_a_rerun_clears_it(lab):
+    run_id = yaml.safe_load((lab / "runs/sine.json").read_text())["run_id"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
+    (lab / "plots/sine_history.csv").write_text("epoch,loss\n1,abc\n")
+    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "plots/sine_history.csv")
+    got = client.get_run(run_id)
+    assert got.info.status == "FINISHED"
+    assert got.data.tags[tracking.FAILED_STAGE] == "series_evaluate@sine"
+    assert "plots/sine_history.csv is unreadable" in got.data.tags[tracking.FAILURE]
+    run(["git", "checkout", "-q", "HEAD", "--", "plots/sine_history.csv"], cwd=lab)
+    assert stage(lab, "stages.series_evaluate", "sine").returncode == 0
+    got = client.get_run(run_id)
+    assert got.info.status == "FINISHED" and tracking.FAILED_STAGE not in got.data.tags
+
+
+def test_bad_params_of_a_later_stage_never_touch_the_run(lab):
+    run_id = yaml.safe_load((lab / "runs/sine.json").read_text())["run_id"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
+    before = client.get_run(run_id)
+    edit_params(lab, "sine_evaluate.horizon", 0)
+    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "'sine_evaluate.horizon'")
+    after = client.get_run(run_id)
+    assert (after.info.status, after.info.end_time, after.data.tags) == \
+        (before.info.status, before.info.end_time, before.data.tags)
+
