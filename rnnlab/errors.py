@@ -23,16 +23,30 @@ def _terminate(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-def _store_error(err):
-    """One line for an error of the MLflow store met after the stage first reached it (it
-    stopped answering, its disk filled up, mlflow.db went read-only); None for anything else."""
-    names = {cls.__name__ for cls in type(err).__mro__}
-    if "MlflowException" not in names and not type(err).__module__.startswith("sqlalchemy"):
-        return None
-    from rnnlab.tracking import database_cause, tracking_uri
+STORE_FAILURES = ("API request to", "(sqlite3.", "(psycopg", "(pymysql.", "(MySQLdb.",
+                  "Max retries exceeded", "database is locked")
+"""What MLflow's errors say when the store failed (not when MLflow refused a call: a bug)."""
 
-    message = getattr(err, "message", None) or str(err) or type(err).__name__
-    return f"MLflow store {tracking_uri()}: {database_cause(message)}"
+
+def _environment_error(err):
+    """One line for what the machine did, not the code: an error of the MLflow store met
+    after the stage first reached it (it stopped answering, its disk filled up, mlflow.db went
+    read-only), or a file the system would not read or write (a full disk, a read-only folder);
+    None for anything else, which is a bug and keeps its traceback."""
+    if isinstance(err, OSError) and err.filename:
+        return f"{err.filename}: {err.strerror or err}"
+    if isinstance(err, MemoryError) or type(err).__name__ == "ResourceExhaustedError":
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        return (f"out of memory ({first}): lower the params that size the network or its "
+                "batches (units, batch_size, window)")
+    from_mlflow = any(cls.__name__ == "MlflowException" for cls in type(err).__mro__)
+    message = str(getattr(err, "message", None) or err)
+    if type(err).__module__.startswith("sqlalchemy") or (
+            from_mlflow and any(sign in message for sign in STORE_FAILURES)):
+        from rnnlab.tracking import database_cause, tracking_uri
+
+        return f"MLflow store {tracking_uri()}: {database_cause(message)}"
+    return None
 
 
 def run(main):
@@ -47,7 +61,7 @@ def run(main):
     except LabError as err:
         sys.exit(f"error: {err}")
     except Exception as err:
-        line = _store_error(err)
+        line = _environment_error(err)
         if line is None:
             raise  # a bug: its traceback
         sys.exit(f"error: {line}")

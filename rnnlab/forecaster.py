@@ -13,6 +13,7 @@ target column in its own units (a price), the scaling applied inside.
 """
 import mlflow
 from mlflow.models import set_model
+from mlflow.types.type_hints import TypeFromExample
 
 
 class Forecaster(mlflow.pyfunc.PythonModel):
@@ -24,7 +25,8 @@ class Forecaster(mlflow.pyfunc.PythonModel):
         self.transform, record = Transform.load(context.artifacts["transform"])
         self.window, self.columns = record["window"], record["columns"]
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: TypeFromExample, params=None):
+        # TypeFromExample: MLflow hands the input over as the logged input example's type
         import numpy as np
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE

@@ -32,7 +32,8 @@ class TextGenerator(mlflow.pyfunc.PythonModel):
         self.vocab, meta = vocab.load(context.artifacts["vocab"])
         self.window = meta["window"]
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: list[str], params=None) -> list[str]:
+        # The type hints: MLflow hands the prompts over as a list of strings
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 

@@ -21,7 +21,13 @@ import zipfile
 
 import numpy as np
 
+from rnnlab.errors import LabError
 from rnnlab.outputs import reading
+
+
+class Unsupported(LabError, ValueError):
+    """A model file with a layer or a setting this forward pass does not compute: one line
+    naming the file and the layer (a LabError) where a stage meets it."""
 
 
 def sigmoid(x):
@@ -160,10 +166,10 @@ EXPECTED = {"SimpleRNN": RECURRENT_SETTINGS,
 def _check_settings(path, kind, cfg):
     for key, value in EXPECTED.get(kind, {}).items():
         if cfg.get(key, value) != value:
-            raise ValueError(f"{path}: {kind} layer {cfg['name']!r} has {key}={cfg[key]!r}, which "
+            raise Unsupported(f"{path}: {kind} layer {cfg['name']!r} has {key}={cfg[key]!r}, which "
                              f"the NumPy forward pass does not compute (it computes {key}={value!r})")
     if kind == "Dense" and cfg["activation"] not in ACTIVATIONS:
-        raise ValueError(f"{path}: Dense layer {cfg['name']!r} has activation "
+        raise Unsupported(f"{path}: Dense layer {cfg['name']!r} has activation "
                          f"{cfg['activation']!r}, which the NumPy forward pass does not compute")
 
 
@@ -182,7 +188,7 @@ def load_model(path):
             input_dtype, input_shape = cfg.get("dtype", "float32"), cfg["batch_shape"]
         elif kind not in SKIPPED:
             if kind not in WEIGHT_NAMES and kind != "Masking":
-                raise ValueError(f"{path}: layer {kind} is not one the NumPy forward pass knows")
+                raise Unsupported(f"{path}: layer {kind} is not one the NumPy forward pass knows")
             _check_settings(path, kind, cfg)
             layers.append((kind, cfg))
     weights = {}

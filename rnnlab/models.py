@@ -1,5 +1,6 @@
 """Keras model builders and training guards shared by the train stages."""
 import math
+import sys
 
 import keras
 
@@ -37,6 +38,45 @@ def check_converged(history, section, hint=""):
             if not math.isfinite(value):
                 raise LabError(f"training diverged: {key} is {value} at epoch {epoch}; lower "
                                f"'{section}.learning_rate'{hint}")
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Each epoch's metrics into the active MLflow run (step = epoch, from 0) and onto the
+    terminal: Keras' Progbar when stdout is a terminal, else one line every tenth of the epochs
+    and at the last, so that training on a large corpus never looks hung and a log stays short.
+
+    In place of ``mlflow.keras.autolog``, which also logged some thirty fit and optimizer
+    fields as params (``optimizer_learning_rate 0.0010000000474974513`` beside params.yaml's
+    ``learning_rate 0.001``) and gave a logged model its first epoch's metrics."""
+
+    def __init__(self, stage, epochs, stream=None):
+        super().__init__()
+        self.stage, self.epochs = stage, epochs
+        self.stream = stream or sys.stdout
+        self.bar = None
+        if self.stream.isatty():
+            self.bar = keras.utils.Progbar(epochs, unit_name="epoch", stateful_metrics=None)
+        self.every = max(1, epochs // 10)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import mlflow
+
+        values = {key: float(value) for key, value in (logs or {}).items()}
+        mlflow.log_metrics(values, step=epoch)
+        if self.bar is not None:
+            self.bar.stateful_metrics = set(values)  # show this epoch's values, not a mean
+            self.bar.update(epoch + 1, values=list(values.items()))
+        elif (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
+            shown = ", ".join(f"{key} {value:.4g}" for key, value in values.items())
+            print(f"{self.stage}: epoch {epoch + 1}/{self.epochs}: {shown}", file=self.stream,
+                  flush=True)
+
+
+def summary(model):
+    """Keras' model summary as text (logged beside the model: layers, shapes, weights)."""
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines) + "\n"
 
 
 LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,

@@ -28,9 +28,15 @@ def all_or_nothing(*paths):
 
 
 def write_json(path, data):
+    """``data`` as JSON; LabError if a number in it is NaN or infinite (JSON has none: a
+    metrics file never says NaN)."""
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise LabError(f"{path}: a figure to write is NaN or infinite (a model or a series "
+                       "that diverged?); nothing written") from None
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 @contextlib.contextmanager

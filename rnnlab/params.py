@@ -38,9 +38,16 @@ def integer(lo=None, hi=None):
                 lambda v: isinstance(v, int) and not isinstance(v, bool) and _within(v, lo, hi))
 
 
+def _finite(v):
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer of hundreds of digits: no float holds it
+        return False
+
+
 def number(lo=None, hi=None, lo_open=False):
     def ok(v):
-        return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and _finite(v)
                 and _within(v, lo, hi, lo_open))
     return Rule("a number" + _bounds(lo, hi, lo_open), ok)
 
@@ -131,6 +138,8 @@ def read_file(path=PARAMS_FILE):
                        f"(restore it: git checkout {path})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise LabError(f"{path}: cannot read it ({err})") from None
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        raise LabError(f"{path}: not valid YAML: {str(err).splitlines()[0]}") from None
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}" if where else ""
@@ -214,7 +223,7 @@ SERIES_EVALUATE = {                    # sine_evaluate and stock_evaluate
 }
 TEXT_ENCODE = {
     "corpus": text(),
-    "window": integer(lo=1),
+    "window": integer(lo=1, hi=1000),
     "val": number(lo=0, hi=0.9),  # fraction of the text held out at its end; 0: none (the lecture)
 }
 TEXT_BASELINES = {

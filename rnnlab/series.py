@@ -115,19 +115,24 @@ def check_size(rows, window, columns, keys):
         have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # not Linux/macOS: no limit known
         return
-    if need > have / 2:
+    if need > have // 2:  # integers: a count of hundreds of digits overflows a float
         raise LabError(f"params.yaml: {keys} make {rows:,} rows in windows of {window}: training "
-                       f"on them needs ~{need / 2**30:,.1f} GiB, more than half of this machine's "
+                       f"on them needs ~{need // 2**30:,} GiB, more than half of this machine's "
                        f"{have / 2**30:,.1f} GiB")
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def check_finite(values, keys):
-    """LabError if a value of the series is NaN or infinite (``keys``: the params to change)."""
-    bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=np.float64)).all(axis=-1)
-                         if np.ndim(values) > 1 else ~np.isfinite(values))
+    """LabError if a value of the series is NaN, infinite, or too large for the float32 that
+    Keras trains in (|v| > 3.4e38) (``keys``: the params or file to change)."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(values) & (np.abs(values) <= FLOAT32_MAX)
+    bad = np.flatnonzero(~ok.all(axis=-1) if np.ndim(values) > 1 else ~ok)
     if len(bad):
-        raise LabError(f"the series has a value that is not a finite number at row {bad[0]}: "
-                       f"change {keys}")
+        raise LabError(f"the series has a value that is not a finite float32 number (|v| <= "
+                       f"3.4e38) at row {bad[0]}: change {keys}")
 
 
 # ---- the parts on disk ----

@@ -122,8 +122,15 @@ def database_cause(message):
     return lines[0][:300]
 
 
-def use_experiment(name):
-    """Point MLflow at the store and at experiment ``name``, creating it if needed.
+NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
+KIND = {"mlflow.experimentKind": "custom_model_development"}
+"""MLflow 3's UI opens an experiment without this tag in its GenAI view (traces); with it, on
+its runs."""
+
+
+def use_experiment(name, note=None):
+    """Point MLflow at the store and at experiment ``name``, creating it if needed, tagged so
+    that the UI opens on its runs, with ``note`` as its description if given.
 
     With the default SQLite store, artifacts go to ``mlartifacts/`` at the project root
     (not the working copy, which for a queued DVC experiment is a temporary folder)."""
@@ -137,8 +144,12 @@ def use_experiment(name):
             location = None
             if uri.startswith("sqlite:"):
                 location = f"file://{project_root()}/mlartifacts/{name}"
-            mlflow.create_experiment(name, artifact_location=location)
-        return mlflow.set_experiment(name)
+            mlflow.create_experiment(name, artifact_location=location,
+                                     tags={**KIND, **({NOTE: note} if note else {})})
+        experiment = mlflow.set_experiment(name)
+        if note and (experiment.tags.get(NOTE) != note or KIND.items() - experiment.tags.items()):
+            mlflow.set_experiment_tags({**KIND, NOTE: note})  # a store from before these tags
+        return experiment
 
 
 @contextlib.contextmanager
@@ -197,10 +208,11 @@ def provenance_tags(stage):
 
 
 @contextlib.contextmanager
-def new_run(experiment, model, stage, run_file, params):
+def new_run(experiment, model, stage, run_file, params, notes=None, record=None):
     """Open a new run for a train stage, log its ``params``, and write the run's id to
-    ``run_file``. The run is named after the DVC experiment (or the short commit) and the
-    model, e.g. ``dusty-drum-many_to_one``.
+    ``run_file`` (with ``record``, which the block may fill: the ids of the models it logs).
+    The run is named after the DVC experiment (or the short commit) and the model, e.g.
+    ``dusty-drum-many_to_one``. ``notes``: (the experiment's description, the run's).
 
     A failure inside the block marks the run FAILED (MLflow's context manager does that), an
     interrupt KILLED. Runs of the same stage that a process of this machine left RUNNING and
@@ -208,10 +220,12 @@ def new_run(experiment, model, stage, run_file, params):
     first."""
     import mlflow
 
-    use_experiment(experiment)
+    experiment_note, run_note = notes or (None, None)
+    use_experiment(experiment, experiment_note)
     mark_orphans_killed(stage)
     tags = {**provenance_tags(stage), "params.hash": params_hash(params),
-            "lab.host": socket.gethostname(), "lab.pid": str(os.getpid())}
+            "lab.host": socket.gethostname(), "lab.pid": str(os.getpid()),
+            **({NOTE: run_note} if run_note else {})}
     prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
     with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
         with _killed_on_interrupt():
@@ -219,7 +233,7 @@ def new_run(experiment, model, stage, run_file, params):
             yield run
             write_json(run_file, {"run_id": run.info.run_id,
                                   "experiment_name": experiment,
-                                  "run_name": run.info.run_name})
+                                  "run_name": run.info.run_name, **(record or {})})
 
 
 @contextlib.contextmanager
@@ -264,8 +278,10 @@ def _alive(pid):
     return True
 
 
-FAILED_STAGE, FAILURE = "lab.failed_stage", "lab.failure"
-"""Tags a later stage (evaluate, generate) leaves on the training run when it fails."""
+def failure_tag(stage):
+    """The tag a later stage (evaluate, generate) that failed leaves on the training run, its
+    value the error line: 'lab.failure.series_evaluate/sine' (a tag key has no '@')."""
+    return f"lab.failure.{stage.replace('@', '/')}"
 
 
 @contextlib.contextmanager
@@ -274,8 +290,9 @@ def same_run(run_file, stage):
 
     The run keeps its status (FINISHED) whether this stage succeeds or fails: a later stage
     that fails must not make a good trained model look FAILED. Instead it tags the run
-    ``lab.failed_stage`` (the stage) and ``lab.failure`` (its one-line error); a later success of
-    that stage removes both. Ctrl-C or SIGTERM end the run KILLED, tagged the same way."""
+    ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the tag.
+    Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails while
+    this is recorded, the stage's own error is the one raised."""
     import mlflow
 
     from mlflow.exceptions import MlflowException
@@ -284,24 +301,32 @@ def same_run(run_file, stage):
     with reading(run_file):
         run_id, experiment = str(info["run_id"]), str(info["experiment_name"])
     use_experiment(experiment)
-    try:
-        before = mlflow.get_run(run_id)
-    except MlflowException:
-        raise LabError(f"MLflow run {run_id} named in {run_file} is not in {tracking_uri()} "
-                       f"(a new store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
-                       f"dvc repro --force --downstream {_train_stage(stage)}") from None
-    run = mlflow.start_run(run_id=run_id)
+    uri = tracking_uri()
+    with store_errors(uri):
+        try:
+            before = mlflow.get_run(run_id)
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            raise LabError(f"MLflow run {run_id} named in {run_file} is not in {uri} (a new "
+                           f"store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
+                           f"dvc repro --force --downstream {_train_stage(stage)}") from None
+        run = mlflow.start_run(run_id=run_id)
+    status, tag = "FINISHED", failure_tag(stage)
     try:
         mlflow.set_tag(f"dvc.stage.{stage.split('@')[0]}", stage)
         yield run
+        if tag in before.data.tags:
+            mlflow.tracking.MlflowClient().delete_tag(run_id, tag)
     except BaseException as err:
-        mlflow.set_tags({FAILED_STAGE: stage, FAILURE: _one_line(err)[:500]})
-        mlflow.end_run(status="KILLED" if isinstance(err, KeyboardInterrupt) else "FINISHED")
+        if isinstance(err, KeyboardInterrupt):
+            status = "KILLED"
+        with contextlib.suppress(Exception):  # the store may be what failed
+            mlflow.set_tag(tag, _one_line(err)[:500])
         raise
-    if before.data.tags.get(FAILED_STAGE) == stage:
-        for key in (FAILED_STAGE, FAILURE):
-            mlflow.tracking.MlflowClient().delete_tag(run_id, key)
-    mlflow.end_run()
+    finally:
+        with contextlib.suppress(Exception):
+            mlflow.end_run(status=status)
 
 
 def _one_line(err):
@@ -311,12 +336,80 @@ def _one_line(err):
     return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
 
 
+def describe(note):
+    """The active run's description (its note in the UI)."""
+    import mlflow
+
+    mlflow.set_tag(NOTE, note)
+
+
+def note_of(run):
+    return run.data.tags.get(NOTE, "")
+
+
+def log_evaluation(metrics, run_file):
+    """Log evaluation ``metrics`` into the active run, linked to each model the train stage
+    logged (their ids are in ``run_file``), so that a logged model's page shows them."""
+    import mlflow
+
+    models = read_json(run_file).get("models") or {}
+    for model_id in models.values():
+        mlflow.log_metrics(metrics, model_id=model_id)
+    if not models:
+        mlflow.log_metrics(metrics)
+
+
+def describe_registered(name, version, model_note, version_note):
+    """Descriptions for registered model ``name`` and its ``version``."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    client.update_registered_model(name, description=model_note)
+    client.update_model_version(name, version, description=version_note)
+
+
+def log_as(path, artifact_file):
+    """Log the file ``path`` as ``artifact_file`` ('figures/history.png'): the same name in
+    every run of a kind, so that the UI's Compare lines two runs' files up."""
+    import shutil
+    import tempfile
+
+    import mlflow
+
+    folder, name = os.path.split(artifact_file)
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(path, os.path.join(tmp, name))
+        mlflow.log_artifact(os.path.join(tmp, name), folder or None)
+
+
 def _train_stage(stage):
     """'text_generate@many_to_one' -> 'text_train@many_to_one';
     'series_evaluate@stock' -> 'series_train@stock'."""
     name, _, item = stage.partition("@")
     train = name.rsplit("_", 1)[0] + "_train"
     return f"{train}@{item}" if item else train
+
+
+def log_pyfunc(requirements=(), **kwargs):
+    """``mlflow.pyfunc.log_model`` of a served model (rnnlab/generator.py, forecaster.py): the
+    ``rnnlab`` package as its code, pinned requirements (plus ``requirements``), without
+    MLflow's info lines as it runs the model on its input example to check the signature."""
+    import logging
+
+    import mlflow
+
+    # "Validating input example against model signature", "Running the predict function ..."
+    loggers = [logging.getLogger(name) for name in ("mlflow.pyfunc", "mlflow.models")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        return mlflow.pyfunc.log_model(code_paths=["rnnlab"],
+                                       pip_requirements=pyfunc_requirements(*requirements),
+                                       **kwargs)
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def pip_requirements(*extra):

@@ -95,4 +95,5 @@ def load(path):
     """The vocabulary and the whole meta record (window, corpus, ...) saved with it."""
     meta = read_json(path)
     with reading(path):
+        meta["window"]  # noqa: B018 (text_encode writes it; the generator needs it)
         return Vocab.from_json(meta), meta

@@ -18,7 +18,7 @@ into the training run (runs/<series>.json).
 """
 import numpy as np
 
-from rnnlab import figures, forecast, inference, params, series, series_figures, tracking
+from rnnlab import figures, forecast, inference, notes, params, series, series_figures, tracking
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing, write_csv, write_json
 
@@ -50,8 +50,6 @@ def main():
                        f"test part ({test_stop - test_start} values)")
     transform, _ = series.Transform.load(s.transform)
 
-    import mlflow
-
     def network(path):
         """A saved network, run in NumPy (rnnlab/inference.py), as a predictor of raw windows
         in the target's units."""
@@ -59,7 +57,7 @@ def main():
         return lambda W: transform.values(W, model(transform.inputs(W))[:, 0])
 
     outputs = (s.metrics, s.train_plot, s.test_plot, s.forecast_plot, s.figure)
-    with all_or_nothing(*outputs), tracking.same_run(s.run, stage):
+    with all_or_nothing(*outputs), tracking.same_run(s.run, stage) as active:
         W, y = series.part_windows(parts, "train", window)
         predictors = {
             "model": network(s.model),
@@ -106,12 +104,16 @@ def main():
         series_figures.FIGURES[s.name](s.figure, time=time, values=values[:, 0], bounds=bounds,
                                 scored=scored, forecasts=forecasts, horizon=horizon,
                                 history=history, labels=labels, meta=meta)
-        mlflow.log_metrics(dict(flatten(metrics, "eval")))  # eval_test_rmse_model, ...
-        mlflow.log_artifact(s.figure, "figures")
-    rmse = metrics["test"]["rmse"]
-    print(f"{stage}: test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "
-          f"drift {rmse['drift']:.4g}, AR {rmse['ar']:.3g}); the network {forecast.verdict(metrics['test'])}; "
-          f"forecast of {horizon}: rmse {metrics['forecast']['rmse']['model']:.4g}")
+        # eval_test_rmse_model, ...: into the run, linked to the models it logged
+        tracking.log_evaluation(dict(flatten(metrics, "eval")), s.run)
+        tracking.log_as(s.figure, "figures/evaluation.png")
+        rmse = metrics["test"]["rmse"]
+        result = (f"test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "
+                  f"drift {rmse['drift']:.4g}, AR {rmse['ar']:.3g}); the network "
+                  f"{forecast.verdict(metrics['test'])}; forecast of {horizon}: rmse "
+                  f"{metrics['forecast']['rmse']['model']:.4g}")
+        tracking.describe(notes.with_result(tracking.note_of(active), result, notes.SERIES_METRICS))
+    print(f"{stage}: {result}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ runs/<series>.json (the MLflow run that series_evaluate logs into as well). The 
 registers a forecaster, '<experiment>-forecaster' (rnnlab/forecaster.py): raw rows in, the
 next value out.
 """
+import json
+
 from rnnlab import params, series, tracking
 from rnnlab.errors import run
 from rnnlab.outputs import all_or_nothing, write_csv
@@ -42,15 +44,18 @@ def main():
     import pandas as pd
     from mlflow.models import infer_signature
 
-    from rnnlab import models
+    from rnnlab import models, notes
 
     experiment = meta["experiment"]
     run_params = {**tp, "window": window, "columns": ",".join(meta["columns"]),
                   "source": meta["source"], "samples": len(X),
                   "val_samples": len(val[0]) if val else 0}
+    note = notes.series_run(tp, window, meta, len(X))
+    logged = {}  # the ids of the models logged, for runs/<series>.json
     with all_or_nothing(s.model, s.untrained, s.transform, s.history, s.run), \
-            tracking.new_run(experiment, s.name, stage, s.run, run_params):
-        mlflow.keras.autolog(log_models=False, log_datasets=False, silent=True)
+            tracking.new_run(experiment, s.name, stage, s.run, run_params, record={"models": logged},
+                             notes=(notes.experiment(s.name, meta["source"]),
+                                    notes.pending(note, f"series_evaluate@{s.name}"))):
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(s.untrained)
         stop = (keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp["patience"],
@@ -58,24 +63,36 @@ def main():
                 if val and tp["patience"] else None)
         history = model.fit(X, Y, validation_data=val, epochs=tp["epochs"],
                             batch_size=tp["batch_size"], verbose=0,
-                            callbacks=[models.stop_on_nan(), *([stop] if stop else [])])
+                            callbacks=[models.stop_on_nan(), models.EpochLog(stage, tp["epochs"]),
+                                       *([stop] if stop else [])])
         models.check_converged(history.history, section, "" if tp["target"] != "value" else
                                f" or train on scaled values ('{section}.target: price')")
         model.save(s.model)
         transform.save(s.transform, window=window, columns=meta["columns"])
         h = history.history
         write_csv(s.history, {"epoch": range(1, len(h["loss"]) + 1), **h})
-        mlflow.keras.log_model(model, name=f"{experiment}_{tp['layer']}",
-                               signature=infer_signature(X[:1], model.predict_on_batch(X[:1])),
-                               pip_requirements=tracking.pip_requirements())
+        mlflow.log_text(models.summary(model), "model_summary.txt")
+        # The logged models carry the metrics of the epoch whose weights they hold.
+        kept = stop.best_epoch if stop and stop.stopped_epoch else len(h["loss"]) - 1
+        keras_model = mlflow.keras.log_model(
+            model, name=f"{s.name}-keras", step=kept,
+            signature=infer_signature(X[:1], model.predict_on_batch(X[:1])),
+            pip_requirements=tracking.pip_requirements())
         # The served forecaster: the last `window` raw rows in, the next value out.
         example = pd.DataFrame(W[-1], columns=meta["columns"])
-        mlflow.pyfunc.log_model(
-            name="forecaster", python_model="rnnlab/forecaster.py", code_paths=["rnnlab"],
+        registered = s.registered_name(experiment)
+        forecaster = tracking.log_pyfunc(
+            requirements=("pandas",), name=f"{s.name}-forecaster", step=kept,
+            python_model="rnnlab/forecaster.py",
             artifacts={"model": s.model, "transform": s.transform},
-            signature=infer_signature(example, [float(y[-1])]),
-            pip_requirements=tracking.pyfunc_requirements("pandas"),
-            registered_model_name=s.registered_name(experiment))
+            signature=infer_signature(example, [float(y[-1])]), input_example=example,
+            registered_model_name=registered)
+        logged.update(keras=keras_model.model_id, forecaster=forecaster.model_id)
+        version = forecaster.registered_model_version
+        tracking.describe_registered(
+            registered, version, notes.forecaster(experiment, meta["columns"], window),
+            notes.serving(registered, version, json.dumps(
+                {"dataframe_split": {"columns": meta["columns"], "data": W[-1].tolist()}})))
     best = ""
     if stop and stop.stopped_epoch:  # the weights kept are the best epoch's
         best = (f", stopped early: kept epoch {stop.best_epoch + 1}, val_loss "

@@ -35,6 +35,7 @@ def main():
     p = params.load(STAGE, {STAGE: params.STOCK_DATA})[STAGE]
     columns = [p["target"], *p["inputs"]]
     dates, values = prices.read_prices(p["csv"], p["date"], columns)
+    series.check_finite(values, f"the prices in {p['csv']}")
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
     series.check_size(len(dates), p["window"], len(columns),
                       f"{p['csv']} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")

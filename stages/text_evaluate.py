@@ -13,7 +13,7 @@ Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged
 training run.
 """
 
-from rnnlab import figures, inference, ngram, tracking, variants, vocab, windows
+from rnnlab import figures, inference, ngram, notes, tracking, variants, vocab, windows
 from rnnlab.errors import run
 from rnnlab.outputs import all_or_nothing, read_json, write_json
 from rnnlab.scoring import Scores
@@ -52,18 +52,23 @@ def main():
     split = vocab.scored_split(meta)
     ids = vocab.load_ids(split)
 
-    import mlflow
-
-    with all_or_nothing(v.metrics, v.figure), tracking.same_run(v.run, stage):
+    with all_or_nothing(v.metrics, v.figure), tracking.same_run(v.run, stage) as active:
         model = inference.load_model(v.model)
         metrics = evaluate(model, ids, meta["window"], sequence=v.name == "many_to_many")
         write_json(v.metrics, {split: metrics})
         figures.history_figure(v.figure, figures.read_history(v.history), v.name)
-        mlflow.log_metrics({f"eval_{split}_{k}": val for k, val in metrics.items() if k != "windows"})
-        mlflow.log_metrics(baselines(split))
-        mlflow.log_artifact(v.figure, "figures")
-    print(f"{stage}: {split} accuracy {metrics['accuracy']:.4f}, "
-          f"{metrics['bits_per_char']:.3f} bits/char over {metrics['windows']} windows")
+        others = baselines(split)
+        tracking.log_evaluation({**{f"eval_{split}_{k}": val for k, val in metrics.items()
+                                    if k != "windows"}, **others}, v.run)
+        tracking.log_as(v.figure, "figures/history.png")
+        result = (f"{split} accuracy {metrics['accuracy']:.4f}, "
+                  f"{metrics['bits_per_char']:.3f} bits/char over {metrics['windows']} windows")
+        tracking.describe(notes.with_result(
+            tracking.note_of(active),
+            f"{result}; baselines: n-gram {others[f'eval_{split}_accuracy_ngram']:.4f}, unigram "
+            f"{others[f'eval_{split}_accuracy_unigram']:.4f}, ceiling of the window "
+            f"{others[f'eval_{split}_accuracy_ceiling']:.4f}.", notes.TEXT_METRICS))
+    print(f"{stage}: {result}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def main():
         page = "\n".join(lines) + "\n"
         with open(v.samples, "w", encoding="utf-8") as f:
             f.write(page)
-        mlflow.log_text(page, f"samples/{v.name}.txt")
+        mlflow.log_text(page, "samples.txt")  # the same name in every run: Compare lines them up
     print(f"{stage}:", *lines, sep="\n  ")
 
 

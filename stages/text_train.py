@@ -11,6 +11,7 @@ categorical cross-entropy, without the one-hot arrays. With a held-out split
 Outputs: models/text_<variant>.keras, plots/text_<variant>_history.csv, runs/text_<variant>.json
 (the MLflow run that text_evaluate and text_generate log into as well).
 """
+import json
 import warnings
 
 import numpy as np
@@ -31,16 +32,20 @@ def main():
     import mlflow
     from mlflow.models import infer_signature
 
-    from rnnlab import models, streams, textgen
+    from rnnlab import models, notes, streams, textgen
 
     experiment = variants.experiment_name(meta["corpus"])
+    samples = len(train) - window
     run_params = {**p, "variant": v.name, "window": window, "vocab_size": len(voc),
-                  "corpus": meta["corpus"], "samples": len(train) - window,
+                  "corpus": meta["corpus"], "samples": samples,
                   "val_samples": max(len(val) - window, 0)}
+    note = notes.text_run(v.name, p, window, len(voc), meta["corpus"], samples)
+    logged = {}  # the ids of the models logged, for runs/<variant>.json
     with all_or_nothing(v.model, v.history, v.run), \
-            tracking.new_run(experiment, v.name, stage, v.run, run_params):
+            tracking.new_run(experiment, v.name, stage, v.run, run_params, record={"models": logged},
+                             notes=(notes.experiment("text", meta["corpus"]),
+                                    notes.pending(note, f"text_evaluate@{v.name}"))):
         mlflow.log_dict(voc.to_json(), "vocab.json")
-        mlflow.keras.autolog(log_models=False, log_datasets=False, silent=True)
         models.seed_everything(p["seed"])
         model = models.text_model(v.name, len(voc), p["units"])
         model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],
@@ -51,27 +56,33 @@ def main():
         val_batches = (streams.window_batches(val, window, v.split, streams.EVAL_BATCH)
                        if len(val) else None)
         # Keras takes the batches as they come (shuffled already: it warns that its own
-        # shuffle does nothing); batch_size is for MLflow's autologging, which logs fit()'s
-        # arguments and would otherwise record None against params.yaml's.
+        # shuffle does nothing).
         warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
-        history = model.fit(batches, validation_data=val_batches, epochs=p["epochs"],
-                            batch_size=p["batch_size"], verbose=0,
-                            callbacks=[models.stop_on_nan()])
+        history = model.fit(batches, validation_data=val_batches, epochs=p["epochs"], verbose=0,
+                            callbacks=[models.stop_on_nan(), models.EpochLog(stage, p["epochs"])])
         models.check_converged(history.history, section)
         model.save(v.model)
         write_csv(v.history, {"epoch": range(1, p["epochs"] + 1), **history.history})
+        mlflow.log_text(models.summary(model), "model_summary.txt")
         first = train[np.newaxis, :window]  # the corpus's first window
-        mlflow.keras.log_model(model, name=f"{experiment}_{v.name}",
-                               signature=infer_signature(first, model.predict_on_batch(first)),
-                               pip_requirements=tracking.pip_requirements())
+        last = p["epochs"] - 1  # the logged models carry the metrics of this epoch
+        keras_model = mlflow.keras.log_model(
+            model, name=f"{v.name}-keras", step=last,
+            signature=infer_signature(first, model.predict_on_batch(first)),
+            pip_requirements=tracking.pip_requirements())
         # The served generator (prompts in, text out), registered as <corpus>-<variant>.
         example = [voc.decode(first[0])]
-        mlflow.pyfunc.log_model(
-            name="generator", python_model="rnnlab/generator.py", code_paths=["rnnlab"],
+        registered = v.registered_name(meta["corpus"])
+        generator = tracking.log_pyfunc(
+            name=f"{v.name}-generator", python_model="rnnlab/generator.py", step=last,
             artifacts={"model": v.model, "vocab": vocab.VOCAB},
             signature=infer_signature(example, example, params=textgen.GENERATOR_PARAMS),
-            pip_requirements=tracking.pyfunc_requirements(),
-            registered_model_name=v.registered_name(meta["corpus"]))
+            input_example=(example, textgen.GENERATOR_PARAMS), registered_model_name=registered)
+        logged.update(keras=keras_model.model_id, generator=generator.model_id)
+        tracking.describe_registered(
+            registered, generator.registered_model_version, notes.generator(meta["corpus"], v.name),
+            notes.serving(registered, generator.registered_model_version,
+                          json.dumps({"inputs": example, "params": {"length": 40}})))
     h = history.history
     held = f"; held out: accuracy {h['val_accuracy'][-1]:.4f}" if "val_accuracy" in h else ""
     print(f"{stage}: loss {h['loss'][-1]:.4f}, accuracy {h['accuracy'][-1]:.4f}{held} "

@@ -148,13 +148,56 @@ def test_mlflow_holds_one_run_per_model(repro):
     assert "accuracy" in text_run.data.metrics
     artifacts = {a.path for a in client.list_artifacts(text_run.info.run_id)}
     model_id = next(m.model_id for m in client.search_logged_models([text_run.info.experiment_id])
-                    if m.source_run_id == text_run.info.run_id and m.name == "sixpence_many_to_one")
+                    if m.source_run_id == text_run.info.run_id and m.name == "many_to_one-keras")
     portable = ("import sys, numpy as np, mlflow.keras; m = mlflow.keras.load_model(sys.argv[1]); "
                 "print(m.predict(np.array([[8, 19, 23, 17]], dtype='int32'), verbose=0).shape)")
     loaded = run([sys.executable, "-c", portable, f"models:/{model_id}"], cwd=project.parent,
                  env={"MLFLOW_TRACKING_URI": f"sqlite:///{project}/mlflow.db"})
     assert loaded.stdout.strip().endswith("(1, 34)")  # loads without the project's code
-    assert {"vocab.json", "samples", "figures"} <= artifacts
+    assert {"vocab.json", "samples.txt", "figures", "model_summary.txt"} <= artifacts
+
+
+@pytest.mark.slow
+def test_what_the_ui_reads(repro):
+    """What the MLflow UI shows first, read through MLflow's API: experiments open on their
+    runs and say what they are; runs, registered models and versions explain themselves; a
+    logged model carries the trained model's last-epoch and evaluation metrics (not epoch 0's);
+    runs of a kind name their artifacts alike; params are params.yaml's, without autologging's."""
+    project, _ = repro
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    for name in ("sine", "msft", "sixpence"):
+        experiment = client.get_experiment_by_name(name)
+        assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+        assert "reports/README.md" in experiment.tags["mlflow.note.content"]
+    for run_file, kind, figure in [("runs/sine.json", "forecaster", "figures/evaluation.png"),
+                                   ("runs/stock.json", "forecaster", "figures/evaluation.png"),
+                                   ("runs/text_many_to_one.json", "generator", "figures/history.png"),
+                                   ("runs/text_many_to_many.json", "generator", "figures/history.png")]:
+        info = json.loads((project / run_file).read_text())
+        r = client.get_run(info["run_id"])
+        note = r.data.tags["mlflow.note.content"]
+        assert "**Model.**" in note and "**Result.**" in note and "**Metrics.**" in note
+        assert "not evaluated yet" not in note
+        assert not [k for k in r.data.params if k.startswith("optimizer_") or k == "opt_name"]
+        assert r.data.params["learning_rate"] in ("0.001", "0.01")
+        assert figure in {a.path for a in client.list_artifacts(r.info.run_id, "figures")}
+        last = max(client.get_metric_history(r.info.run_id, "loss"), key=lambda m: m.step)
+        assert last.step > 0  # (no early stop in these few epochs)
+        assert set(info["models"]) == {"keras", kind}
+        for model_id in info["models"].values():
+            linked = {m.key: m for m in client.get_logged_model(model_id).metrics}
+            assert (linked["loss"].step, linked["loss"].value) == (last.step, last.value)
+            assert any(key.startswith("eval_") for key in linked)
+        names = {client.get_logged_model(i).name for i in info["models"].values()}
+        assert len(names) == 2
+    text_run = client.get_run(json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"])
+    assert "samples.txt" in {a.path for a in client.list_artifacts(text_run.info.run_id)}
+    for registered in ("sixpence-many-to-one", "sixpence-many-to-many", "sine-forecaster",
+                       "msft-forecaster"):
+        model = client.get_registered_model(registered)
+        (version,) = client.search_model_versions(f"name='{registered}'")
+        assert "NumPy" in model.description
+        assert "curl -s http://127.0.0.1:5001/invocations" in version.description
 
 
 @pytest.mark.slow

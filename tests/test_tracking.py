@@ -38,8 +38,7 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
     got = mlflow.get_run(info["run_id"])
     # The trained model stays FINISHED; the run says which later stage failed and why.
     assert got.info.status == "FINISHED"
-    assert got.data.tags[tracking.FAILED_STAGE] == "demo_evaluate"
-    assert got.data.tags[tracking.FAILURE] == "RuntimeError: boom"
+    assert got.data.tags[tracking.failure_tag("demo_evaluate")] == "RuntimeError: boom"
     assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
     assert got.data.tags["dvc.exp_name"] == "exp-abc"
     assert got.data.params == {"units": "3"}
@@ -49,14 +48,23 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
     assert got.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
     assert (store / "mlflow.db").exists()
     assert mlflow.get_experiment_by_name("demo").artifact_location.startswith(f"file://{store}/mlartifacts")
-    # Another stage succeeding leaves the failure on record; the failed stage succeeding clears it.
+    # Each stage's failure is its own tag: another stage failing, then succeeding, leaves the
+    # first on record; the failed stage succeeding clears its own.
+    with pytest.raises(RuntimeError):
+        with tracking.same_run(run_file, "demo_generate"):
+            raise RuntimeError("bang")
+    tags = mlflow.get_run(info["run_id"]).data.tags
+    assert tags[tracking.failure_tag("demo_generate")] == "RuntimeError: bang"
     with tracking.same_run(run_file, "demo_generate"):
         pass
-    assert mlflow.get_run(info["run_id"]).data.tags[tracking.FAILED_STAGE] == "demo_evaluate"
+    tags = mlflow.get_run(info["run_id"]).data.tags
+    assert tracking.failure_tag("demo_generate") not in tags
+    assert tags[tracking.failure_tag("demo_evaluate")] == "RuntimeError: boom"
     with tracking.same_run(run_file, "demo_evaluate"):
         pass
-    tags = mlflow.get_run(info["run_id"]).data.tags
-    assert tracking.FAILED_STAGE not in tags and tracking.FAILURE not in tags
+    got = mlflow.get_run(info["run_id"])
+    assert got.info.status == "FINISHED"
+    assert not [key for key in got.data.tags if key.startswith("lab.failure.")]
 
 
 def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
@@ -69,7 +77,23 @@ def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
             raise KeyboardInterrupt
     got = mlflow.get_run(read_json(run_file)["run_id"])
     assert got.info.status == "KILLED"
-    assert got.data.tags[tracking.FAILURE] == "interrupted (SIGINT)"
+    assert got.data.tags[tracking.failure_tag("demo_evaluate")] == "interrupted (SIGINT)"
+
+
+def test_a_store_that_fails_while_a_failure_is_recorded_keeps_the_stage_error(store, monkeypatch):
+    run_file = store / "runs/x.json"
+    run_file.parent.mkdir()
+    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+        pass
+
+    def store_down(*args, **kwargs):
+        raise mlflow.exceptions.MlflowException("API request to endpoint failed")
+
+    with pytest.raises(LabError, match="the real cause"):
+        with tracking.same_run(run_file, "demo_evaluate"):
+            monkeypatch.setattr(mlflow, "set_tag", store_down)
+            raise LabError("the real cause")
+    assert mlflow.active_run() is None  # ended all the same
 
 
 def test_a_failing_train_stage_writes_no_run_file(store):

@@ -1,0 +1,90 @@
+"""What the MLflow UI says about each experiment, run and registered model: a few lines of
+Markdown that a student reads first (the descriptions MLflow shows: the tag
+``mlflow.note.content`` of experiments and runs, ``description`` of registered models and
+their versions). The train stages write them; the evaluate stages add the results."""
+
+RESULTS = "`reports/README.md` in the project (made by `dvc repro`)"
+
+SERIES_METRICS = (
+    "**Metrics.** Per epoch: `loss` (mse on the training windows, in the network's scaled "
+    "units) and `val_loss` (the val part). From the evaluate stage, "
+    "`eval_<part>_<metric>_<predictor>`: part `train`, `val`, `test` (one step ahead from "
+    "observed windows) or `forecast` (predictions fed back); metric `mse`, `rmse`, `mae`, "
+    "`theil_u` (rmse / persistence's: below 1 beats the random walk), `direction`, "
+    "`dm_pvalue` (Diebold-Mariano test against persistence); predictor `model` (this network), "
+    "`persistence` (tomorrow = today), `drift`, `ar` (least-squares autoregression).")
+
+TEXT_METRICS = (
+    "**Metrics.** Per epoch, Keras' `loss` and `accuracy` on the training batches "
+    "(many_to_many: averaged over every position of the window, so lower than the comparable "
+    "figure). From the evaluate stage, on every window of the scored text (`train`, or `val` "
+    "with a held-out split): `eval_<split>_accuracy` and `_loss`, `_bits_per_char`, "
+    "`_perplexity` of the last character's prediction (the lecture's task, the same for both "
+    "variants), beside the baselines `_unigram`, `_ngram` and the `_ceiling` of the window.")
+
+
+def experiment(kind, source):
+    """The experiment's description: what the example is, where its results are."""
+    if kind == "sine":
+        what = ("Example 1 of the lecture: a SimpleRNN reads a window of a sampled sine wave "
+                "and predicts the next sample (stages `sine_data` -> `series_train@sine` -> "
+                "`series_evaluate@sine`).")
+    elif kind == "stock":
+        what = (f"Example 4 (the lecture's agenda): a recurrent network reads the last days of "
+                f"`{source}` and predicts the next close, scored against a random walk "
+                "(stages `stock_data` -> `series_train@stock` -> `series_evaluate@stock`).")
+    else:
+        what = (f"Examples 2 and 3: character LSTMs learn `{source}` and write from a prompt. "
+                "`many_to_one` (the lecture) predicts the character after a window; "
+                "`many_to_many` predicts every next character of the window (stages "
+                "`text_encode`, `text_baselines`, `text_train@<variant>`, "
+                "`text_evaluate@<variant>`, `text_generate@<variant>`).")
+    return (f"{what}\n\nOne run per training; the evaluate and generate stages log into the "
+            f"same run. Select runs and **Compare** to see what a param changed. Results, "
+            f"beside the baselines: {RESULTS}.")
+
+
+def series_run(p, window, meta, samples):
+    return (f"**Model.** {p['layer']}({p['units']}) + Dense(1) reads {window} values of "
+            f"{', '.join(meta['columns'])} and predicts the next {meta['columns'][0]} "
+            f"(target `{p['target']}`); {p['optimizer']}, learning rate {p['learning_rate']}, "
+            f"batch {p['batch_size']}, up to {p['epochs']} epochs.\n\n"
+            f"**Data.** {meta['source']}: {samples} training windows.")
+
+
+def text_run(variant, p, window, vocab_size, corpus, samples):
+    kind = ("the character after the window (the lecture)" if variant == "many_to_one" else
+            "every next character of the window")
+    return (f"**Model.** {variant}: LSTM({p['units']}) + Dense({vocab_size}, softmax) reads "
+            f"{window} characters (one-hot) and predicts {kind}; {p['optimizer']}, learning "
+            f"rate {p['learning_rate']}, batch {p['batch_size']}, {p['epochs']} epochs.\n\n"
+            f"**Data.** `{corpus}`: {samples} training windows, {vocab_size} characters.")
+
+
+def with_result(note, result, metrics):
+    """A train stage's note with the evaluate stage's headline result and metric meanings."""
+    head = note.split("\n\n**Result.**")[0]
+    return f"{head}\n\n**Result.** {result}\n\n{metrics}"
+
+
+def pending(note, stage):
+    return f"{note}\n\n**Result.** not evaluated yet (`{stage}`)."
+
+
+def forecaster(experiment, columns, window):
+    return (f"Forecaster of the `{experiment}` experiment: input the last {window} rows of "
+            f"{', '.join(columns)} (raw values), output the next {columns[0]}. Runs the saved "
+            "weights in NumPy (no TensorFlow).")
+
+
+def generator(corpus, variant):
+    return (f"Text generator trained on `{corpus}` ({variant}): input prompt strings, output "
+            "each prompt followed by its continuation; params `length`, `temperature` "
+            "(0 = greedy), `top_k`, `seed`. Runs the saved weights in NumPy (no TensorFlow).")
+
+
+def serving(name, version, body):
+    body = body.replace("'", "'\\''")  # inside the shell's single quotes
+    return (f"Serve it: `mlflow models serve -m models:/{name}/{version} --env-manager local "
+            f"-p 5001`, then\n\n```\ncurl -s http://127.0.0.1:5001/invocations "
+            f"-H 'Content-Type: application/json' -d '{body}'\n```")
