@@ -40,10 +40,15 @@ test: $(STAMP)
 
 # The UI reads the same store the stages write to: $MLFLOW_TRACKING_URI if set,
 # else the SQLite file at the repo root.
+# MLflow 3's UI starts on its GenAI side (traces); the address below opens it on the runs
+# ("Model training" in its sidebar, which the browser then remembers).
+UI_PAGE := /\#/experiments?workflowType=machine_learning
+
 ui: $(STAMP)
 	@case "$${MLFLOW_TRACKING_URI:-}" in \
-	  http://*|https://*) echo "MLFLOW_TRACKING_URI is a tracking server: its UI is at $$MLFLOW_TRACKING_URI";; \
-	  *) exec $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
+	  http://*|https://*) echo "MLFLOW_TRACKING_URI is a tracking server: open $${MLFLOW_TRACKING_URI%/}$(UI_PAGE)";; \
+	  *) echo "Open http://127.0.0.1:$(UI_PORT)$(UI_PAGE) (the runs; Ctrl-C stops the UI)"; \
+	     exec $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
 	       --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
 	       --default-artifact-root "$(CURDIR)/mlartifacts";; \
 	esac

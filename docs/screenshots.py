@@ -25,6 +25,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ML = "?workflowType=machine_learning"
+"""MLflow 3's UI shows its GenAI side (traces) until one picks 'Model training' in its sidebar
+(remembered by the browser); this query selects it, as `make ui`'s address does."""
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                   "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--window-size=1440,960",
@@ -98,14 +101,15 @@ def main():
             text_exp = client.get_run(text["run_id"]).info.experiment_id
             sine_exp = client.get_run(sine["run_id"]).info.experiment_id
             pages = {
-                "ui-text-runs.png": f"{ui}/#/experiments/{text_exp}/runs",
+                # an experiment as the UI opens it (its kind tag makes that the runs)
+                "ui-text-runs.png": f"{ui}/#/experiments/{text_exp}",
                 "ui-text-run.png": f"{ui}/#/experiments/{text_exp}/runs/{text['run_id']}",
                 "ui-text-model.png": f"{ui}/#/experiments/{text_exp}/models/{text['models']['keras']}",
                 "ui-generator.png": f"{ui}/#/models/sixpence-many-to-one",
-                "ui-sine-runs.png": f"{ui}/#/experiments/{sine_exp}/runs",
+                "ui-sine-runs.png": f"{ui}/#/experiments/{sine_exp}",
             }
             for name, url in pages.items():
-                shoot(url, out / name, Path(tmp) / "chromium")
+                shoot(url + ML, out / name, Path(tmp) / "chromium")
 
 
 if __name__ == "__main__":
