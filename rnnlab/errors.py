@@ -14,9 +14,20 @@ def choice_from_argv(module, choices):
     return choices[sys.argv[1]]
 
 
+def first_line(err, default=None):
+    """The first line of an exception's message; ``default`` (else its type's name) if empty."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else (type(err).__name__ if default is None else default)
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGTERM (what `timeout`, schedulers and `docker stop` send), raised like Ctrl-C's
     KeyboardInterrupt so that both unwind the same way: outputs removed, MLflow run KILLED."""
+
+
+def signal_name(interrupt):
+    """'SIGTERM' or 'SIGINT': which signal a KeyboardInterrupt stands for."""
+    return "SIGTERM" if isinstance(interrupt, Interrupted) else "SIGINT"
 
 
 def _terminate(signum, frame):
@@ -36,8 +47,7 @@ def _environment_error(err):
     if isinstance(err, OSError) and err.filename:
         return f"{err.filename}: {err.strerror or err}"
     if isinstance(err, MemoryError) or type(err).__name__ == "ResourceExhaustedError":
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
-        return (f"out of memory ({first}): lower the params that size the network or its "
+        return (f"out of memory ({first_line(err)[:200]}): lower the params that size the network or its "
                 "batches (units, batch_size, window)")
     from_mlflow = any(cls.__name__ == "MlflowException" for cls in type(err).__mro__)
     message = str(getattr(err, "message", None) or err)
@@ -66,7 +76,7 @@ def run(main):
             raise  # a bug: its traceback
         sys.exit(f"error: {line}")
     except KeyboardInterrupt as err:
-        name = "SIGTERM" if isinstance(err, Interrupted) else "SIGINT"
+        name = signal_name(err)
         print(f"error: interrupted ({name}): no outputs written; its MLflow run, if any, is KILLED",
               file=sys.stderr)
         sys.exit(128 + getattr(signal, name))

@@ -7,7 +7,7 @@ import os
 import shutil
 import zipfile
 
-from rnnlab.errors import LabError
+from rnnlab.errors import LabError, first_line
 
 
 @contextlib.contextmanager
@@ -51,7 +51,7 @@ def reading(path):
         raise LabError(f"{path} is missing: `dvc repro` makes it (`dvc checkout {path}` "
                        "restores it from the cache)") from None
     except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as err:
-        why = getattr(err, "strerror", None) or (str(err).strip().splitlines() or [""])[0]
+        why = getattr(err, "strerror", None) or first_line(err, default="")
         raise LabError(f"{path} is unreadable or corrupt ({type(err).__name__}: {why}): make it "
                        f"again with `dvc repro --force`, or `dvc checkout {path}`") from None
 

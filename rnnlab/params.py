@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from rnnlab.errors import LabError
+from rnnlab.errors import LabError, first_line
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ def load(stage, sections):
     try:
         declared = dvc.api.params_show(stages=[stage])
     except (DvcException, OSError, ValueError) as err:
-        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise LabError(f"params.yaml: cannot read the params of stage '{stage}': {first_line}") from None
+        raise LabError(f"params.yaml: cannot read the params of stage '{stage}': "
+                       f"{first_line(err)}") from None
     return {name: validate(name, lookup(declared, name), schema) for name, schema in sections.items()}
 
 

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from rnnlab.errors import LabError
+from rnnlab.errors import LabError, first_line
 
 DATE_FORMATS = ("ISO8601",    # 2017-11-10 (and 2017-11-10 00:00:00)
                 "%m/%d/%Y",   # 11/10/2017, as US sites write it
@@ -76,7 +76,7 @@ def read_prices(path, date, columns):
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first_line(err)
         raise LabError(f"{where} is not a readable CSV file ({first})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     for name, key in [(date, "date"), *((c, "target" if i == 0 else "inputs")

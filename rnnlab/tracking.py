@@ -15,7 +15,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from rnnlab.errors import LabError
+from rnnlab.errors import LabError, first_line, signal_name
 from rnnlab.outputs import read_json, reading, write_json
 
 
@@ -60,6 +60,11 @@ SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databrick
 ./mlruns, is read-only in maintenance mode)."""
 
 
+def _sqlite_path(uri):
+    """'sqlite:////work/lab/mlflow.db?timeout=5' -> '/work/lab/mlflow.db'."""
+    return uri.removeprefix("sqlite:///").split("?", 1)[0]
+
+
 def _check_store(uri):
     """One line for a store that cannot work, before MLflow tries it (and perhaps retries it
     for minutes): an unknown scheme, a server that does not answer, a SQLite path that is not
@@ -70,7 +75,7 @@ def _check_store(uri):
                        f"(schemes: {', '.join(SCHEMES)}); unset it for the project's mlflow.db")
     _check_reachable(uri)
     if scheme == "sqlite":
-        db = uri.removeprefix("sqlite:///").split("?", 1)[0]
+        db = _sqlite_path(uri)
         if not os.path.isdir(os.path.dirname(os.path.abspath(db))):
             raise LabError(f"{uri}: the folder of {db} does not exist")
         if os.path.lexists(db):
@@ -124,8 +129,9 @@ def database_cause(message):
 
 NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
 KIND = {"mlflow.experimentKind": "custom_model_development"}
-"""MLflow 3's UI opens an experiment without this tag in its GenAI view (traces); with it, on
-its runs."""
+"""The experiment's kind as MLflow 3's UI labels it ('Machine learning'). In MLflow 3.17 it does
+not choose the page the UI opens on: the browser's 'GenAI' / 'Model training' switch does, which
+`make ui`'s address sets (?workflowType=machine_learning)."""
 
 
 def use_experiment(name, note=None):
@@ -162,8 +168,7 @@ def _first_use_lock(uri):
         return
     import fcntl
 
-    db = uri.removeprefix("sqlite:///").split("?", 1)[0]
-    with open(f"{db}.lock", "w") as lock:
+    with open(f"{_sqlite_path(uri)}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -331,8 +336,8 @@ def same_run(run_file, stage):
 
 def _one_line(err):
     if isinstance(err, KeyboardInterrupt):
-        return f"interrupted ({'SIGTERM' if str(err) == 'SIGTERM' else 'SIGINT'})"
-    first = (str(err).strip().splitlines() or [""])[0]
+        return f"interrupted ({signal_name(err)})"
+    first = first_line(err, default="")
     return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
 
 
