@@ -11,12 +11,13 @@ UI_PORT ?= 5000
 # dvc runs each stage as `python -m stages.<name>`: that must be the venv's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv repro test ui dag lock clean-venv
+.PHONY: help venv repro test ui dag lock lecture clean-venv
 
 help:
 	@echo "make repro   run the pipeline (dvc repro); creates .venv on first use"
 	@echo "make test    run the tests"
 	@echo "make ui      MLflow UI on http://127.0.0.1:$(UI_PORT) (the repo's mlflow.db)"
+	@echo "make lecture run the lecture's own two scripts (lecture/) and record their numbers"
 	@echo "make venv    only create .venv"
 	@echo "make dag     print the pipeline graph"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
@@ -34,6 +35,14 @@ venv: $(STAMP)
 repro: $(STAMP)
 	@$(BIN)/python -m rnnlab.params
 	$(BIN)/dvc repro
+	@echo
+	@echo "Results: reports/README.md (every model beside its baselines, figures, samples)."
+	@echo "Runs:    make ui, then open the address it prints."
+
+# The slide's scripts as the lecture writes them (Keras 3 changes marked), on this machine:
+# their numbers go to lecture/results.json, which the report sets beside the slide's and the lab's.
+lecture: $(STAMP)
+	$(BIN)/python lecture/run.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

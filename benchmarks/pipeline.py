@@ -1,40 +1,54 @@
-"""Benchmark: the lecture's two Keras scripts against the DVC pipeline of examples 1-3
-(prints figures and ratios side by side, asserts nothing).
+"""Benchmark: the lecture's two Keras examples (lecture/) against the DVC pipeline of
+examples 1-3 (prints figures and ratios side by side, asserts nothing).
 
 In one invocation, everything in a temporary directory (removed at the end unless --keep):
 
-1. The lecture's example 1 (sine SimpleRNN) and example 2 (sixpence many-to-one LSTM, trained,
-   saved, loaded and asked for 20 greedy characters after 'Sing a son', 'king was i', 'hello
-   worl'), written as the lecture writes them (Keras 3 adjustments commented), each run as its
-   own fresh Python process and timed as a whole, TensorFlow import included: wall time and
-   peak RSS of each, and their sum.
-2. A cold `dvc repro` of examples 1-3 (series_evaluate@sine, text_evaluate@* and
+1. lecture: the lecture's scripts as lecture/ holds them (lecture/sine.py, then
+   lecture/sixpence_train.py and lecture/sixpence_generate.py, the slide's training and
+   generation scripts; see lecture/README.md), run in the copy of the project from its root,
+   each its own fresh Python process timed as a whole, TensorFlow import included: wall time
+   and peak RSS of each, and their sum. What they print is read with lecture/run.py's own
+   parsers (imported from the copy), so the figures shown are those `make lecture` records.
+2. repro: a cold `dvc repro` of examples 1-3 (series_evaluate@sine, text_evaluate@* and
    text_generate@*, and everything they depend on; not `report`, which needs example 4's stock
    stages) in a fresh copy of the project: a new git repo with no outputs, no DVC cache and its
    own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
    each a process waited for with os.wait4, whose ru_maxrss covers its largest descendant,
    i.e. the stage's Python process): wall time and peak RSS per stage. The cold repro's figure
    is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
-   repro / lecture scripts is taken from it.
-3. A no-op `dvc repro` of the same targets right after: wall time.
-4. `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml: wall time and
-   the stages that ran.
-5. Greedy generation characters/s on the same trained model (models/text_many_to_one.keras
-   of the cold repro, units 75): the lecture's loop (one model.predict per character, one
-   prompt at a time) beside the pipeline's rnnlab.textgen.generate (all prompts per step,
-   on rnnlab.inference.load_model's model where the copy has that function, else Keras'),
-   whether their first 20 characters agree, and the time of one 10,000-character request.
-6. A summary table: figure | lecture | pipeline | ratio | target, with the targets of the
+   repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the same targets (wall
+   time), and `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml (wall
+   time and the stages that ran).
+3. generate: greedy generation characters/s on the same trained model (the cold repro's
+   models/text_many_to_one.keras, units 75): the lecture's loop (one model.predict per
+   character, one prompt at a time) beside the pipeline's rnnlab.textgen.generate (all prompts
+   per step, on rnnlab.inference.load_model's model where the copy has that function, else
+   Keras'), whether their first 20 characters agree, and the time of one 10,000-character
+   request. The lecture's loop is lecture/sixpence_generate.py's generate_seq written out
+   again here, not imported: importing that script runs it (as on the slide, it loads its own
+   model and prints at the top level), and the pipeline's model takes integer ids where the
+   slide's takes one-hot vectors, so the loop is given the ids and keeps what is measured, one
+   predict() call over one window per character.
+4. params: what reading its params costs a stage, each a fresh process from the copy's root:
+   `import dvc.api; dvc.api.params_show(stages=["text_train@many_to_one"])` (how a stage reads
+   them through DVC) beside `python -m rnnlab.params` (the lab's own check, which reads
+   params.yaml directly) and `python -c pass` (Python's start-up, the floor of both), run in
+   turn PARAMS_RUNS times each, medians printed with the ratio; and how many stages declare
+   params in dvc.yaml (`dvc stage list` for the stage names, dvc.yaml for their params), i.e.
+   pay the difference once each in a cold repro.
+5. A summary table: figure | lecture | pipeline | ratio | target, with the targets of the
    project's issue marked met / not met.
 
 Run from the repository root:  .venv/bin/python benchmarks/pipeline.py [--source head|worktree]
-    [--keep] [--timeout 900]
+    [--only PART[,PART...]] [--keep] [--timeout 900]
 
 --source head (the default) benchmarks the last commit (`git archive HEAD`); --source worktree
 copies the working tree's files as they are now (those git tracks plus untracked, not ignored
 ones, such as a new module), to measure uncommitted work. Either way the outputs git tracks
 (dvc.lock, metrics/, plots/, runs/, reports/) are left out, and the copy is committed to a new
-git repo inside the temporary directory. It takes several minutes on two cores.
+git repo inside the temporary directory. All of it takes several minutes on two cores;
+--only lecture,params (or any of lecture, repro, generate, params; generate needs repro and
+runs it) measures a part in about a minute, and the summary then has the rows of that part.
 
 Reading it: every figure is one run on a possibly shared machine (load averages are printed);
 the per-stage figures include DVC's own start-up and checks for every stage (about what the
@@ -47,11 +61,13 @@ import re
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,119 +77,14 @@ TARGETS = ["series_evaluate@sine", "text_evaluate@many_to_one", "text_evaluate@m
            "text_generate@many_to_one", "text_generate@many_to_many"]
 OUTPUTS = ["dvc.lock", "metrics", "plots", "runs", "reports"]  # outputs git tracks: left out
 PROMPTS = ["Sing a son", "king was i", "hello worl"]  # the lecture's (and params.yaml's)
+LECTURE_SCRIPTS = ["sine.py", "sixpence_train.py", "sixpence_generate.py"]  # in lecture/, in order
+PARTS = ["lecture", "repro", "generate", "params"]
+PARAMS_STAGE = "text_train@many_to_one"
+PARAMS_RUNS = 5  # fresh processes of each way of reading params; the median is shown
 LECTURE_SECONDS = 2.0  # the lecture's loop repeats until at least this much work is timed
 PIPELINE_LENGTH, REQUEST_LENGTH = 2000, 10_000
 TARGET = {"cold": 1.5, "noop_s": 2.0, "stage_s": 3.0, "stage_mb": 300.0, "speedup": 500.0,
           "request_s": 2.0}
-
-# ---- the lecture's two scripts (../shared/seed/rnn-lecture.txt), Keras 3 ----
-
-SINE = '''\
-# Example 1: the lecture's SimpleRNN predicting the next sample of a sine wave.
-import numpy as np
-import keras
-from keras.models import Sequential
-from keras.layers import SimpleRNN, Dense
-
-# sample list: 20 samples (2 s at fs = 10), [0, 1, 2, ..., 19]
-n = np.arange(0, 2 * 10)
-fs = 10; Ts = 1 / fs
-s = np.sin(2 * np.pi * 1 * n * Ts)    # (20,) samples
-
-# training set X, Y
-seq_len = 3
-X = []; Y = []
-for i in range(seq_len, 20, 1):
-    X.append(s[i - seq_len:i])  # s[0:3]
-    Y.append(s[i])              # s[3]
-X = np.array(X); Y = np.array(Y)
-X = np.expand_dims(X, axis=2)   # (17, 3, 1)
-Y = np.expand_dims(Y, axis=1)   # (17, 1)
-print(X.shape, Y.shape)
-
-# SRNN model
-# Keras 3: np.random.seed(0) no longer seeds Keras' initialisers; set_random_seed seeds
-# Python, NumPy and the backend.
-keras.utils.set_random_seed(0)
-model = Sequential()
-model.add(keras.Input((3, 1)))  # Keras 3: an Input instead of SimpleRNN(..., input_shape=(3, 1))
-model.add(SimpleRNN(10))
-model.add(Dense(1, activation="linear"))
-model.compile(loss='mse', optimizer='sgd')
-
-Y_hat1 = model.predict(X)                      # randomly initialised
-hist = model.fit(X, Y, epochs=100, verbose=0)  # training
-Y_hat2 = model.predict(X)                      # predicted after training
-
-# The lecture's two plots (targets, Y_hat1, Y_hat2; the loss per epoch) are skipped: the
-# benchmark times the computation, not matplotlib. Instead (added for the benchmark):
-print("RESULT mse before training %.4f, after %.4f, loss after the last epoch %.4f"
-      % (np.mean((Y_hat1 - Y) ** 2), np.mean((Y_hat2 - Y) ** 2), hist.history['loss'][-1]))
-'''
-
-SIXPENCE = '''\
-# Example 2: the lecture's many-to-one character LSTM on "Sing a song of sixpence".
-import json
-import numpy as np
-import keras
-from keras.utils import to_categorical
-from keras.models import Sequential, load_model
-from keras.layers import Dense, LSTM
-from keras.preprocessing.sequence import pad_sequences
-
-keras.utils.set_random_seed(0)  # Keras 3: seeds Python, NumPy and the backend (the lecture sets none here)
-
-# ---- data set ----
-with open(CORPUS, 'r') as f:
-    raw_text = f.read()
-text = raw_text.split()  # strip the new lines: separated only by white space
-text = ' '.join(text)    # Sing a song of sixpence, a pocket full of rye, Four and twenty ...
-alphabet = sorted(list(set(text)))
-vocab_size = len(alphabet)  # 34
-mapping_c2i = {c: i for i, c in enumerate(alphabet)}
-text_encoded = [mapping_c2i[c] for c in text]
-length = 10
-sequence = np.array([text_encoded[i - length:i + 1] for i in range(length, len(text_encoded))])
-X, y = sequence[:, :-1], sequence[:, -1]
-X_oh = to_categorical(X, num_classes=vocab_size)  # (396, 10, 34)
-y_oh = to_categorical(y, num_classes=vocab_size)  # (396, 34)
-print(X_oh.shape, y_oh.shape)
-
-# ---- model ----
-model = Sequential(name="many-to-one_RNN")  # Keras 3 refuses spaces in a model's name
-model.add(keras.Input((X_oh.shape[1], X_oh.shape[2])))  # Keras 3: Input instead of input_shape=
-model.add(LSTM(75))
-model.add(Dense(vocab_size, activation='softmax'))
-print(model.summary())
-model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
-hist = model.fit(X_oh, y_oh, epochs=100, verbose=0)  # the lecture prints every epoch (verbose=2)
-model.save('model_many2one_sixpence.keras')  # Keras 3: .keras instead of .h5
-json.dump(mapping_c2i, open('mapping.json', 'w'))  # the lecture pickles it; this lab keeps JSON
-print("RESULT loss after the last epoch %.4f, accuracy %.4f"
-      % (hist.history['loss'][-1], hist.history['accuracy'][-1]))  # added for the benchmark
-
-
-# ---- evaluation: generate 20 characters after each seed text ----
-def generate_seq(model, seq_length, seed_text='Sing a son', nb_chars=20):
-    in_text = seed_text
-    for _ in range(nb_chars):
-        encoded = [mapping_c2i[char] for char in in_text]
-        encoded = pad_sequences([encoded], maxlen=seq_length, truncating='pre')  # (1, 10)
-        encoded_ohe = to_categorical(encoded, num_classes=len(mapping_c2i))     # (1, 10, 34)
-        # Keras 3 has no predict_classes: the argmax of predict's probabilities
-        yhat = np.argmax(model.predict(encoded_ohe, verbose=0), axis=-1)
-        char = mapping_i2c[yhat[0]]
-        in_text += char
-    return in_text
-
-
-model = load_model('model_many2one_sixpence.keras')  # Keras 3: .keras instead of .h5
-mapping_c2i = json.load(open('mapping.json'))
-mapping_i2c = {v: k for k, v in mapping_c2i.items()}
-for seed_text in ['Sing a son', 'king was i', 'hello worl']:
-    print("RESULT", repr(generate_seq(model, 10, seed_text, 20)))
-'''
-
 
 # ---- running and measuring processes ----
 
@@ -185,12 +96,12 @@ def clean_env():
     return env
 
 
-def measure(cmd, cwd, log, timeout):
+def measure(cmd, cwd, log, timeout, env=None):
     """Run ``cmd`` in its own process group, output to ``log``; its wall time, peak RSS (MB,
     the largest of the process and its waited-for descendants), exit code and output."""
     with open(log, "w") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=clean_env(), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env or clean_env(), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         timed_out = threading.Event()
 
@@ -296,7 +207,7 @@ def describe_source(source):
             f"path(s): {', '.join(line[3:] for line in changed) or 'none'})")
 
 
-# ---- step 5, in a child process (TensorFlow stays out of the launcher) ----
+# ---- part 3, in a child process (TensorFlow stays out of the launcher) ----
 
 def generation_child(lab, model_path, vocab_path):
     """Both ways of greedy generation on one saved model; prints one JSON line."""
@@ -311,7 +222,8 @@ def generation_child(lab, model_path, vocab_path):
     window = meta["window"]
     result = {"window": window}
 
-    # (a) the lecture's loop: one model.predict per character, one prompt at a time.
+    # (a) the lecture's loop (lecture/sixpence_generate.py's generate_seq, given ids: see part 3
+    # in the docstring): one model.predict per character, one prompt at a time.
     start = time.perf_counter()
     kmodel = keras.saving.load_model(model_path)
     result["keras_load_s"] = time.perf_counter() - start
@@ -391,53 +303,68 @@ def verdict(ok):
     return "met" if ok else "NOT met"
 
 
-def bench(args, tmp):
-    lab, logs, lecture = tmp / "lab", tmp / "logs", tmp / "lecture"
-    logs.mkdir()
-    lecture.mkdir()
-    copy_project(lab, args.source)
-    sys.path.insert(0, str(lab))
-    import rnnlab  # noqa: F401  (the copy's TensorFlow environment defaults, inherited by every
-    # child: the lecture's scripts get the same kernels (oneDNN off) and quiet logs as the stages)
+def lecture_parsers(lab):
+    """The copy's lecture/run.py as a module: the parsers `make lecture` reads the scripts'
+    output with (importing it runs nothing)."""
+    path = lab / "lecture" / "run.py"
+    if not path.is_file():
+        raise RuntimeError("the copy has no lecture/run.py (--source head measures the last "
+                           "commit; --source worktree measures lecture/ before it is committed)")
+    spec = spec_from_file_location("lecture_run", path)
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    print(f"Project: {describe_source(args.source)}.\n"
-          f"Temporary copy: {lab} (a new git repo, no outputs, no DVC cache, its own mlflow.db; "
-          f"MLFLOW_TRACKING_URI unset, {BIN} first on PATH). Every figure is one run of a fresh "
-          f"process; peak RSS = its ru_maxrss from os.wait4, the largest of it and its "
-          f"descendants, in MB. {os.cpu_count()} CPUs, load average at start "
-          f"{os.getloadavg()[0]:.1f}.\n", flush=True)
 
-    # 1. the lecture's two scripts
-    print("1. The lecture's scripts, each a fresh `python <script>` (TensorFlow import included)",
-          flush=True)
-    (lecture / "sine.py").write_text(SINE)
-    corpus = lab / "data" / "sixpence.txt"
-    (lecture / "sixpence.py").write_text(f"CORPUS = {str(corpus)!r}  # the lecture's "
-                                         f"'data/rnn_sixpence_data.txt'\n" + SIXPENCE)
-    lec = {}
-    for name in ("sine", "sixpence"):
-        r = lec[name] = check(measure([sys.executable, f"{name}.py"], lecture,
-                                      logs / f"lecture_{name}.log", args.timeout),
-                              f"the lecture's {name}.py")
-        print(f"   {name + '.py':<12} {r['wall']:6.1f} s   peak RSS {r['peak_mb']:6.1f} MB", flush=True)
-        for line in r["out"].splitlines():
-            if line.startswith("RESULT "):
-                print(f"      {line[7:]}")
-    lecture_total = lec["sine"]["wall"] + lec["sixpence"]["wall"]
-    print(f"   {'sum':<12} {lecture_total:6.1f} s   (largest peak "
-          f"{max(r['peak_mb'] for r in lec.values()):.1f} MB)\n", flush=True)
+def lecture_line(script, found):
+    if script == "sine.py":
+        return (f"X {found['X_shape']} Y {found['Y_shape']}; mse {found['mse_before']:.4f} before "
+                f"training, {found['mse_after']:.4f} after")
+    if script == "sixpence_train.py":
+        return (f"{found['windows']} windows, {found['params_total']:,} params; epoch "
+                f"{found['last_epochs'][-1]}: loss {found['loss_last_epochs'][-1]:.4f}, accuracy "
+                f"{found['accuracy_last_epochs'][-1]:.4f}")
+    return " ".join(repr(text) for text in found["generated"])
 
-    # 2. a cold repro in one call (what a user runs), then stage by stage in a second copy
+
+def lecture_part(lab, logs, timeout):
+    """Part 1: the lecture's three scripts, each a fresh process from the copy's root."""
+    parsers = lecture_parsers(lab)
+    parse = {"sine.py": parsers.sine, "sixpence_train.py": parsers.sixpence_train,
+             "sixpence_generate.py": parsers.sixpence_generate}
+    env = {**clean_env(), "MPLBACKEND": "Agg"}  # no display: as `make lecture` runs them
+    print("1. The lecture's scripts, each a fresh `python lecture/<script>` from the copy's root "
+          "(TensorFlow import included)", flush=True)
+    runs = {}
+    for script in LECTURE_SCRIPTS:
+        r = runs[script] = check(measure([sys.executable, f"lecture/{script}"], lab,
+                                         logs / f"lecture_{script}.log", timeout, env),
+                                 f"lecture/{script}")
+        try:
+            found = parse[script](r["out"].splitlines())
+        except parsers.Failed as err:
+            raise RuntimeError(str(err)) from None
+        print(f"   {script:<21} {r['wall']:6.1f} s   peak RSS {r['peak_mb']:6.1f} MB   "
+              f"{lecture_line(script, found)}", flush=True)
+    total = sum(r["wall"] for r in runs.values())
+    print(f"   {'sum':<21} {total:6.1f} s   (largest peak "
+          f"{max(r['peak_mb'] for r in runs.values()):.1f} MB)\n", flush=True)
+    return {"runs": runs, "total": total}
+
+
+def repro_part(args, lab, tmp, logs, lecture_total):
+    """Part 2: a cold repro in one call (what a user runs) in one fresh copy, stage by stage
+    in ``lab``; then a no-op repro and one with a param changed, in ``lab``."""
     once_lab = tmp / "lab-once"
     copy_project(once_lab, args.source)
     once = check(measure(dvc("repro", *TARGETS), once_lab, logs / "cold_once.log", args.timeout),
                  "cold dvc repro")
-    once_ratio = once["wall"] / lecture_total
+    shutil.rmtree(once_lab, ignore_errors=True)
+    against = (f"; the lecture's scripts {lecture_total:.1f} s; cold repro / lecture scripts = "
+               f"{once['wall'] / lecture_total:.2f}x" if lecture_total else "")
     print(f"2. Cold `dvc repro {' '.join(TARGETS)}` (examples 1-3; `report` is left out: it "
           f"depends on example 4's stock stages), in one call: {once['wall']:.1f} s (peak RSS "
-          f"{once['peak_mb']:.1f} MB); the lecture's scripts {lecture_total:.1f} s; cold repro / "
-          f"lecture scripts = {once_ratio:.2f}x", flush=True)
-    shutil.rmtree(once_lab, ignore_errors=True)
+          f"{once['peak_mb']:.1f} MB){against}", flush=True)
     print("   The same in a second fresh copy, one `dvc repro --single-item <stage>` per "
           "stage, each after the stages it depends on (from `dvc dag`: `dvc repro --dry` fails in "
           "a cold copy, on the missing data of the stages after the first):", flush=True)
@@ -454,42 +381,49 @@ def bench(args, tmp):
         note = "" if ran == [stage] else f"   (ran: {ran})"
         print(f"   {i:>2}  {stage:<28} {r['wall']:7.1f} {r['peak_mb']:12.1f}{note}", flush=True)
     cold = sum(r["wall"] for r in stages.values())
-    print(f"   sum of the {len(order)}: {cold:.1f} s ({cold - once['wall']:.1f} s more than one "
-          f"call: DVC's start-up and checks, paid once per call)\n", flush=True)
-    bench_dir = tmp / "bench"  # the trained model of the cold repro (units 75), kept for step 5
+    more = cold - once["wall"]
+    print(f"   sum of the {len(order)}: {cold:.1f} s (" + (
+        f"{more:.1f} s more than one call: DVC's start-up and checks, paid once per call)"
+        if more >= 0 else f"{-more:.1f} s less than one call: the machine's load changed "
+                          f"between the two)"), flush=True)
+    bench_dir = tmp / "bench"  # the trained model of the cold repro (units 75), for part 3
     bench_dir.mkdir()
     model_path = shutil.copy2(lab / "models" / "text_many_to_one.keras", bench_dir)
     vocab_path = shutil.copy2(lab / "data" / "text" / "vocab.json", bench_dir)
 
-    # 3. no-op
     noop = check(measure(dvc("repro", *TARGETS), lab, logs / "noop.log", args.timeout),
                  "no-op dvc repro")
-    print(f"3. No-op `dvc repro` of the same targets: {noop['wall']:.1f} s, stages run: "
-          f"{stages_run(noop['out']) or 'none'}\n", flush=True)
+    print(f"   No-op `dvc repro` of the same targets: {noop['wall']:.1f} s, stages run: "
+          f"{stages_run(noop['out']) or 'none'}", flush=True)
 
-    # 4. one param changed
     import yaml
 
     params_file = lab / "params.yaml"
-    params = yaml.safe_load(params_file.read_text())
+    saved = params_file.read_text()
+    params = yaml.safe_load(saved)
     params["text_train"]["many_to_one"]["units"] = 64
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     change = check(measure(dvc("repro", *TARGETS), lab, logs / "units64.log", args.timeout),
                    "dvc repro after text_train.many_to_one.units=64")
-    changed_stages = stages_run(change["out"])
-    print(f"4. `dvc repro` after text_train.many_to_one.units=64: {change['wall']:.1f} s "
-          f"(peak RSS {change['peak_mb']:.1f} MB), stages run: "
-          f"{', '.join(changed_stages) or 'none'}\n", flush=True)
+    params_file.write_text(saved)  # the copy's params as they were, for part 4
+    changed = stages_run(change["out"])
+    print(f"   `dvc repro` after text_train.many_to_one.units=64: {change['wall']:.1f} s "
+          f"(peak RSS {change['peak_mb']:.1f} MB), stages run: {', '.join(changed) or 'none'}\n",
+          flush=True)
+    return {"once": once, "order": order, "stages": stages, "cold": cold, "noop": noop,
+            "change": change, "changed": changed, "model": model_path, "vocab": vocab_path}
 
-    # 5. greedy generation
+
+def generate_part(args, lab, logs, rep):
+    """Part 3: greedy generation both ways, in a child process (TensorFlow stays out of the
+    launcher)."""
     gen = check(measure([sys.executable, str(Path(__file__).resolve()), "--child-generate",
-                         str(lab), model_path, vocab_path], lab, logs / "generate.log",
+                         str(lab), rep["model"], rep["vocab"]], lab, logs / "generate.log",
                         args.timeout), "the generation child")
     g = json.loads(gen["out"].strip().splitlines()[-1])
     lcps, pcps = g["lecture"]["cps"], g["pipeline"]["cps"]
-    speedup = pcps / lcps
     same = [a == b for a, b in zip(g["lecture"]["texts"], g["pipeline"]["texts"])]
-    print(f"5. Greedy generation on the cold repro's models/text_many_to_one.keras (LSTM(75), "
+    print(f"3. Greedy generation on the cold repro's models/text_many_to_one.keras (LSTM(75), "
           f"window {g['window']}), one process (peak RSS {gen['peak_mb']:.1f} MB), each way "
           f"warmed up by an untimed call:\n"
           f"   lecture:  keras.saving.load_model ({g['keras_load_s']:.3f} s), model.predict(ids, "
@@ -499,7 +433,7 @@ def bench(args, tmp):
           f"   pipeline: {g['loader']} ({g['pipeline_load_s']:.3f} s), textgen.generate: "
           f"{PIPELINE_LENGTH:,} characters x {len(PROMPTS)} prompts in "
           f"{g['pipeline']['seconds']:.2f} s = {pcps:,.1f} chars/s\n"
-          f"   pipeline / lecture: {fmt_ratio(speedup)}", flush=True)
+          f"   pipeline / lecture: {fmt_ratio(pcps / lcps)}", flush=True)
     if "pipeline_keras" in g:
         k = g["pipeline_keras"]
         print(f"   (the same textgen.generate on the Keras model, predict_on_batch per step: "
@@ -514,50 +448,176 @@ def bench(args, tmp):
     print(f"   one request of {req['chars']:,} characters after {PROMPTS[0]!r}, the pipeline's "
           f"way: {req['seconds']:.2f} s ({req['cps']:,.0f} chars/s; it ends ...{req['tail']!r})\n",
           flush=True)
+    return {"lecture_cps": lcps, "pipeline_cps": pcps, "request_s": req["seconds"]}
 
-    # 6. summary
-    rows = [("cold repro ex. 1-3 (s)", f"{lecture_total:.1f}", f"{once['wall']:.1f}",
-             fmt_ratio(once_ratio), f"<= {TARGET['cold']}x", once_ratio <= TARGET["cold"]),
-            ("no-op repro (s)", "–", f"{noop['wall']:.1f}", "–", f"<= {TARGET['noop_s']:g} s",
-             noop["wall"] <= TARGET["noop_s"])]
-    for stage, r in stages.items():
-        if "evaluate" in stage or "generate" in stage:
-            rows.append((f"{stage} (s)", "–", f"{r['wall']:.1f}", "–",
-                         f"<= {TARGET['stage_s']:g} s", r["wall"] <= TARGET["stage_s"]))
-            rows.append((f"{stage} (peak MB)", "–", f"{r['peak_mb']:.0f}", "–",
-                         f"<= {TARGET['stage_mb']:g} MB", r["peak_mb"] <= TARGET["stage_mb"]))
-    rows += [("units=64 repro (s)", "–", f"{change['wall']:.1f}", "–",
-              f"({len(changed_stages)} stages ran)", None),
-             ("greedy chars/s", f"{lcps:,.1f}", f"{pcps:,.0f}", fmt_ratio(speedup),
-              f">= {TARGET['speedup']:g}x", speedup >= TARGET["speedup"]),
-             (f"{REQUEST_LENGTH:,}-char request (s)", f"~{REQUEST_LENGTH / lcps:,.0f} (est.)",
-              f"{req['seconds']:.2f}", fmt_ratio(req["seconds"] / (REQUEST_LENGTH / lcps)),
-              f"< {TARGET['request_s']:g} s", req["seconds"] < TARGET["request_s"])]
-    header = ("figure", "lecture", "pipeline", "ratio", "target", "")
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
-    print("6. Summary (ratio = pipeline / lecture; lecture's request time extrapolated from its "
-          "chars/s)")
-    print("   " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " | ")
-    print("   " + "-|-".join("-" * w for w in widths) + "-|--------")
-    for *cells, ok in rows:
-        print("   " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " | "
-              + ("" if ok is None else verdict(ok)))
-    biggest = max(stages, key=lambda s: stages[s]["wall"])
-    heaviest = max(stages, key=lambda s: stages[s]["peak_mb"])
-    print(f"\n   longest stage: {biggest} ({stages[biggest]['wall']:.1f} s, "
-          f"{stages[biggest]['wall'] / cold:.0%} of the cold total); largest peak: {heaviest} "
-          f"({stages[heaviest]['peak_mb']:.0f} MB). The {len(order)} separate dvc calls each pay "
-          f"DVC's start-up and checks (the no-op repro, {noop['wall']:.1f} s, is a rough measure "
-          f"of one), which a single `dvc repro` pays once.")
+
+def params_part(args, lab, logs, order):
+    """Part 4: a stage's params read through DVC beside the lab's own reading of params.yaml,
+    each a fresh process; how many stages read params."""
+    ways = {
+        "dvc": ("import dvc.api; dvc.api.params_show(stages=[...])",
+                [sys.executable, "-c",
+                 f"import dvc.api; dvc.api.params_show(stages=[{PARAMS_STAGE!r}])"]),
+        "lab": ("python -m rnnlab.params (reads and checks all of params.yaml)",
+                [sys.executable, "-m", "rnnlab.params"]),
+        "floor": ("python -c pass (Python's start-up: the floor of both)",
+                  [sys.executable, "-c", "pass"]),
+    }
+    walls, failed = {name: [] for name in ways}, {}
+    for i in range(PARAMS_RUNS):
+        for name, (_, cmd) in ways.items():  # in turn: a busy moment of the machine hits all
+            if name in failed:
+                continue
+            r = measure(cmd, lab, logs / f"params_{name}_{i}.log", args.timeout)
+            if r["rc"] or r["timed_out"]:  # shown in its row; the other parts still count
+                why = "timed out" if r["timed_out"] else f"exit {r['rc']}"
+                last = next((ln for ln in reversed(r["out"].splitlines()) if ln.strip()), "")
+                failed[name] = f"failed ({why}): {last}"
+            else:
+                walls[name].append(r["wall"])
+    median = {name: statistics.median(w) for name, w in walls.items() if name not in failed}
+
+    listed = check(measure(dvc("stage", "list", "--name-only"), lab, logs / "stage_list.log",
+                           args.timeout), "dvc stage list")
+    import yaml
+
+    definitions = yaml.safe_load((lab / "dvc.yaml").read_text())["stages"]
+    names = [ln.strip() for ln in listed["out"].splitlines()
+             if ln.strip().split("@")[0] in definitions]
+
+    def declares_params(stage):
+        d = definitions[stage.split("@")[0]]
+        return bool(d.get("do", d).get("params"))
+
+    reading = [n for n in names if declares_params(n)]
+    uses_dvc = "params_show" in (lab / "rnnlab" / "params.py").read_text()
+
+    print(f"4. Reading a stage's params, each way a fresh process from the copy's root, run in "
+          f"turn {PARAMS_RUNS} times (median):", flush=True)
+    for name, (label, _) in ways.items():
+        shown = failed.get(name) or f"{median[name]:.3f} s"
+        label = label.replace("[...]", f"[{PARAMS_STAGE!r}]")
+        print(f"   {label:<78} {shown}")
+    result = {"median": median, "reading": len(reading), "stages": len(names), "ratio": None}
+    if "dvc" in median and "lab" in median:
+        extra = median["dvc"] - median["lab"]
+        result.update(ratio=median["dvc"] / median["lab"], extra=extra)
+        floor = median.get("floor", 0.0)
+        print(f"   params_show / rnnlab.params = {fmt_ratio(result['ratio'])}: {extra:.3f} s more "
+              f"per stage ({median['dvc'] - floor:.3f} s vs {median['lab'] - floor:.3f} s above "
+              f"Python's start-up)")
+        print(f"   stages that declare params in dvc.yaml: {len(reading)} of {len(names)}; a cold "
+              f"repro of all of them pays the difference {len(reading)} times: "
+              f"~{len(reading) * extra:.1f} s", end="")
+        if order:
+            in_order = sum(declares_params(s) for s in order if s.split("@")[0] in definitions)
+            print(f"; part 2's cold repro (examples 1-3) runs {len(order)} stages, "
+                  f"{in_order} of them with params: ~{in_order * extra:.1f} s", end="")
+        print()
+    print(f"   (the copy's rnnlab/params.py {'calls' if uses_dvc else 'does not call'} "
+          f"dvc.api.params_show)\n", flush=True)
+    return result
+
+
+def summary(lec, rep, gen, par, load_start):
+    """Part 5: one row per figure measured, beside the target of the project's issue."""
+    rows = []
+    if rep:
+        ratio = rep["once"]["wall"] / lec["total"] if lec else None
+        rows += [("cold repro ex. 1-3 (s)", f"{lec['total']:.1f}" if lec else "–",
+                  f"{rep['once']['wall']:.1f}", fmt_ratio(ratio), f"<= {TARGET['cold']}x",
+                  None if ratio is None else ratio <= TARGET["cold"]),
+                 ("no-op repro (s)", "–", f"{rep['noop']['wall']:.1f}", "–",
+                  f"<= {TARGET['noop_s']:g} s", rep["noop"]["wall"] <= TARGET["noop_s"])]
+        for stage, r in rep["stages"].items():
+            if "evaluate" in stage or "generate" in stage:
+                rows.append((f"{stage} (s)", "–", f"{r['wall']:.1f}", "–",
+                             f"<= {TARGET['stage_s']:g} s", r["wall"] <= TARGET["stage_s"]))
+                rows.append((f"{stage} (peak MB)", "–", f"{r['peak_mb']:.0f}", "–",
+                             f"<= {TARGET['stage_mb']:g} MB", r["peak_mb"] <= TARGET["stage_mb"]))
+        rows.append(("units=64 repro (s)", "–", f"{rep['change']['wall']:.1f}", "–",
+                     f"({len(rep['changed'])} stages ran)", None))
+    elif lec:
+        rows.append(("lecture scripts (s)", f"{lec['total']:.1f}", "–", "–", "", None))
+    if gen:
+        lcps, speedup = gen["lecture_cps"], gen["pipeline_cps"] / gen["lecture_cps"]
+        rows += [("greedy chars/s", f"{lcps:,.1f}", f"{gen['pipeline_cps']:,.0f}",
+                  fmt_ratio(speedup), f">= {TARGET['speedup']:g}x", speedup >= TARGET["speedup"]),
+                 (f"{REQUEST_LENGTH:,}-char request (s)", f"~{REQUEST_LENGTH / lcps:,.0f} (est.)",
+                  f"{gen['request_s']:.2f}", fmt_ratio(gen["request_s"] / (REQUEST_LENGTH / lcps)),
+                  f"< {TARGET['request_s']:g} s", gen["request_s"] < TARGET["request_s"])]
+    if par and par["ratio"] is not None:
+        m = par["median"]
+        rows.append(("params: dvc.api / rnnlab.params (s)", "–", f"{m['dvc']:.2f} / {m['lab']:.2f}",
+                     fmt_ratio(par["ratio"]), f"({par['reading']} of {par['stages']} stages read params)",
+                     None))
+    if rows:
+        header = ("figure", "lecture", "pipeline", "ratio", "target", "")
+        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
+        print("5. Summary (ratio = pipeline / lecture; lecture's request time extrapolated from "
+              "its chars/s; the params row: dvc.api's time / rnnlab.params')")
+        print("   " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " | ")
+        print("   " + "-|-".join("-" * w for w in widths) + "-|--------")
+        for *cells, ok in rows:
+            print("   " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " | "
+                  + ("" if ok is None else verdict(ok)))
+    if rep:
+        stages, cold = rep["stages"], rep["cold"]
+        biggest = max(stages, key=lambda s: stages[s]["wall"])
+        heaviest = max(stages, key=lambda s: stages[s]["peak_mb"])
+        print(f"\n   longest stage: {biggest} ({stages[biggest]['wall']:.1f} s, "
+              f"{stages[biggest]['wall'] / cold:.0%} of the cold total); largest peak: {heaviest} "
+              f"({stages[heaviest]['peak_mb']:.0f} MB). The {len(stages)} separate dvc calls each "
+              f"pay DVC's start-up and checks (the no-op repro, {rep['noop']['wall']:.1f} s, is a "
+              f"rough measure of one), which a single `dvc repro` pays once.")
     launcher = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB
     print(f"   (this launcher's own peak RSS: {launcher:.1f} MB, the floor of every child's "
-          f"figure; load average at the end: {os.getloadavg()[0]:.1f})", flush=True)
+          f"figure; load average at the start {load_start:.1f}, at the end "
+          f"{os.getloadavg()[0]:.1f})", flush=True)
+
+
+def bench(args, tmp):
+    parts = set(args.only)
+    if "generate" in parts:
+        parts.add("repro")  # generation runs on the cold repro's trained model
+    lab, logs = tmp / "lab", tmp / "logs"
+    logs.mkdir()
+    copy_project(lab, args.source)
+    sys.path.insert(0, str(lab))
+    import rnnlab  # noqa: F401  (the copy's TensorFlow environment defaults, inherited by every
+    # child: the lecture's scripts get the same kernels (oneDNN off) and quiet logs as the stages)
+
+    load_start = os.getloadavg()[0]
+    print(f"Project: {describe_source(args.source)}.\n"
+          f"Parts: {', '.join(p for p in PARTS if p in parts)}.\n"
+          f"Temporary copy: {lab} (a new git repo, no outputs, no DVC cache, its own mlflow.db; "
+          f"MLFLOW_TRACKING_URI unset, {BIN} first on PATH). Every figure is one run of a fresh "
+          f"process; peak RSS = its ru_maxrss from os.wait4, the largest of it and its "
+          f"descendants, in MB. {os.cpu_count()} CPUs, load average at start "
+          f"{load_start:.1f}.\n", flush=True)
+
+    lec = lecture_part(lab, logs, args.timeout) if "lecture" in parts else None
+    rep = repro_part(args, lab, tmp, logs, lec and lec["total"]) if "repro" in parts else None
+    gen = generate_part(args, lab, logs, rep) if "generate" in parts else None
+    par = params_part(args, lab, logs, rep and rep["order"]) if "params" in parts else None
+    summary(lec, rep, gen, par, load_start)
+
+
+def parts_list(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PARTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"parts are {', '.join(PARTS)} (comma-separated)")
+    return names
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", choices=["head", "worktree"], default="head",
                         help="benchmark the last commit (default) or the working tree as it is")
+    parser.add_argument("--only", type=parts_list, default=PARTS, metavar="PART[,PART...]",
+                        help=f"run only these parts ({', '.join(PARTS)}; generate needs repro "
+                             f"and runs it); default: all")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per subprocess")
     parser.add_argument("--child-generate", nargs=3, metavar=("LAB", "MODEL", "VOCAB"),
