@@ -1,30 +1,57 @@
+"""params.yaml: its schema (rnnlab/params.py), its one-line errors, how it is read (YAML 1.2,
+as DVC reads it), its JSON Schema (docs/params.schema.json), and that every stage asks only for
+params its stage in dvc.yaml declares."""
+import copy
+import importlib
+import json
+import shlex
+import subprocess
+import sys
+
 import pytest
-import yaml
 
 from rnnlab import params
 from rnnlab.errors import LabError
 from tests.conftest import ROOT
 
-GOOD_TRAIN = {"layer": "simple_rnn", "units": 10, "target": "value", "optimizer": "sgd",
-              "learning_rate": 0.01, "epochs": 100, "batch_size": 32, "patience": 0, "seed": 0}
+SHIPPED = params.read(ROOT / "params.yaml")
+
+
+def edited(edits=(), drops=()):
+    """A copy of the shipped params with ``{dotted key: value}`` set and ``drops`` removed."""
+    p = copy.deepcopy(SHIPPED)
+    for dotted, value in dict(edits).items():
+        *parents, key = dotted.split(".") if isinstance(dotted, str) else [dotted]
+        node = p
+        for part in parents:
+            node = node[part]
+        node[key] = value
+    for dotted in drops:
+        *parents, key = dotted.split(".")
+        node = p
+        for part in parents:
+            node = node[part]
+        del node[key]
+    return p
+
+
+def refused(p, message):
+    with pytest.raises(LabError, match=message) as caught:
+        params.check(p)
+    line = str(caught.value)
+    assert "\n" not in line and line.startswith("params.yaml: "), line
+    return line
 
 
 def test_shipped_params_are_valid():
-    p = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params.validate("sine_data", p["sine_data"], params.SINE_DATA)
-    for name in ("sine", "stock"):
-        params.validate(f"{name}_train", p[f"{name}_train"], params.SERIES_TRAIN)
-        params.validate(f"{name}_evaluate", p[f"{name}_evaluate"], params.SERIES_EVALUATE)
-    params.validate("stock_data", p["stock_data"], params.STOCK_DATA)
-    params.validate("text_encode", p["text_encode"], params.TEXT_ENCODE)
-    params.validate("text_baselines", p["text_baselines"], params.TEXT_BASELINES)
-    params.validate("text_generate", p["text_generate"], params.TEXT_GENERATE)
-    for variant, values in p["text_train"].items():
-        params.validate(f"text_train.{variant}", values, params.TEXT_TRAIN)
+    assert params.check(SHIPPED) is SHIPPED
+    proc = subprocess.run([sys.executable, "-m", "rnnlab.params"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
 def test_lecture_defaults():
-    p = yaml.safe_load((ROOT / "params.yaml").read_text())
+    p = SHIPPED
     lecture = {"amplitude": 1.0, "frequency": 1.0, "sampling_rate": 10, "n_samples": 20,
                "window": 3}
     assert {k: p["sine_data"][k] for k in lecture} == lecture
@@ -35,51 +62,352 @@ def test_lecture_defaults():
     assert p["sine_train"]["layer"] == "simple_rnn" and p["sine_train"]["target"] == "value"
     assert p["text_encode"]["window"] == 10
     assert p["text_train"]["many_to_one"]["units"] == 75
+    assert p["text_train"]["many_to_one"]["kind"] == "many_to_one"
+    assert p["text_train"]["many_to_many"]["kind"] == "many_to_many"
     assert p["text_generate"]["prompts"] == ["Sing a son", "king was i", "hello worl"]
 
 
+# ---- one line per problem, naming the key ----
+
 @pytest.mark.parametrize("key,value,message", [
-    ("epochs", "100", r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got '100'"),
-    ("epochs", 0, r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got 0"),
-    ("epochs", True, r"'sine_train.epochs' must be an integer"),
-    ("epochs", 2.5, r"'sine_train.epochs' must be an integer"),
-    ("learning_rate", 0, r"'sine_train.learning_rate' must be a number > 0"),
-    ("learning_rate", float("nan"), r"'sine_train.learning_rate' must be a number"),
-    ("optimizer", "adamw", r"'sine_train.optimizer' must be one of 'sgd', 'adam', 'rmsprop'"),
+    ("sine_train.epochs", "100",
+     r"^params.yaml: 'sine_train.epochs' must be an integer >= 1 and <= 1000000, got '100'$"),
+    ("sine_train.epochs", 0, r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got 0$"),
+    ("sine_train.epochs", True, r"'sine_train.epochs' must be an integer .*, got True$"),
+    ("sine_train.epochs", 2.5, r"'sine_train.epochs' must be an integer"),
+    ("sine_train.epochs", 100.0, r"'sine_train.epochs' must be an integer"),
+    ("sine_train.learning_rate", 0, r"'sine_train.learning_rate' must be a number > 0 and <= 10, got 0$"),
+    ("sine_train.learning_rate", float("nan"), r"'sine_train.learning_rate' must be a number"),
+    ("sine_train.learning_rate", float("inf"), r"'sine_train.learning_rate' must be a number"),
+    ("sine_train.learning_rate", "0.01", r"'sine_train.learning_rate' must be a number"),
+    ("sine_train.optimizer", "adamw",
+     r"'sine_train.optimizer' must be one of 'sgd', 'adam', 'rmsprop', got 'adamw'$"),
+    ("sine_train.layer", "LSTM", r"'sine_train.layer' must be one of 'simple_rnn', 'lstm', 'gru'"),
+    ("stock_train.target", None, r"'stock_train.target' must be one of 'value', 'price', 'log_return', got None"),
+    ("sine_data.window", "3", r"'sine_data.window' must be an integer >= 2 and <= 1000, got '3'"),
+    ("sine_data.window", 1, r"'sine_data.window' must be an integer >= 2"),
+    ("sine_data.sampling_rate", -10, r"'sine_data.sampling_rate' must be a number > 0, got -10"),
+    ("sine_data.seed", 2**32, r"'sine_data.seed' must be an integer >= 0 and <= 4294967295"),
+    ("stock_data.inputs", "Open", r"'stock_data.inputs' must be a list of distinct non-empty strings"),
+    ("stock_data.inputs", ["Open", "Open"], r"'stock_data.inputs' must be a list of distinct"),
+    ("stock_data.inputs", ["Open", " "], r"'stock_data.inputs' must be a list of distinct non-empty"),
+    ("stock_data.test", 0, r"'stock_data.test' must be a number > 0 and <= 0.5, got 0$"),
+    ("stock_data.val", 0.6, r"'stock_data.val' must be a number >= 0 and <= 0.5, got 0.6$"),
+    ("text_encode.val", "0.1", r"'text_encode.val' must be a number >= 0 and <= 0.9, got '0.1'"),
+    ("text_encode.corpus", "", r"'text_encode.corpus' must be a non-empty string, got ''"),
+    ("text_encode.corpus", "  ", r"'text_encode.corpus' must be a non-empty string"),
+    ("text_encode.corpus", None, r"'text_encode.corpus' must be a non-empty string, got None"),
+    ("text_encode.corpus", 5, r"'text_encode.corpus' must be a non-empty string, got 5"),
+    ("text_train.many_to_one.units", 0, r"'text_train.many_to_one.units' must be an integer >= 1 and <= 4096"),
+    ("text_train.many_to_one.kind", "one_to_one",
+     r"'text_train.many_to_one.kind' must be one of 'many_to_one', 'many_to_many', got 'one_to_one'"),
+    ("text_generate.prompts", ["ok", ""], r"'text_generate.prompts' must be a non-empty list of non-empty strings"),
+    ("text_generate.prompts", "Sing", r"'text_generate.prompts' must be a non-empty list"),
 ])
 def test_bad_values_name_the_key(key, value, message):
-    with pytest.raises(LabError, match=message):
-        params.validate("sine_train", {**GOOD_TRAIN, key: value}, params.SERIES_TRAIN)
+    refused(edited({key: value}), message)
 
 
-def test_unknown_and_missing_keys():
-    with pytest.raises(LabError, match=r"unknown key 'sine_train.epoch'"):
-        params.validate("sine_train", {**GOOD_TRAIN, "epoch": 3}, params.SERIES_TRAIN)
-    missing = dict(GOOD_TRAIN)
-    del missing["seed"]
-    with pytest.raises(LabError, match=r"missing key 'sine_train.seed'"):
-        params.validate("sine_train", missing, params.SERIES_TRAIN)
-    with pytest.raises(LabError, match=r"section 'sine_train' is missing"):
-        params.validate("sine_train", None, params.SERIES_TRAIN)
-
-
-def test_prompts_must_be_strings():
-    with pytest.raises(LabError, match="non-empty list of non-empty strings"):
-        params.validate("text_generate", {"length": 5, "prompts": ["ok", ""]}, params.TEXT_GENERATE)
-    with pytest.raises(LabError, match="non-empty list"):
-        params.validate("text_generate", {"length": 5, "prompts": "Sing"}, params.TEXT_GENERATE)
-
-
-@pytest.mark.parametrize("temperatures", [[], 0.5, [0.5, -1], [0.5, "hot"], [True]])
+@pytest.mark.parametrize("temperatures", [[], 0.5, [0.5, -1], [0.5, "hot"], [True], [float("inf")]])
 def test_temperatures_must_be_a_list_of_numbers_from_zero(temperatures):
-    good = {"length": 5, "prompts": ["Sing"], "temperatures": [0.0], "top_k": 0, "seed": 0}
-    params.validate("text_generate", good, params.TEXT_GENERATE)
-    with pytest.raises(LabError, match=r"'text_generate.temperatures' must be a non-empty list "
-                                       r"of numbers >= 0"):
-        params.validate("text_generate", {**good, "temperatures": temperatures},
-                        params.TEXT_GENERATE)
+    refused(edited({"text_generate.temperatures": temperatures}),
+            r"'text_generate.temperatures' must be a non-empty list of numbers >= 0")
 
 
-def test_lookup_dotted_keys():
-    assert params.lookup({"a": {"b": {"c": 1}}}, "a.b.c") == 1
-    assert params.lookup({"a": {}}, "a.b") is None
+def test_an_integer_is_a_number_and_stays_an_int():
+    p = edited({"sine_train.learning_rate": 1, "sine_data.amplitude": 5, "text_generate.temperatures": [0, 1]})
+    assert params.check(p)["sine_train"]["learning_rate"] == 1
+    assert type(p["sine_train"]["learning_rate"]) is int
+
+
+def test_integers_of_hundreds_of_digits_are_refused_or_accepted_cleanly():
+    refused(edited({"sine_train.batch_size": 10**400}),
+            r"'sine_train.batch_size' must be an integer >= 1 and <= 1000000, got 1000")
+    refused(edited({"sine_data.amplitude": 10**400}), r"'sine_data.amplitude' must be a number > 0, got 1000")
+    params.check(edited({"sine_data.n_samples": 10**400}))  # no bound: sine_data says how much memory
+
+
+def test_unknown_and_missing_keys_and_sections():
+    refused(edited({"sine_train.epoch": 3}),
+            r"^params.yaml: unknown key 'sine_train.epoch' \(known: batch_size, epochs, layer, ")
+    refused(edited({"sine_data.frequncy": 1.0}), r"unknown key 'sine_data.frequncy'")
+    refused(edited(drops=["sine_train.seed"]), r"^params.yaml: missing key 'sine_train.seed'$")
+    refused(edited(drops=["sine_train"]), r"^params.yaml: missing section 'sine_train'$")
+    refused(edited({"sine_dta": {"window": 4}}),
+            r"^params.yaml: unknown section 'sine_dta' \(known: sine_data, sine_train, ")
+    refused(edited({1: 2}), r"unknown section '1'")
+    refused(edited({"sine_data": {1: 2}}), r"unknown key 'sine_data.1'")
+    refused(edited({"text_train.many_to_one": {**SHIPPED["text_train"]["many_to_one"], 7: 1}}),
+            r"unknown key 'text_train.many_to_one.7'")  # before its missing keys
+    refused(edited({"stock_data": {"csv": None}}), r"'stock_data.csv' must be a non-empty string")
+
+
+@pytest.mark.parametrize("section,value", [("sine_data", "abc"), ("sine_train", [1, 2]),
+                                           ("text_train", "foo"), ("sine_evaluate", None)])
+def test_a_section_must_be_a_mapping(section, value):
+    refused(edited({section: value}), rf"^params.yaml: section '{section}' must be a mapping of keys, got {value!r}$"
+            .replace("[", r"\[").replace("]", r"\]"))
+
+
+def test_shape_problems_come_first():
+    """The file's shape (an unknown section, a section that is not a mapping, a bad model name)
+    before any value; then the sections in order, in each its unknown keys first."""
+    refused(edited({"sine_data.window": 0, "zzz": 1}), r"unknown section 'zzz'")
+    refused(edited({"sine_data.window": 0, "text_generate": 3}), r"section 'text_generate' must be a mapping")
+    refused(edited({"sine_data.window": 0, "sine_train.foo": 1}), r"'sine_data.window' must be")
+    refused(edited({"sine_train.units": 0, "sine_train.foo": 1}), r"unknown key 'sine_train.foo'")
+
+
+def test_series_sections_have_their_own_keys_not_the_text_ones():
+    refused(edited({"sine_train.kind": "many_to_one"}), r"unknown key 'sine_train.kind'")
+    refused(edited({"stock_train.kind": "many_to_one"}), r"unknown key 'stock_train.kind'")
+    refused(edited({"text_train.many_to_one.layer": "lstm"}), r"unknown key 'text_train.many_to_one.layer'")
+    assert set(params.SineTrain.model_fields) == set(params.StockTrain.model_fields)
+    assert set(params.SineTrain.model_fields) - set(params.TextVariant.model_fields) == {"layer", "target", "patience"}
+    assert set(params.TextVariant.model_fields) - set(params.SineTrain.model_fields) == {"kind"}
+
+
+def test_text_variants_are_named_sections_with_a_kind():
+    new = {**SHIPPED["text_train"]["many_to_one"], "units": 16}
+    p = params.check(edited({"text_train.small_lstm2": new}))
+    assert list(p["text_train"]) == ["many_to_one", "many_to_many", "small_lstm2"]
+    refused(edited(drops=["text_train.many_to_one.kind"]), r"^params.yaml: missing key 'text_train.many_to_one.kind'$")
+    for name in ("Many", "2nd", "many-to-one", "", 1):
+        refused(edited({"text_train": {name: new}}), rf"^params.yaml: unknown model 'text_train.{name}': "
+                                                     r"a model's name must be a lower-case identifier")
+    refused(edited({"text_train": {}}), r"'text_train' must be a mapping of at least one model")
+    refused(edited({"text_train.x": 3}), r"section 'text_train.x' must be a mapping of keys, got 3")
+
+
+def test_problems_lists_one_line_per_field():
+    from pydantic import ValidationError
+
+    p = edited({"text_generate.temperatures": [-1, -2, "x"], "sine_train.units": 0, "sine_train.foo": 1})
+    with pytest.raises(ValidationError) as caught:
+        params.ParamsFile.model_validate(p)
+    lines = params.problems(caught.value, p)
+    assert [line.split("'")[1] for line in lines] == ["sine_train.foo", "sine_train.units",
+                                                      "text_generate.temperatures"]
+
+
+# ---- read as DVC reads it: YAML 1.2 ----
+
+def write(tmp_path, text):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def with_lines(replacements):
+    text = (ROOT / "params.yaml").read_text()
+    for old, new in replacements.items():
+        assert text.count(old) >= 1, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def test_learning_rate_1e_3_is_a_number(tmp_path):
+    path = write(tmp_path, with_lines({"learning_rate: 0.01 ": "learning_rate: 1e-3 "}))
+    p = params.check(params.read(path))
+    assert p["sine_train"]["learning_rate"] == 0.001 and type(p["sine_train"]["learning_rate"]) is float
+    got = params.load("series_train@sine", "sine_train.learning_rate", path=path)
+    assert got == {"sine_train.learning_rate": 0.001}
+
+
+@pytest.mark.parametrize("lines,outcome", [
+    # YAML 1.1 (PyYAML) would read a bool here; YAML 1.2 a string: refused as not an optimizer.
+    ({"optimizer: sgd ": "optimizer: yes "}, r"'sine_train.optimizer' must be one of 'sgd', 'adam', 'rmsprop', got 'yes'"),
+    # ...and a string is what a prompt is: accepted, as DVC passes it.
+    ({"    - hello worl": "    - no"}, {"text_generate.prompts": ["Sing a son", "king was i", "no"]}),
+    ({"  target: Close ": "  target: on "}, {"stock_data.target": "on"}),
+    # 1.1: octal 8; 1.2: decimal 10 (and 0o10 is 8)
+    ({"epochs: 100\n": "epochs: 010\n"}, {"sine_train.epochs": 10}),
+    ({"epochs: 100\n": "epochs: 0o10\n"}, {"sine_train.epochs": 8}),
+    # 1.1: sexagesimal 80; 1.2: a string
+    ({"  window: 3 ": "  window: 1:20 "}, r"'sine_data.window' must be an integer >= 2 and <= 1000, got '1:20'"),
+    # 1e2 is a float in 1.2 (a string in 1.1): not an integer either way
+    ({"epochs: 100\n": "epochs: 1e2\n"}, r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got 100.0"),
+    ({"  noise: 0.0 ": "  noise: .inf "}, r"'sine_data.noise' must be a number >= 0, got inf"),
+    ({"  date: Date ": "  date: 2017-11-10 "}, r"'stock_data.date' must be a non-empty string, got datetime.date"),
+])
+def test_yaml_1_2_as_dvc_reads_it(tmp_path, lines, outcome):
+    from dvc.utils.serialize import load_yaml
+
+    path = write(tmp_path, with_lines(lines))
+    assert params.read(path) == load_yaml(str(path))  # the values DVC passes to the stages
+    if isinstance(outcome, str):
+        with pytest.raises(LabError, match=outcome):
+            params.check(params.read(path), path)
+    else:
+        assert params.load("some_stage", *outcome, path=path) == outcome
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, r"^params.yaml is missing: it holds every param"),
+    ("a: [\n", r"^params.yaml: not valid YAML at line 2: "),
+    ("sine_data: 1\nsine_data: 2\n", r"^params.yaml: not valid YAML at line 2: found duplicate key"),
+    ("a: 1\n b: 2\n", r"^params.yaml: not valid YAML at line 2"),
+    ("", r"^params.yaml must be a mapping of sections \(sine_data:, text_train:, ...\), got an empty file$"),
+    ("# only a comment\n", r"got an empty file$"),
+    ("- 1\n- 2\n", r"^params.yaml must be a mapping of sections \(sine_data:, text_train:, ...\), got list$"),
+    ("7\n", r"got int$"),
+    ("a: " + "1" * 5000 + "\n", r"^params.yaml: not valid YAML: Exceeds the limit"),
+    ("a: " + "[" * 5000 + "\n", r"^params.yaml: not valid YAML"),
+    (b"a: '\xff'\n", r"^params.yaml: cannot read it"),
+    ("a: !!python/object:os.system x\n", r"^params.yaml: not valid YAML at line 1: could not determine a constructor"),
+])
+def test_a_missing_or_unreadable_file_is_one_line(tmp_path, monkeypatch, content, message):
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        write(tmp_path, content)
+    with pytest.raises(LabError, match=message) as caught:
+        params.load("sine_data", "sine_data")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_folder_of_the_file_is_unreadable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").mkdir()
+    with pytest.raises(LabError, match=r"^params.yaml: cannot read it"):
+        params.read()
+
+
+# ---- what a stage gets ----
+
+def test_load_returns_the_values_asked_for_as_params_yaml_has_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, (ROOT / "params.yaml").read_text())
+    params.asked.clear()
+    got = params.load("series_train@sine", "sine_data.window", "sine_train", "text_train.many_to_one")
+    assert got == {"sine_data.window": SHIPPED["sine_data"]["window"], "sine_train": SHIPPED["sine_train"],
+                   "text_train.many_to_one": SHIPPED["text_train"]["many_to_one"]}
+    assert list(got["sine_train"]) == list(SHIPPED["sine_train"])  # params.yaml's order
+    assert type(got["sine_train"]["units"]) is int and type(got["sine_train"]["learning_rate"]) is float
+    assert params.asked == {"series_train@sine": ["sine_data.window", "sine_train", "text_train.many_to_one"]}
+    with pytest.raises(LabError, match=r"missing key 'text_train.one_to_one'"):
+        params.load("text_train@one_to_one", "text_train.one_to_one")
+    assert params.variants() == SHIPPED["text_train"]
+    assert list(params.variants()) == ["many_to_one", "many_to_many"]
+
+
+def test_load_checks_the_whole_file_whatever_is_asked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, with_lines({"  top_k: 0 ": "  top_k: -1 "}))
+    with pytest.raises(LabError, match=r"'text_generate.top_k' must be an integer >= 0, got -1"):
+        params.load("sine_data", "sine_data")
+    with pytest.raises(LabError, match=r"'text_generate.top_k'"):
+        params.variants()
+
+
+def declared_params():
+    """{stage: (its command, the params.yaml keys its `params:` declares)} for every stage of
+    dvc.yaml, as DVC reads it."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT), config={"core": {"no_scm": True}}) as repo:  # (git or not)
+        return {stage.addressing: (stage.cmd, [key for dep in stage.deps
+                                               if isinstance(dep, ParamsDependency)
+                                               and dep.def_path == "params.yaml"
+                                               for key in dep.params])
+                for stage in repo.index.stages}
+
+
+class Asked(Exception):
+    pass
+
+
+def test_every_stage_asks_only_for_params_its_stage_declares(tmp_path, monkeypatch):
+    """Each stage's main() runs (in an empty folder, with params.yaml) until it asks for its
+    params; each key it asks for must be declared for that stage in dvc.yaml, or a change to
+    it would not rerun the stage. Works with both call forms of params.load."""
+    stages = declared_params()
+    assert len(stages) >= 10, stages
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, (ROOT / "params.yaml").read_text())
+    real_load = params.load
+    wrong = []
+    for name, (cmd, declared) in stages.items():
+        argv = shlex.split(cmd)
+        assert argv[:2] == ["python", "-m"], cmd
+        module = importlib.import_module(argv[2])
+        calls = []
+
+        def fake(stage, *keys, **kwargs):
+            calls.append((stage, list(keys)))
+            raise Asked
+
+        params.asked.clear()
+        monkeypatch.setattr(params, "load", fake)
+        monkeypatch.setattr(sys, "argv", [argv[2], *argv[3:]])
+        try:
+            module.main()
+            stopped = "it ran to the end"
+        except Asked:
+            stopped = None
+        except (Exception, SystemExit) as err:
+            stopped = f"it stopped first: {type(err).__name__}: {err}"
+        finally:
+            monkeypatch.setattr(params, "load", real_load)
+        calls += list(params.asked.items())  # a load imported by name is the real one: it records
+        if stopped and not calls:
+            reads_params = any(v is params or getattr(v, "__module__", None) == "rnnlab.params"
+                               for v in vars(module).values())
+            if declared or reads_params:  # it may ask later, after files this test did not make
+                wrong.append(f"{name}: never asked for its params ({stopped}): give it the files "
+                             "it reads first")
+            continue
+        for stage, keys in calls:
+            if stage != name:
+                wrong.append(f"{name}: asked as stage {stage!r}")
+            for key in keys:
+                if not any(key == d or key.startswith(d + ".") for d in declared):
+                    wrong.append(f"{name}: reads {key!r}, not declared in dvc.yaml (params: {declared})")
+    assert not wrong, "\n".join(wrong)
+
+
+# ---- the JSON Schema and the docs ----
+
+def test_committed_schema_is_the_models():
+    committed = (ROOT / "docs" / "params.schema.json").read_text(encoding="utf-8")
+    generated = json.dumps(params.schema(), indent=2, ensure_ascii=False) + "\n"
+    assert committed == generated, ("docs/params.schema.json is stale: "
+                                    "python -m rnnlab.params --schema > docs/params.schema.json")
+    proc = subprocess.run([sys.executable, "-m", "rnnlab.params", "--schema"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == generated
+
+
+def every_field(schema):
+    """(dotted key, its JSON Schema) for every key of params.yaml; a variant as <variant>."""
+    defs = schema["$defs"]
+    for section, node in schema["properties"].items():
+        if "patternProperties" in node:
+            section, node = f"{section}.<variant>", next(iter(node["patternProperties"].values()))
+        for key, field in defs[node["$ref"].rsplit("/", 1)[1]]["properties"].items():
+            yield f"{section}.{key}", field
+
+
+def test_every_key_has_a_description_and_a_line_in_the_docs():
+    schema = params.schema()
+    keys = dict(every_field(schema))
+    shipped = {f"{section}.<variant>.{key}" if section == "text_train" else f"{section}.{key}"
+               for section, values in SHIPPED.items() for key in values
+               for key in (values[key] if section == "text_train" else [key])}
+    assert set(keys) == shipped
+    page = (ROOT / "docs" / "params.md").read_text(encoding="utf-8")
+    for key, field in keys.items():
+        assert field.get("description"), key
+        assert f"`{key}`" in page, f"docs/params.md does not describe {key}"
+    assert all(d.get("description") for name, d in schema["$defs"].items() if name != "Training"), \
+        "every section has a description"
+
+
+def test_params_yaml_names_its_schema_for_editors():
+    first = (ROOT / "params.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=docs/params.schema.json"
+
+
+def test_usage():
+    with pytest.raises(LabError, match=r"usage: python -m rnnlab.params \[--schema\]"):
+        params.main(["--scheme"])
