@@ -89,7 +89,7 @@ def train(corpus, args):
     model = models.text_model(args.variant, len(voc), args.units)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   optimizer=models.optimizer(OPTIMIZER, LEARNING_RATE))
-    batches = streams.window_batches(ids, args.window, variants.VARIANTS[args.variant].split,
+    batches = streams.window_batches(ids, args.window, variants.SPLITS[args.variant],
                                      args.batch_size, shuffle=True, seed=SEED)
     # shuffle=False: the batches are shuffled already (Keras would only warn that it ignores it).
     start, cpu = time.perf_counter(), time.process_time()

@@ -1,17 +1,16 @@
-"""One-line errors for bad input and interrupts, and the wrapper every stage's ``main`` runs in."""
+"""One-line errors for bad input and interrupts, and the wrapper every stage's ``main`` runs in.
+
+This module imports nothing of the lab, so that every other module may import it. What a
+failure of someone else's code means to a user (MLflow's store stopped answering, its
+database went read-only) is said by the module that talks to that code: it registers a
+reader with ``reads_failures`` (rnnlab/store.py does, for the MLflow store).
+"""
 import signal
 import sys
 
 
 class LabError(Exception):
     """Bad input a user can fix: wrong params, a missing corpus, an unknown character."""
-
-
-def choice_from_argv(module, choices):
-    """``choices[name]`` for the one argument of ``python -m stages.<module> <name>``."""
-    if len(sys.argv) != 2 or sys.argv[1] not in choices:
-        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(choices)}}}")
-    return choices[sys.argv[1]]
 
 
 def first_line(err, default=None):
@@ -34,28 +33,29 @@ def _terminate(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-STORE_FAILURES = ("API request to", "(sqlite3.", "(psycopg", "(pymysql.", "(MySQLdb.",
-                  "Max retries exceeded", "database is locked")
-"""What MLflow's errors say when the store failed (not when MLflow refused a call: a bug)."""
+_readers = []
+
+
+def reads_failures(reader):
+    """Register ``reader(err)``: one line for an exception of the code a module talks to (the
+    machine's doing, not a bug), or None if ``err`` is none of its failures. A decorator."""
+    _readers.append(reader)
+    return reader
 
 
 def _environment_error(err):
-    """One line for what the machine did, not the code: an error of the MLflow store met
-    after the stage first reached it (it stopped answering, its disk filled up, mlflow.db went
-    read-only), or a file the system would not read or write (a full disk, a read-only folder);
-    None for anything else, which is a bug and keeps its traceback."""
+    """One line for what the machine did, not the code: a file the system would not read or
+    write (a full disk, a read-only folder), memory that ran out, or what a registered reader
+    recognises; None for anything else, which is a bug and keeps its traceback."""
     if isinstance(err, OSError) and err.filename:
         return f"{err.filename}: {err.strerror or err}"
     if isinstance(err, MemoryError) or type(err).__name__ == "ResourceExhaustedError":
         return (f"out of memory ({first_line(err)[:200]}): lower the params that size the network or its "
                 "batches (units, batch_size, window)")
-    from_mlflow = any(cls.__name__ == "MlflowException" for cls in type(err).__mro__)
-    message = str(getattr(err, "message", None) or err)
-    if type(err).__module__.startswith("sqlalchemy") or (
-            from_mlflow and any(sign in message for sign in STORE_FAILURES)):
-        from rnnlab.tracking import database_cause, tracking_uri
-
-        return f"MLflow store {tracking_uri()}: {database_cause(message)}"
+    for reader in _readers:
+        line = reader(err)
+        if line is not None:
+            return line
     return None
 
 

@@ -1,7 +1,8 @@
 """Matplotlib figures for reports/ (headless).
 
 Figures are `matplotlib.figure.Figure` objects, not pyplot's: a stage draws a few figures and
-exits, so pyplot's global state, backend selection and import (~0.2 s) buy nothing here."""
+exits, so pyplot's global state, backend selection and the time its import takes buy nothing
+here."""
 import csv
 
 from matplotlib.figure import Figure

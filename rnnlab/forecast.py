@@ -1,7 +1,7 @@
 """Next-value predictors for a series, fed-back forecasts and their scores (numpy only).
 
-A predictor maps raw windows (n, window, columns) to the target's next value (n,); the
-target is column 0. Beside the trained network:
+A predictor maps raw windows ``raw`` (n, window, columns: the rows as the data stage wrote
+them) to the target's next value (n,); the target is column 0. Beside the trained network:
   persistence  tomorrow is today: the last value (a random walk's best guess);
   drift        the last value plus the training part's mean change per step;
   ar           a linear autoregression on the window's target values, x[t] = a . x[t-w:t] + c,
@@ -23,30 +23,31 @@ NAMES = ("model", "untrained", "persistence", "drift", "ar")
 """The predictors, in the order tables and figures list them."""
 
 
-LAYERS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+LAYER_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+"""How the tables and figures name each recurrent layer of ``<series>_train.layer``."""
 
 
 def labels(layer, units, window):
     """How the report and the figures name each predictor: 'LSTM(32)', ..., 'AR(20)'."""
-    return {"model": f"{LAYERS[layer]}({units})", "untrained": "untrained",
+    return {"model": f"{LAYER_LABELS[layer]}({units})", "untrained": "untrained",
             "persistence": "persistence", "drift": "drift", "ar": f"AR({window})"}
 
 
-def persistence(W):
-    return np.asarray(W)[:, -1, 0]
+def persistence(raw):
+    return np.asarray(raw)[:, -1, 0]
 
 
 def drift(train_values):
     """Persistence plus the mean step of the training part's target."""
     step = float(np.mean(np.diff(np.asarray(train_values, dtype=np.float64)[:, 0])))
-    return lambda W: persistence(W) + step
+    return lambda raw: persistence(raw) + step
 
 
-def ar(W, y):
-    """The least-squares autoregression of ``y`` on the target values of the windows ``W``."""
-    design = np.column_stack([np.asarray(W, dtype=np.float64)[:, :, 0], np.ones(len(W))])
+def ar(raw, y):
+    """The least-squares autoregression of ``y`` on the target values of the windows ``raw``."""
+    design = np.column_stack([np.asarray(raw, dtype=np.float64)[:, :, 0], np.ones(len(raw))])
     coef, *_ = np.linalg.lstsq(design, np.asarray(y, dtype=np.float64), rcond=None)
-    return lambda X: np.asarray(X, dtype=np.float64)[:, :, 0] @ coef[:-1] + coef[-1]
+    return lambda windows: np.asarray(windows, dtype=np.float64)[:, :, 0] @ coef[:-1] + coef[-1]
 
 
 def autoregress(predict, context, steps):
@@ -62,18 +63,18 @@ def autoregress(predict, context, steps):
     return np.array(out)
 
 
-def repeats(W, y, seen_W, seen_y, decimals=9):
+def repeats(raw, y, seen_raw, seen_y, decimals=9):
     """The fraction of windows (inputs and target) that also occur among ``seen``, to
     ``decimals`` places: held-out windows a model may simply have memorised."""
-    def keys(W, y):
-        rows = np.column_stack([np.asarray(W, dtype=np.float64).reshape(len(W), -1), y])
+    def keys(raw, y):
+        rows = np.column_stack([np.asarray(raw, dtype=np.float64).reshape(len(raw), -1), y])
         return [r.tobytes() for r in np.round(rows, decimals) + 0.0]  # + 0.0: -0.0 is 0.0
 
-    known = set(keys(seen_W, seen_y))
-    return float(np.mean([k in known for k in keys(W, y)]))
+    known = set(keys(seen_raw, seen_y))
+    return float(np.mean([k in known for k in keys(raw, y)]))
 
 
-def errors(y, predictions):
+def scores(y, predictions):
     """{metric: {predictor: value}}: mse, rmse, mae, mape (where every target is positive)
     and theil_u (against predictions['persistence'], where that has any error)."""
     y = np.asarray(y, dtype=np.float64)
@@ -90,12 +91,12 @@ def errors(y, predictions):
 
 
 def one_step(y, predictions, last):
-    """``errors`` plus what needs the last observed value ``last`` of each window: the
+    """``scores`` plus what needs the last observed value ``last`` of each window: the
     direction of the change, scored on the steps that moved (``flat_share`` did not: equal to
     9 significant digits), beside the share of those that went up, and a Diebold-Mariano
     p-value of each predictor against persistence."""
     y, last = np.asarray(y, dtype=np.float64), np.asarray(last, dtype=np.float64)
-    out = errors(y, predictions)
+    out = scores(y, predictions)
     moved = ~np.isclose(y, last, rtol=1e-9, atol=0.0)
     if moved.any():
         sign = np.sign(y[moved] - last[moved])
@@ -114,7 +115,7 @@ def diebold_mariano(e1, e2, horizon=1):
     ``e1`` and ``e2`` have the same mean squared error, with the Harvey-Leybourne-Newbold
     small-sample correction and a t distribution with n - 1 degrees of freedom. A negative
     statistic: the first has the smaller errors. Equal losses everywhere: (0, 1)."""
-    from scipy.special import stdtr  # Student's t CDF (scipy.stats would cost ~0.4 s, ~50 MB)
+    from scipy.special import stdtr  # Student's t CDF (scipy.stats imports far more for it)
 
     d = np.asarray(e1, dtype=np.float64) ** 2 - np.asarray(e2, dtype=np.float64) ** 2
     n = len(d)
@@ -133,8 +134,9 @@ def diebold_mariano(e1, e2, horizon=1):
     return float(statistic), float(2 * stdtr(n - 1, -abs(statistic)))
 
 
-def check_finite(metrics, where):
-    """LabError if any figure is NaN or infinite: a model that diverged writes no metrics."""
+def check_scores_finite(metrics, where):
+    """LabError if any score of ``metrics`` ({part: {metric: ...}}) is NaN or infinite: a model
+    that diverged writes no metrics (``where``: its train section, named in the line)."""
     def walk(tree, path):
         for key, value in tree.items():
             if isinstance(value, dict):

@@ -41,9 +41,9 @@ class Forecaster(mlflow.pyfunc.PythonModel):
         if not np.all(np.isfinite(rows)) or (self.transform.kind == "log_return" and np.any(rows <= 0)):
             raise MlflowException("the rows must be finite numbers (positive for a log-return model)",
                                   error_code=INVALID_PARAMETER_VALUE)
-        W = rows[np.newaxis]
-        out = self.model.predict_on_batch(self.transform.inputs(W))[:, 0]
-        return [float(v) for v in self.transform.values(W, out)]
+        raw = rows[np.newaxis]  # one raw window
+        out = self.model.predict_on_batch(self.transform.inputs(raw))[:, 0]
+        return [float(v) for v in self.transform.to_units(raw, out)]
 
 
 set_model(Forecaster())

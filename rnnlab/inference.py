@@ -10,9 +10,9 @@ from the weights in a saved ``.keras`` file (a zip of ``config.json`` and ``mode
 without importing TensorFlow or Keras. In Keras' names: U is a layer's ``kernel``, W its
 ``recurrent_kernel``, plus a ``bias``; V and g are the ``Dense`` layer after it.
 
-Why by hand, when Keras runs these models already: importing TensorFlow costs ~5 s and ~700 MB
-in every process that only predicts (evaluate, generate, serve), Keras' NumPy backend imports
-JAX, and a few hundred lines of NumPy show a student what each layer computes. Tests hold
+Why by hand, when Keras runs these models already: importing TensorFlow takes seconds and
+hundreds of MB in every process that only predicts (evaluate, generate, serve), Keras' NumPy
+backend imports JAX, and a few hundred lines of NumPy show a student what each layer computes. Tests hold
 every layer to Keras' ``predict`` within 1e-5.
 """
 import io

@@ -1,14 +1,25 @@
-"""Keras model builders and training guards shared by the train stages."""
+"""The Keras models of the train stages: built, compiled and fitted, with the guards every
+training shares (seeds, a stop on NaN, a loss that must stay finite)."""
 import math
-import sys
+import warnings
 
 import keras
 
 from rnnlab.errors import LabError
-from rnnlab.variants import VARIANTS
 
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
               "rmsprop": keras.optimizers.RMSprop}
+RECURRENT_LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
+                    "gru": keras.layers.GRU}
+"""The recurrent layer a series network uses (``<series>_train.layer``)."""
+TEXT_KINDS = ("many_to_one", "many_to_many")
+"""What a character model predicts (``text_train.<variant>.kind``): the character after the
+window, or the next character at every step of it."""
+
+STEPS_PER_EXECUTION = 32
+"""Training batches run per call into TensorFlow: the same updates in the same order (the
+same numbers, tested), with Python's per-batch overhead paid once per 32 batches rather than
+once per batch, which on a small model is much of an epoch."""
 
 
 def seed_everything(seed):
@@ -19,10 +30,96 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-STEPS_PER_EXECUTION = 32
-"""Training batches run per call into TensorFlow: the same updates in the same order (the
-same numbers, tested), with Python's per-batch overhead paid once per 32 batches (~3 s of
-each text model's 18 s on the rhyme)."""
+def optimizer(name, learning_rate):
+    return OPTIMIZERS[name](learning_rate=float(learning_rate))
+
+
+# ---- the networks ----
+
+def series_model(name, steps, features, layer, units):
+    """A window of ``steps`` rows of ``features`` values -> the next value: a recurrent
+    layer, then one linear output. The lecture's sine model is SimpleRNN(10) over (3, 1)."""
+    return keras.Sequential([
+        keras.Input((steps, features)),
+        RECURRENT_LAYERS[layer](units),
+        keras.layers.Dense(1, activation="linear"),
+    ], name=f"{name}_{layer}")
+
+
+def compiled_series_model(name, steps, features, p):
+    """The untrained series model for train params ``p``, seeded and compiled with mse."""
+    seed_everything(p["seed"])
+    model = series_model(name, steps, features, p["layer"], p["units"])
+    model.compile(loss="mse", optimizer=optimizer(p["optimizer"], p["learning_rate"]),
+                  steps_per_execution=STEPS_PER_EXECUTION)
+    return model
+
+
+def text_model(kind, vocab_size, units, name=None):
+    """Character LSTM over integer ids of any length; kind ``many_to_one`` predicts the
+    character after the sequence, ``many_to_many`` the next character at every step.
+    ``name``: the model's (default: its kind).
+
+    The one-hot encoding the lecture does with ``to_categorical`` happens inside the model,
+    so no (samples, window, vocabulary) array is ever built: a frozen identity embedding
+    maps id i < vocab_size to the i-th unit vector and the padding id ``vocab_size``
+    (``Vocab.pad``) to all zeros, which no character encodes to; ``Masking`` then makes the
+    LSTM skip padded steps, so a left-padded prompt gives exactly what the prompt alone gives.
+    Built-in layers only: the saved model loads anywhere Keras does.
+    """
+    if kind not in TEXT_KINDS:
+        raise ValueError(f"unknown kind of text model {kind!r}")
+    ids = keras.Input((None,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(vocab_size + 1, vocab_size, embeddings_initializer="identity",
+                               trainable=False, name="one_hot")(ids)
+    x = keras.layers.Masking(0.0, name="skip_padding")(x)
+    x = keras.layers.LSTM(units, return_sequences=kind == "many_to_many", name="lstm")(x)
+    probs = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(x)
+    return keras.Model(ids, probs, name=name or kind)
+
+
+def compiled_text_model(name, vocab_size, p):
+    """The untrained character model of variant ``name`` for its params ``p`` (kind, units,
+    optimizer, ...), seeded and compiled with sparse categorical cross-entropy: the lecture's
+    categorical cross-entropy on one-hot targets, without the one-hot arrays."""
+    seed_everything(p["seed"])
+    model = text_model(p["kind"], vocab_size, p["units"], name=name)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=STEPS_PER_EXECUTION,
+                  optimizer=optimizer(p["optimizer"], p["learning_rate"]))
+    return model
+
+
+# ---- training ----
+
+def fit(model, data, stage, section, p, validation=None, hint=""):
+    """Train ``model`` on ``data`` ((inputs, targets) arrays, batched by ``p['batch_size']``, or
+    a dataset of batches) for ``p['epochs']``, scoring ``validation`` after each; with
+    ``p['patience']`` > 0 and a validation part, stop once its loss has not improved for that
+    many epochs and keep the best epoch's weights (Keras' EarlyStopping). Each epoch goes to the
+    MLflow run and the terminal (rnnlab/progress.py).
+
+    Returns Keras' history ({metric: [per epoch]}) and the epoch whose weights the model holds.
+    LabError naming ``section``'s learning rate (and ``hint``) if the loss is not finite."""
+    from rnnlab.progress import EpochLog
+
+    epochs, patience = p["epochs"], p.get("patience", 0)
+    stop = (keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                          restore_best_weights=True)
+            if patience and validation is not None else None)
+    if isinstance(data, tuple):
+        inputs, targets = data
+        batching = {"batch_size": p["batch_size"]}
+    else:  # batched and shuffled already: Keras' own shuffle would do nothing, and says so
+        inputs, targets, batching = data, None, {}
+        warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
+    history = model.fit(inputs, targets, validation_data=validation, epochs=epochs, verbose=0,
+                        callbacks=[stop_on_nan(), EpochLog(stage, epochs), *([stop] if stop else [])],
+                        **batching).history
+    check_converged(history, section, hint)
+    kept = stop.best_epoch if stop and stop.stopped_epoch else len(history["loss"]) - 1
+    return history, kept
+
 
 def stop_on_nan():
     """Keras' TerminateOnNaN: training ends at the first batch whose loss is NaN or infinite
@@ -38,92 +135,3 @@ def check_converged(history, section, hint=""):
             if not math.isfinite(value):
                 raise LabError(f"training diverged: {key} is {value} at epoch {epoch}; lower "
                                f"'{section}.learning_rate'{hint}")
-
-
-class EpochLog(keras.callbacks.Callback):
-    """Each epoch's metrics into the active MLflow run (step = epoch, from 0) and onto the
-    terminal: Keras' Progbar when stdout is a terminal, else one line every tenth of the epochs
-    and at the last, so that training on a large corpus never looks hung and a log stays short.
-
-    In place of ``mlflow.keras.autolog``, which also logged some thirty fit and optimizer
-    fields as params (``optimizer_learning_rate 0.0010000000474974513`` beside params.yaml's
-    ``learning_rate 0.001``) and gave a logged model its first epoch's metrics."""
-
-    def __init__(self, stage, epochs, stream=None):
-        super().__init__()
-        self.stage, self.epochs = stage, epochs
-        self.stream = stream or sys.stdout
-        self.bar = None
-        if self.stream.isatty():
-            self.bar = keras.utils.Progbar(epochs, unit_name="epoch", stateful_metrics=None)
-        self.every = max(1, epochs // 10)
-
-    def on_epoch_end(self, epoch, logs=None):
-        import mlflow
-
-        values = {key: float(value) for key, value in (logs or {}).items()}
-        mlflow.log_metrics(values, step=epoch)
-        if self.bar is not None:
-            self.bar.stateful_metrics = set(values)  # show this epoch's values, not a mean
-            self.bar.update(epoch + 1, values=list(values.items()))
-        elif (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
-            shown = ", ".join(f"{key} {value:.4g}" for key, value in values.items())
-            print(f"{self.stage}: epoch {epoch + 1}/{self.epochs}: {shown}", file=self.stream,
-                  flush=True)
-
-
-def summary(model):
-    """Keras' model summary as text (logged beside the model: layers, shapes, weights)."""
-    lines = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
-    return "\n".join(lines) + "\n"
-
-
-LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
-          "gru": keras.layers.GRU}
-
-
-def optimizer(name, learning_rate):
-    return OPTIMIZERS[name](learning_rate=float(learning_rate))
-
-
-def series_model(name, steps, features, layer, units):
-    """A window of ``steps`` rows of ``features`` values -> the next value: a recurrent
-    layer, then one linear output. The lecture's sine model is SimpleRNN(10) over (3, 1)."""
-    return keras.Sequential([
-        keras.Input((steps, features)),
-        LAYERS[layer](units),
-        keras.layers.Dense(1, activation="linear"),
-    ], name=f"{name}_{layer}")
-
-
-def compiled_series_model(name, steps, features, p):
-    """The untrained series model for train params ``p``, seeded and compiled with mse: the
-    train stage fits it; the evaluate stage rebuilds it to score 'before training'."""
-    seed_everything(p["seed"])
-    model = series_model(name, steps, features, p["layer"], p["units"])
-    model.compile(loss="mse", optimizer=optimizer(p["optimizer"], p["learning_rate"]),
-                  steps_per_execution=STEPS_PER_EXECUTION)
-    return model
-
-
-def text_model(variant, vocab_size, units):
-    """Character LSTM over integer ids of any length; ``many_to_one`` predicts the character
-    after the sequence, ``many_to_many`` the next character at every step.
-
-    The one-hot encoding the lecture does with ``to_categorical`` happens inside the model,
-    so no (samples, window, vocabulary) array is ever built: a frozen identity embedding
-    maps id i < vocab_size to the i-th unit vector and the padding id ``vocab_size``
-    (``Vocab.pad``) to all zeros, which no character encodes to; ``Masking`` then makes the
-    LSTM skip padded steps, so a left-padded prompt gives exactly what the prompt alone gives.
-    Built-in layers only: the saved model loads anywhere Keras does.
-    """
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown text model variant {variant!r}")
-    ids = keras.Input((None,), dtype="int32", name="ids")
-    x = keras.layers.Embedding(vocab_size + 1, vocab_size, embeddings_initializer="identity",
-                               trainable=False, name="one_hot")(ids)
-    x = keras.layers.Masking(0.0, name="skip_padding")(x)
-    x = keras.layers.LSTM(units, return_sequences=variant == "many_to_many", name="lstm")(x)
-    probs = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(x)
-    return keras.Model(ids, probs, name=variant)

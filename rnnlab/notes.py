@@ -53,10 +53,10 @@ def series_run(p, window, meta, samples):
 
 
 def text_run(variant, p, window, vocab_size, corpus, samples):
-    kind = ("the character after the window (the lecture)" if variant == "many_to_one" else
-            "every next character of the window")
+    predicts = ("the character after the window (the lecture)" if p["kind"] == "many_to_one"
+                else "every next character of the window")
     return (f"**Model.** {variant}: LSTM({p['units']}) + Dense({vocab_size}, softmax) reads "
-            f"{window} characters (one-hot) and predicts {kind}; {p['optimizer']}, learning "
+            f"{window} characters (one-hot) and predicts {predicts}; {p['optimizer']}, learning "
             f"rate {p['learning_rate']}, batch {p['batch_size']}, {p['epochs']} epochs.\n\n"
             f"**Data.** `{corpus}`: {samples} training windows, {vocab_size} characters.")
 

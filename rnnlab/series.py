@@ -19,14 +19,18 @@ target's units, fitted on the training part only:
 Written by hand rather than with a scikit-learn scaler: it is three lines per kind, it is
 saved as JSON beside the model (no pickle), and the served forecaster applies it without
 scikit-learn.
+
+Every file of a series is named by ``Series`` below, the one place the code reads those paths;
+dvc.yaml declares the same ones (see rnnlab/variants.py for how the two are held equal).
 """
 import json
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnnlab import windows
-from rnnlab.errors import LabError, choice_from_argv
+from rnnlab.errors import LabError
 from rnnlab.outputs import read_json, reading
 
 PARTS = ("train", "val", "test")
@@ -35,6 +39,7 @@ PARTS = ("train", "val", "test")
 @dataclass(frozen=True)
 class Series:
     name: str  # 'sine' or 'stock': the item of the series stages' foreach in dvc.yaml
+    """The files of series ``name``: its data, its models, and what evaluating them writes."""
 
     def part(self, name):
         return f"data/{self.name}/{name}.npz"
@@ -84,17 +89,15 @@ class Series:
     def figure(self):
         return f"reports/figures/{self.name}.png"
 
-    def registered_name(self, experiment):
-        """The served forecaster's name in the MLflow registry: 'msft-forecaster'."""
-        return f"{experiment}-forecaster"
-
 
 SERIES = {"sine": Series("sine"), "stock": Series("stock")}
 
 
 def from_argv(module):
     """The series named on the command line of ``python -m stages.<module> <series>``."""
-    return choice_from_argv(module, SERIES)
+    if len(sys.argv) != 2 or sys.argv[1] not in SERIES:
+        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(SERIES)}}}")
+    return SERIES[sys.argv[1]]
 
 
 # ---- what a series may be ----
@@ -124,7 +127,7 @@ def check_size(rows, window, columns, keys):
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_finite(values, keys):
+def check_float32(values, keys):
     """LabError if a value of the series is NaN, infinite, or too large for the float32 that
     Keras trains in (|v| > 3.4e38) (``keys``: the params or file to change)."""
     with np.errstate(invalid="ignore"):
@@ -190,7 +193,9 @@ TARGETS = ("value", "price", "log_return")
 
 
 class Transform:
-    """Raw windows -> network inputs, next value -> network target, and back (see above)."""
+    """Raw windows -> network inputs, next value -> network target, and back (see above).
+    A raw window is ``window`` rows of the series' columns as the data stage wrote them:
+    ``raw`` below is (n, window, columns)."""
 
     def __init__(self, kind, shift, scale):
         if kind not in TARGETS:
@@ -213,25 +218,26 @@ class Transform:
         """How many steps the network reads from a window of ``window`` rows."""
         return window - 1 if self.kind == "log_return" else window
 
-    def inputs(self, W):
-        """(n, window, columns) raw rows -> (n, steps, columns) float32 network inputs."""
-        W = np.asarray(W, dtype=np.float64)
+    def inputs(self, raw):
+        """(n, window, columns) raw windows -> (n, steps, columns) float32 network inputs."""
+        raw = np.asarray(raw, dtype=np.float64)
         if self.kind == "log_return":
-            W = np.log(W[:, 1:] / W[:, :-1])
-        return ((W - self.shift) / self.scale).astype(np.float32)
+            raw = np.log(raw[:, 1:] / raw[:, :-1])
+        return ((raw - self.shift) / self.scale).astype(np.float32)
 
-    def targets(self, W, y):
-        """The network's target for the value ``y`` (n,) after each raw window ``W``."""
+    def targets(self, raw, y):
+        """The network's target for the value ``y`` (n,) after each raw window."""
         y = np.asarray(y, dtype=np.float64)
         if self.kind == "log_return":
-            y = np.log(y / np.asarray(W)[:, -1, 0])
+            y = np.log(y / np.asarray(raw)[:, -1, 0])
         return ((y - self.shift[0]) / self.scale[0]).astype(np.float32)
 
-    def values(self, W, out):
-        """The network's outputs (n,) back in the target's units (a price, not a return)."""
+    def to_units(self, raw, out):
+        """The network's outputs (n,) after the raw windows, back in the target's units (a
+        price, not a return): the inverse of ``targets``."""
         out = np.asarray(out, dtype=np.float64) * self.scale[0] + self.shift[0]
         if self.kind == "log_return":
-            return np.asarray(W, dtype=np.float64)[:, -1, 0] * np.exp(out)
+            return np.asarray(raw, dtype=np.float64)[:, -1, 0] * np.exp(out)
         return out
 
     def to_json(self):

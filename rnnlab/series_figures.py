@@ -54,7 +54,7 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     whole.set(title=f"{meta['source']}: {target}, parts in time", ylabel=target)
     whole.legend(fontsize="small")
 
-    W, y, guesses = scored["test"]
+    raw, y, guesses = scored["test"]
     lo, hi = bounds["test"]
     for ax, window_slice, title in ((test_ax, slice(None), "test part"),
                                     (zoom, slice(-30, None), "the last 30 days of the test part")):
@@ -67,7 +67,7 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
         ax.set(title=f"Next-day prediction, {title}", ylabel=target)
         ax.legend(fontsize="small")
 
-    last = W[:, -1, 0]
+    last = raw[:, -1, 0]
     actual, predicted = y - last, guesses["model"] - last
     scatter.scatter(actual, predicted, s=4, alpha=0.5, color="g")
     reach = max(np.abs(actual).max(), np.abs(predicted).max())

@@ -3,10 +3,9 @@
 Each batch gathers its windows of ``window + 1`` ids out of the 1-D id array when it is
 needed: memory holds the ids and a few batches; no array of all windows, no shuffle buffer,
 and no one-hot (windows, window, vocabulary) array at all (the models one-hot inside, see
-models.text_model). A variant's ``split`` (rnnlab.windows) then makes inputs and sparse
-integer targets of each batch. One gather per batch, not per window: about twice as fast an
-epoch here as ``keras.utils.timeseries_dataset_from_array``, which builds windows one by one
-(and keeps one start index per window).
+models.text_model). The ``split`` of the model's kind (rnnlab/variants.py: SPLITS) then makes
+inputs and sparse integer targets of each batch. One gather per batch, not per window as
+``keras.utils.timeseries_dataset_from_array`` does (it also keeps one start index per window).
 """
 import tensorflow as tf
 

@@ -4,10 +4,11 @@ Both variants were trained on windows of ``window`` characters that start from a
 LSTM state, so generation gives them the same: the last ``window`` characters, left-padded
 with the vocabulary's padding id (masked) while the text is shorter. Every new character is
 one forward pass over the windows of all prompts at once, in NumPy (rnnlab/inference.py:
-no TensorFlow; Keras' ``model.predict`` per character manages ~15 characters/s here). The
-model is anything with ``predict_on_batch`` (a NumPy ``inference.Model`` or a Keras model).
-Carrying the LSTM state across the whole text instead was tried for many_to_many and drifts
-once the context grows past the trained window ('king was in the gar aaddnnen t').
+no TensorFlow, and no ``model.predict`` call per character, which is meant for large batches,
+not loops). The model is anything with ``predict_on_batch`` (a NumPy ``inference.Model`` or a
+Keras model). The state is not carried across the whole text: a model trained on windows of
+``window`` characters drifts once its context grows past them ('king was in the gar
+aaddnnen t' from many_to_many).
 
 Greedy by default (temperature 0), as in the lecture; temperature > 0 samples, seeded.
 """

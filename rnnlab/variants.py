@@ -1,14 +1,33 @@
-"""The two character-model variants and where each one's files live (no TensorFlow here)."""
+"""The character models ("variants") and where each one's files live (no TensorFlow here).
+
+A variant is a section of params.yaml, ``text_train.<name>``, and nothing else: dvc.yaml runs
+text_train, text_evaluate and text_generate for every section (``foreach: ${text_train}``),
+and its ``kind`` says which network it is:
+  many_to_one   the character after each window (the lecture): windows split by
+                ``windows.split_next_step``;
+  many_to_many  the next character at every step of the window: ``windows.split_shifted``,
+                and scored at every step as well (``sequence_*``).
+
+Paths: dvc.yaml must write every file of a stage (DVC reads nothing else), and the code reads
+them from ``Variant`` below (and from ``Series`` in rnnlab/series.py, ``vocab.VOCAB``,
+``ngram.UNIGRAM``, ...), nowhere else. tests/test_pipeline.py runs the whole pipeline and
+checks, for every stage, that the files it reads are among the deps dvc.yaml declares for it
+(parsed with DVC's API) and that it writes exactly the outs declared, so the two cannot drift.
+"""
+import sys
 from dataclasses import dataclass
 
-from rnnlab import tracking, windows
-from rnnlab.errors import choice_from_argv
+from rnnlab import params, windows
+from rnnlab.errors import LabError
+
+SPLITS = {"many_to_one": windows.split_next_step,   # target: the next character
+          "many_to_many": windows.split_shifted}     # target: the window shifted by one
+"""(inputs, targets) of a window of ``window + 1`` ids, for each kind of model."""
 
 
 @dataclass(frozen=True)
 class Variant:
-    name: str
-    split: object  # windows.split_next_step or windows.split_shifted: (inputs, targets) of a window
+    name: str  # the section text_train.<name>, and the item of the text stages in dvc.yaml
 
     @property
     def model(self):
@@ -34,23 +53,15 @@ class Variant:
     def samples(self):
         return f"reports/samples/{self.name}.txt"
 
-    def registered_name(self, corpus):
-        """The served generator's name in the MLflow model registry: 'sixpence-many-to-one'."""
-        return f"{experiment_name(corpus)}-{self.name.replace('_', '-')}"
 
-
-def experiment_name(corpus):
-    """The MLflow experiment of the text models trained on ``corpus`` ('data/sixpence.txt'
-    -> 'sixpence', 'data/Moby Dick.txt' -> 'moby-dick')."""
-    return tracking.experiment_name(corpus, "text")
-
-
-VARIANTS = {
-    "many_to_one": Variant("many_to_one", windows.split_next_step),  # target: the next character
-    "many_to_many": Variant("many_to_many", windows.split_shifted),  # target: the window shifted by one
-}
+def defined():
+    """{name: Variant} of every section of text_train in params.yaml, in its order."""
+    return {name: Variant(name) for name in params.variants()}
 
 
 def from_argv(module):
     """The variant named on the command line of ``python -m stages.<module> <variant>``."""
-    return choice_from_argv(module, VARIANTS)
+    names = list(params.variants())
+    if len(sys.argv) != 2 or sys.argv[1] not in names:
+        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(names)}}}")
+    return Variant(sys.argv[1])

@@ -14,7 +14,7 @@ SPLITS = {"train": "data/text/train.npy", "val": "data/text/val.npy"}
 
 def normalize(raw):
     """Collapse every run of whitespace (newlines included) into one space, as the lecture does
-    (its " ".join(text.split()), without a string object per word: ~1 byte per character)."""
+    (its " ".join(text.split()), without a string object per word)."""
     return re.sub(r"\s+", " ", raw).strip()
 
 

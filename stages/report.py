@@ -2,17 +2,19 @@
 figures and samples.
 
 Reads only what the other stages wrote (metrics/, plots/, reports/figures/, reports/samples/,
-runs/, data/*/meta.json, data/text/vocab.json) and the few params that name the models, so it
-needs no TensorFlow and takes a moment.
+runs/, data/*/meta.json, data/text/vocab.json), the few params that name the models, and the
+lecture's numbers (lecture/slide.json: what the slides print; lecture/results.json: what the
+lecture's scripts printed when `make lecture` last ran), so it needs no TensorFlow and takes a
+moment.
 """
+import ast
 import csv
 import os
 
-from rnnlab import forecast, params, series, vocab
+from rnnlab import forecast, params, series, variants, vocab
 from rnnlab.errors import run
 from rnnlab.ngram import CEILING, NGRAM, UNIGRAM
 from rnnlab.outputs import all_or_nothing, read_json, reading
-from rnnlab.variants import VARIANTS
 
 STAGE = "report"
 OUT = "reports/README.md"
@@ -34,6 +36,16 @@ def fmt(value):
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) >= 1e-4 or value == 0 else f"{value:.1e}"
     return str(value)
+
+
+EXACT = 1e-12
+"""An error below this is floating-point noise around 0 (AR(3) on a clean sine: 1e-31)."""
+ERRORS = ("mse", "rmse", "mae", "mape", "theil_u")
+
+
+def fmt_error(value):
+    """An error figure; 'exact (~0)' where it is rounding noise, not a measurement."""
+    return "exact (~0)" if isinstance(value, float) and 0 <= value < EXACT else fmt(value)
 
 
 def run_line(path):
@@ -58,7 +70,8 @@ def score_tables(metrics, labels):
         scores = metrics[part]
         keys = [k for k in COLUMNS if k in scores]
         names = [n for n in forecast.NAMES if n in scores["rmse"]]
-        rows = [[labels[n]] + [fmt(scores[k].get(n)) for k in keys] for n in names]
+        rows = [[labels[n]] + [(fmt_error if k in ERRORS else fmt)(scores[k].get(n)) for k in keys]
+                for n in names]
         shares = (f" (of the steps that moved, {scores['up_share']:.3f} went up; "
                   f"{scores['flat_share']:.3f} did not move)" if "up_share" in scores else "")
         parts += [f"**{title}**{shares}\n",
@@ -129,7 +142,7 @@ def stock_section(p):
     return parts
 
 
-def text_section():
+def text_section(defined):
     _, meta = vocab.load(vocab.VOCAB)
     split = vocab.scored_split(meta)
     sizes, window = meta["split"], meta["window"]
@@ -137,19 +150,28 @@ def text_section():
              f"{sizes['train']} train)" if split == "val" else
              f"the training text, all {sizes['train']} characters (text_encode.val is 0, "
              "as in the lecture)")
-    scored = {name: read_json(v.metrics)[split] for name, v in VARIANTS.items()}
+    scored = {name: read_json(v.metrics)[split] for name, v in defined.items()}
+    windows = next(iter(scored.values()))["windows"]
     ngram = read_json(NGRAM)
     scored[f"{ngram['order']}-character n-gram baseline"] = ngram[split]
     scored["unigram baseline"] = read_json(UNIGRAM)[split]
-    rows = [[name] + [fmt(m[k]) for k in ("loss", "accuracy", "bits_per_char", "perplexity")]
-            for name, m in scored.items()]
+    columns = ("loss", "accuracy", "bits_per_char", "perplexity")
+    rows = []
+    for name, m in scored.items():
+        rows.append([name] + [fmt(m[k]) for k in columns])
+        if "sequence_accuracy" in m:  # a many-to-many model, also scored at every position
+            rows.append([f"{name}, every position of the window"]
+                        + [fmt(m[f"sequence_{k}"]) for k in columns])
     ceiling = read_json(CEILING)[split]
     rows.append([f"ceiling of a {window}-character window (oracle)", "–", fmt(ceiling["accuracy"]),
                  "–", "–"])
     parts = [f"## Examples 2 and 3: character LSTMs on `{meta['corpus']}`\n",
              f"{meta['characters']} characters, a vocabulary of {len(meta['chars'])}, windows of "
              f"{window}. Scored on {where}: the character after each full window, "
-             f"{scored['many_to_one']['windows']} windows. Loss in nats; bits per character and "
+             f"{windows} windows (a many-to-many model also at every "
+             "position of the window, its training objective: the early positions see little "
+             "context, so that accuracy, the one its training curve shows, is lower). "
+             "Loss in nats; bits per character and "
              "perplexity: lower is better. The n-gram baseline predicts from the previous "
              "`text_baselines.ngram_order` characters, counted in the training text. "
              "The ceiling is "
@@ -158,7 +180,7 @@ def text_section():
              "followed by the same character (on little or rare text that is most of them, and "
              "the ceiling nears 1).\n",
              table(rows, ["predictor", "loss", "accuracy", "bits/char", "perplexity"])]
-    for name, v in VARIANTS.items():
+    for name, v in defined.items():
         with reading(v.samples), open(v.samples, encoding="utf-8") as f:
             samples = f.read().rstrip("\n")
         parts += [f"\n### {name}\n",
@@ -169,20 +191,117 @@ def text_section():
     return parts
 
 
-def render(p):
+SLIDE, LECTURE = "lecture/slide.json", "lecture/results.json"
+
+
+def last_rows(path, n):
+    return rows_of(path)[-n:]
+
+
+def greedy_samples(path):
+    """{prompt: text} of the greedy block (T=0) of a text_generate samples file."""
+    found, greedy = {}, False
+    with reading(path), open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("T="):
+                greedy = line.startswith("T=0 ")
+            elif greedy and " -> " in line:
+                prompt, text = line.strip().split(" -> ", 1)
+                found[ast.literal_eval(prompt)] = ast.literal_eval(text)
+    return found
+
+
+def lstm_weights(units, inputs):
+    """Weights of an LSTM layer: four gates, each a (inputs + units + 1) x units matrix (the
+    slide's own comment on its summary: 33000 = 75 x 440, 440 = 4 x (34 + 75 + 1))."""
+    return 4 * units * (inputs + units + 1)
+
+
+def lecture_section(p, defined):
+    """The slide's printed numbers, the lecture's scripts run here, and the lab's: the sine,
+    and the first many-to-one text model (the lecture's, named many_to_one by default)."""
+    slide, script = read_json(SLIDE), read_json(LECTURE)
+    sine = series.SERIES["sine"]
+    sine_metrics = read_json(sine.metrics)["train"]["mse"]
+    sine_windows = len(rows_of(sine.train_plot))
+    window = p["sine_data"]["window"]
+    rows = [
+        ["sine: windows X, targets Y", "X (17, 3, 1), Y (17, 1)",
+         f"X {tuple(script['sine']['X_shape'])}, Y {tuple(script['sine']['Y_shape'])}",
+         f"X ({sine_windows}, {window}, 1), Y ({sine_windows}, 1)", "the same 20 samples"],
+        ["sine: mse before training", "–", fmt(script["sine"]["mse_before"]),
+         fmt(sine_metrics["untrained"]), "the same seed gives the same initial weights"],
+        ["sine: mse after 100 epochs", "–", fmt(script["sine"]["mse_after"]),
+         fmt(sine_metrics["model"]), "the same model, optimiser and seed"],
+    ]
+    lecture_kind = [(name, v) for name, v in defined.items()
+                    if p["text_train"][name]["kind"] == "many_to_one"]
+    if lecture_kind:
+        name, text = lecture_kind[0]
+        voc, meta = vocab.load(vocab.VOCAB)
+        units = p["text_train"][name]["units"]
+        windows = meta["split"]["train"] - meta["window"]
+        lab_weights = lstm_weights(units, len(voc)) + (units + 1) * len(voc)
+        history = last_rows(text.history, 3)
+        samples = greedy_samples(text.samples)
+        ours = script["sixpence"]
+        rows += [
+            ["sixpence: characters, vocabulary", f"–, {slide['sixpence']['vocab_size']}",
+             f"{ours['characters']}, {ours['vocab_size']}", f"{meta['characters']}, {len(voc)}",
+             "the rhyme as the slide prints it"],
+            ["sixpence: windows of 10 (+1)", str(slide["sixpence"]["windows"]),
+             str(ours["windows"]), str(windows),
+             "the slide's text file had 3 more characters than its printed rhyme "
+             "([docs/lecture.md](../docs/lecture.md))"],
+            ["sixpence: weights (LSTM + Dense)", f"{slide['sixpence']['params_total']:,}",
+             f"{ours['params_total']:,}", f"{lab_weights:,}",
+             "the same layers; the lab one-hot encodes inside the model (a frozen layer)"],
+        ]
+        for i, epoch in enumerate(slide["sixpence"]["last_epochs"]):
+            lab = next((r for r in history if int(r["epoch"]) == epoch), None)
+            rows.append([f"sixpence: loss, accuracy at epoch {epoch}",
+                         f"{slide['sixpence']['loss_last_epochs'][i]:.4f}, "
+                         f"{slide['sixpence']['accuracy_last_epochs'][i]:.4f}",
+                         f"{ours['loss_last_epochs'][i]:.4f}, {ours['accuracy_last_epochs'][i]:.4f}",
+                         f"{float(lab['loss']):.4f}, {float(lab['accuracy']):.4f}" if lab else "–",
+                         "one training run each: other initial weights and batch order "
+                         "(the slide's is unseeded, on Keras 2)" if i == 0 else "as above"])
+        for prompt, printed in zip(slide["sixpence"]["prompts"], slide["sixpence"]["generated"]):
+            ran = dict(zip(ours["prompts"], ours["generated"])).get(prompt)
+            lab = samples.get(prompt)
+            why = ("the rhyme's start: every model has learnt it" if prompt == "Sing a son" else
+                   "' counting ' is followed by 'house' once and by 'out' once: a guess"
+                   if prompt == "king was i" else "not in the rhyme: each model guesses its own way")
+            rows.append([f"sixpence: {prompt!r} + 20 greedy characters", f"`{printed}`",
+                         f"`{ran}`" if ran else "–", f"`{lab}`" if lab else "–", why])
+    return ["## The lecture beside the lab\n",
+            "What the slides print, what the lecture's scripts (`lecture/`, Keras 3, `make "
+            f"lecture`) printed on this machine ({script['machine']['cpus']} CPUs, Keras "
+            f"{script['machine']['keras']}), and the lab's defaults. "
+            "[docs/lecture.md](../docs/lecture.md) maps every step of the slides to the lab.\n",
+            table(rows, ["", "slide", "lecture script, here", "lab", "why they differ"])]
+
+
+def render(p, defined):
     parts = ["# RNN lab: results\n",
              "Written by the `report` stage of `dvc repro` from the files the other stages wrote; "
              "do not edit by hand.\n"]
-    return "\n".join(parts + sine_section(p) + text_section() + stock_section(p))
+    return "\n".join(parts + lecture_section(p, defined) + sine_section(p)
+                     + text_section(defined) + stock_section(p))
 
 
 def main():
-    named = {"layer": params.SERIES_TRAIN["layer"], "units": params.SERIES_TRAIN["units"]}
-    p = params.load(STAGE, {"sine_data": {"window": params.WINDOW}, "sine_train": named,
-                            "stock_data": params.STOCK_DATA,
-                            "stock_train": {**named, "target": params.SERIES_TRAIN["target"],
-                                            "patience": params.SERIES_TRAIN["patience"]}})
-    page = render(p)
+    found = params.load(STAGE, "sine_data.window", "sine_train.layer", "sine_train.units",
+                        "stock_data", "stock_train.layer", "stock_train.units",
+                        "stock_train.target", "stock_train.patience", "text_train")
+    p = {"sine_data": {"window": found["sine_data.window"]},
+         "sine_train": {k: found[f"sine_train.{k}"] for k in ("layer", "units")},
+         "stock_data": found["stock_data"],
+         "stock_train": {k: found[f"stock_train.{k}"]
+                         for k in ("layer", "units", "target", "patience")},
+         "text_train": found["text_train"]}
+    defined = variants.defined()
+    page = render(p, defined)
     with all_or_nothing(OUT):
         with open(OUT, "w", encoding="utf-8") as f:
             f.write(page)

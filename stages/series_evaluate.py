@@ -16,103 +16,104 @@ Outputs: metrics/<series>.json ({part: {metric: {predictor: value}}}), plots/<se
 plots/<series>_test.csv, plots/<series>_forecast.csv, reports/figures/<series>.png. Logged
 into the training run (runs/<series>.json).
 """
-import numpy as np
-
-from rnnlab import figures, forecast, inference, notes, params, series, series_figures, tracking
+from rnnlab import figures, forecast, inference, notes, params, runs, series, series_figures
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing, write_csv, write_json
 
 
-def flatten(tree, prefix):
-    """('eval', {'a': {'b': 1}}) -> ('eval_a_b', 1): MLflow's flat metric names."""
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from flatten(value, f"{prefix}_{key}")
-        else:
-            yield f"{prefix}_{key}", value
+def network(path, transform):
+    """A saved network, run in NumPy (rnnlab/inference.py), as a predictor of raw windows in
+    the target's units."""
+    model = inference.load_model(path)
+    return lambda raw: transform.to_units(raw, model(transform.inputs(raw))[:, 0])
+
+
+def score_parts(parts, window, predictors, untrained):
+    """{part: scores} of every predictor one step ahead on each part that has values (the
+    untrained network on the training windows only), and {part: (raw windows, targets,
+    {predictor: predictions})}."""
+    raw_train, y_train = series.part_windows(parts, "train", window)
+    metrics, scored = {}, {}
+    for name in series.PARTS:
+        if not len(parts[name]["values"]):
+            continue
+        raw, y = series.part_windows(parts, name, window)
+        guesses = {n: predict(raw) for n, predict in predictors.items()}
+        if name == "train":
+            guesses["untrained"] = untrained(raw)
+        metrics[name] = forecast.one_step(y, guesses, forecast.persistence(raw))
+        if name != "train":  # a periodic wave repeats itself: how much of this is new?
+            metrics[name]["repeats_training"] = forecast.repeats(raw, y, raw_train, y_train)
+        scored[name] = (raw, y, guesses)
+    return metrics, scored
+
+
+def write_plots(s, time, bounds, window, scored, target, forecasts):
+    """The predictions as DVC plots: on the training windows (before and after training), on
+    the test part (with the daily changes), and the fed-back forecast."""
+    _, y_train, on_train = scored["train"]
+    write_csv(s.train_plot, {"step": range(len(y_train)), "time": time[window:bounds["train"][1]],
+                             "target": y_train, "before_training": on_train["untrained"],
+                             "after_training": on_train["model"]})
+    raw_test, y_test, on_test = scored["test"]
+    test_start, test_stop = bounds["test"]
+    last = forecast.persistence(raw_test)
+    write_csv(s.test_plot, {"step": range(len(y_test)), "time": time[test_start:test_stop],
+                            "target": y_test, "model": on_test["model"],
+                            "persistence": on_test["persistence"],
+                            "actual_change": y_test - last,
+                            "predicted_change": on_test["model"] - last})
+    write_csv(s.forecast_plot, {"step": range(len(target)),
+                                "time": time[test_start:test_start + len(target)], "target": target,
+                                **{f"{n}_forecast": f for n, f in forecasts.items()}})
 
 
 def main():
     s = series.from_argv("series_evaluate")
-    stage, data = f"series_evaluate@{s.name}", f"{s.name}_data"
-    sections = {data: {"window": params.WINDOW}, f"{s.name}_train": params.SERIES_TRAIN,
-                f"{s.name}_evaluate": params.SERIES_EVALUATE}
-    p = params.load(stage, sections)
-    window, tp = p[data]["window"], p[f"{s.name}_train"]
-    horizon = p[f"{s.name}_evaluate"]["horizon"]
+    stage = f"series_evaluate@{s.name}"
+    window_key, section, evaluate = f"{s.name}_data.window", f"{s.name}_train", f"{s.name}_evaluate"
+    p = params.load(stage, window_key, section, evaluate)
+    window, tp, horizon = p[window_key], p[section], p[evaluate]["horizon"]
     meta = series.load_meta(s)
-    series.check_positive(tp["target"], meta["non_positive"], f"{s.name}_train")
+    series.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s)
     time, values, bounds = series.joined(parts)
     test_start, test_stop = bounds["test"]
     if horizon > test_stop - test_start:
-        raise LabError(f"params.yaml: '{s.name}_evaluate.horizon' ({horizon}) is longer than the "
+        raise LabError(f"params.yaml: '{evaluate}.horizon' ({horizon}) is longer than the "
                        f"test part ({test_stop - test_start} values)")
     transform, _ = series.Transform.load(s.transform)
 
-    def network(path):
-        """A saved network, run in NumPy (rnnlab/inference.py), as a predictor of raw windows
-        in the target's units."""
-        model = inference.load_model(path)
-        return lambda W: transform.values(W, model(transform.inputs(W))[:, 0])
-
     outputs = (s.metrics, s.train_plot, s.test_plot, s.forecast_plot, s.figure)
-    with all_or_nothing(*outputs), tracking.same_run(s.run, stage) as active:
-        W, y = series.part_windows(parts, "train", window)
+    with all_or_nothing(*outputs), runs.same_run(s.run, stage) as active:
         predictors = {
-            "model": network(s.model),
+            "model": network(s.model, transform),
             "persistence": forecast.persistence,
             "drift": forecast.drift(parts["train"]["values"]),
-            "ar": forecast.ar(W, y),
+            "ar": forecast.ar(*series.part_windows(parts, "train", window)),
         }
-        untrained = network(s.untrained)
-        scored, metrics = {}, {}
-        for name in series.PARTS:
-            if not len(parts[name]["values"]):
-                continue
-            W_part, y_part = series.part_windows(parts, name, window)
-            guesses = {n: f(W_part) for n, f in predictors.items()}
-            if name == "train":
-                guesses["untrained"] = untrained(W_part)
-            metrics[name] = forecast.one_step(y_part, guesses, forecast.persistence(W_part))
-            if name != "train":  # a periodic wave repeats itself: how much of this is new?
-                metrics[name]["repeats_training"] = forecast.repeats(W_part, y_part, W, y)
-            scored[name] = (W_part, y_part, guesses)
+        metrics, scored = score_parts(parts, window, predictors, network(s.untrained, transform))
         context = values[test_start - window:test_start]
         target = values[test_start:test_start + horizon, 0]
         forecasts = {n: forecast.autoregress(f, context, horizon) for n, f in predictors.items()}
-        metrics["forecast"] = forecast.errors(target, forecasts)
-        forecast.check_finite(metrics, f"{s.name}_train")
+        metrics["forecast"] = forecast.scores(target, forecasts)
+        forecast.check_scores_finite(metrics, section)
         write_json(s.metrics, metrics)
-
-        _, y_train, on_train = scored["train"]
-        write_csv(s.train_plot, {"step": range(len(y_train)), "time": time[window:bounds["train"][1]],
-                                 "target": y_train, "before_training": on_train["untrained"],
-                                 "after_training": on_train["model"]})
-        W_test, y_test, on_test = scored["test"]
-        last = forecast.persistence(W_test)
-        write_csv(s.test_plot, {"step": range(len(y_test)), "time": time[test_start:test_stop],
-                                "target": y_test, "model": on_test["model"],
-                                "persistence": on_test["persistence"],
-                                "actual_change": y_test - last,
-                                "predicted_change": on_test["model"] - last})
-        write_csv(s.forecast_plot, {"step": range(horizon),
-                                    "time": time[test_start:test_start + horizon], "target": target,
-                                    **{f"{n}_forecast": f for n, f in forecasts.items()}})
-        history = figures.read_history(s.history)
-        labels = forecast.labels(tp["layer"], tp["units"], window)
+        write_plots(s, time, bounds, window, scored, target, forecasts)
         series_figures.FIGURES[s.name](s.figure, time=time, values=values[:, 0], bounds=bounds,
-                                scored=scored, forecasts=forecasts, horizon=horizon,
-                                history=history, labels=labels, meta=meta)
-        # eval_test_rmse_model, ...: into the run, linked to the models it logged
-        tracking.log_evaluation(dict(flatten(metrics, "eval")), s.run)
-        tracking.log_as(s.figure, "figures/evaluation.png")
+                                       scored=scored, forecasts=forecasts, horizon=horizon,
+                                       history=figures.read_history(s.history),
+                                       labels=forecast.labels(tp["layer"], tp["units"], window),
+                                       meta=meta)
         rmse = metrics["test"]["rmse"]
         result = (f"test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "
                   f"drift {rmse['drift']:.4g}, AR {rmse['ar']:.3g}); the network "
                   f"{forecast.verdict(metrics['test'])}; forecast of {horizon}: rmse "
                   f"{metrics['forecast']['rmse']['model']:.4g}")
-        tracking.describe(notes.with_result(tracking.note_of(active), result, notes.SERIES_METRICS))
+        # eval_test_rmse_model, ...: into the run, linked to the models it logged
+        runs.log_evaluation(active, s.run, dict(runs.flatten(metrics, "eval")),
+                            figure=(s.figure, "figures/evaluation.png"), result=result,
+                            meaning=notes.SERIES_METRICS)
     print(f"{stage}: {result}")
 
 

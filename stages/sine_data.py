@@ -29,7 +29,7 @@ def sine_series(amplitude, frequency, sampling_rate, n_samples, noise=0.0, seed=
 
 
 def main():
-    p = params.load(STAGE, {STAGE: params.SINE_DATA})[STAGE]
+    p = params.load(STAGE, STAGE)[STAGE]
     if p["n_samples"] < p["window"] + 1:
         raise LabError(f"params.yaml: 'sine_data.n_samples' ({p['n_samples']}) must be at least "
                        f"'sine_data.window' + 1 ({p['window'] + 1})")
@@ -38,8 +38,8 @@ def main():
     with np.errstate(all="ignore"):  # an overflow is refused just below, in one line
         t, s = sine_series(p["amplitude"], p["frequency"], p["sampling_rate"],
                            p["n_samples"] + p["held_out"], p["noise"], p["seed"])
-    series.check_finite(s, "'sine_data.amplitude', '.frequency', '.sampling_rate' or '.noise' "
-                           "(amplitude * sin(2 pi frequency n / sampling_rate) + noise overflows)")
+    series.check_float32(s, "'sine_data.amplitude', '.frequency', '.sampling_rate' or '.noise' "
+                            "(amplitude * sin(2 pi frequency n / sampling_rate) + noise overflows)")
     paths = [SINE.part(name) for name in series.PARTS] + [SINE.meta]
     with all_or_nothing(*paths):
         series.save_parts(SINE, t, s[:, np.newaxis], ["s"], (p["n_samples"], 0, p["held_out"]),

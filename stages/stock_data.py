@@ -10,7 +10,7 @@ the test part, the `val` fraction before it the validation part, the rest trains
 Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target first) and
 data/stock/meta.json, the files every series stage reads (rnnlab/series.py).
 """
-from rnnlab import params, prices, series, tracking
+from rnnlab import names, params, prices, series
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing
 
@@ -32,17 +32,17 @@ def sizes(rows, val, test, window):
 
 
 def main():
-    p = params.load(STAGE, {STAGE: params.STOCK_DATA})[STAGE]
+    p = params.load(STAGE, STAGE)[STAGE]
     columns = [p["target"], *p["inputs"]]
     dates, values = prices.read_prices(p["csv"], p["date"], columns)
-    series.check_finite(values, f"the prices in {p['csv']}")
+    series.check_float32(values, f"the prices in {p['csv']}")
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
     series.check_size(len(dates), p["window"], len(columns),
                       f"{p['csv']} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
     paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
     with all_or_nothing(*paths):
         series.save_parts(STOCK, dates, values, columns, parts, source=p["csv"], time="date",
-                          experiment=tracking.experiment_name(p["csv"], "stock"))
+                          experiment=names.experiment(p["csv"], "stock"))
     starts = [dates[0], dates[parts[0]], dates[parts[0] + parts[1]]]
     print(f"stock_data: {p['csv']}: {len(dates)} days {dates[0]} .. {dates[-1]}, {columns}; "
           + ", ".join(f"{name} {n} from {start}" for name, n, start in zip(series.PARTS, parts, starts)

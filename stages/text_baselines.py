@@ -20,9 +20,8 @@ from rnnlab.outputs import all_or_nothing, write_json
 STAGE = "text_baselines"
 
 
-
 def main():
-    p = params.load(STAGE, {STAGE: params.TEXT_BASELINES})[STAGE]
+    p = params.load(STAGE, STAGE)[STAGE]
     voc, meta = vocab.load(vocab.VOCAB)
     window, split = meta["window"], vocab.scored_split(meta)
     if p["ngram_order"] > window:

@@ -57,7 +57,7 @@ def split(ids, val, window):
 
 
 def main():
-    p = params.load(STAGE, {STAGE: params.TEXT_ENCODE})[STAGE]
+    p = params.load(STAGE, STAGE)[STAGE]
     text = read_corpus(p["corpus"], p["window"])
     voc, ids = vocab.encode_corpus(text)
     train, val = split(ids, p["val"], p["window"])

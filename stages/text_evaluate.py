@@ -3,17 +3,17 @@
 Scored on the held-out text when text_encode.val > 0, else on the training text (the
 lecture's setting, where the rhyme is all there is); the metrics file says which
 ({"val": {...}} or {"train": {...}}), and text_baselines scores its baselines on the same
-split under the same names. Both variants are scored on the lecture's task, the character
+split under the same names. Every variant is scored on the lecture's task, the character
 after each full window, so their figures compare directly: loss (cross-entropy, nats),
-accuracy, bits per character and perplexity. many_to_many is also scored at every step of
-its windows (sequence_*), which is its training objective. Windows are read in batches of a strided view of the ids (no array of
-all windows), and the saved model runs in NumPy (rnnlab/inference.py): no TensorFlow here.
+accuracy, bits per character and perplexity. A many_to_many model (text_train.<variant>.kind)
+is also scored at every step of its windows (sequence_*), which is its training objective.
+Windows are read in batches of a strided view of the ids (no array of all windows), and the
+saved model runs in NumPy (rnnlab/inference.py): no TensorFlow here.
 
 Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged into the
-training run.
+training run, beside the baselines' figures.
 """
-
-from rnnlab import figures, inference, ngram, notes, tracking, variants, vocab, windows
+from rnnlab import figures, inference, ngram, notes, params, runs, variants, vocab, windows
 from rnnlab.errors import run
 from rnnlab.outputs import all_or_nothing, read_json, write_json
 from rnnlab.scoring import Scores
@@ -47,27 +47,28 @@ def baselines(split):
 
 def main():
     v = variants.from_argv("text_evaluate")
-    stage = f"text_evaluate@{v.name}"
+    stage, kind_key = f"text_evaluate@{v.name}", f"text_train.{v.name}.kind"
+    kind = params.load(stage, kind_key)[kind_key]
     _, meta = vocab.load(vocab.VOCAB)
     split = vocab.scored_split(meta)
     ids = vocab.load_ids(split)
 
-    with all_or_nothing(v.metrics, v.figure), tracking.same_run(v.run, stage) as active:
+    with all_or_nothing(v.metrics, v.figure), runs.same_run(v.run, stage) as active:
         model = inference.load_model(v.model)
-        metrics = evaluate(model, ids, meta["window"], sequence=v.name == "many_to_many")
+        metrics = evaluate(model, ids, meta["window"], sequence=kind == "many_to_many")
         write_json(v.metrics, {split: metrics})
         figures.history_figure(v.figure, figures.read_history(v.history), v.name)
         others = baselines(split)
-        tracking.log_evaluation({**{f"eval_{split}_{k}": val for k, val in metrics.items()
-                                    if k != "windows"}, **others}, v.run)
-        tracking.log_as(v.figure, "figures/history.png")
         result = (f"{split} accuracy {metrics['accuracy']:.4f}, "
                   f"{metrics['bits_per_char']:.3f} bits/char over {metrics['windows']} windows")
-        tracking.describe(notes.with_result(
-            tracking.note_of(active),
-            f"{result}; baselines: n-gram {others[f'eval_{split}_accuracy_ngram']:.4f}, unigram "
-            f"{others[f'eval_{split}_accuracy_unigram']:.4f}, ceiling of the window "
-            f"{others[f'eval_{split}_accuracy_ceiling']:.4f}.", notes.TEXT_METRICS))
+        runs.log_evaluation(
+            active, v.run, {**{f"eval_{split}_{k}": val for k, val in metrics.items()
+                               if k != "windows"}, **others},
+            figure=(v.figure, "figures/history.png"),
+            result=f"{result}; baselines: n-gram {others[f'eval_{split}_accuracy_ngram']:.4f}, "
+                   f"unigram {others[f'eval_{split}_accuracy_unigram']:.4f}, ceiling of the "
+                   f"window {others[f'eval_{split}_accuracy_ceiling']:.4f}.",
+            meaning=notes.TEXT_METRICS)
     print(f"{stage}: {result}")
 
 

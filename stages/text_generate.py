@@ -4,13 +4,14 @@ the temperatures in params.yaml.
 Each prompt gets ``length`` characters. At temperature 0 each is the model's most likely next
 character given the last ``window`` characters (the lecture's generate_seq, without a
 predict() per character); at temperature > 0 a seeded draw from the model's probabilities,
-sharpened (< 1) or flattened (> 1), among the ``top_k`` most likely (0: all).
+sharpened (< 1) or flattened (> 1), among the ``top_k`` most likely (0: all). Either kind of
+model works: a many_to_many model's prediction after the last character is the one read.
 
 Output: reports/samples/<variant>.txt, a 'T=<temperature>' line then one
 'prompt -> generated text' line per prompt, for each temperature. Logged into the training
-run as samples/<variant>.txt.
+run as samples.txt.
 """
-from rnnlab import inference, params, textgen, tracking, variants, vocab
+from rnnlab import inference, params, runs, textgen, variants, vocab
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing
 
@@ -18,7 +19,7 @@ from rnnlab.outputs import all_or_nothing
 def main():
     v = variants.from_argv("text_generate")
     stage = f"text_generate@{v.name}"
-    p = params.load(stage, {"text_generate": params.TEXT_GENERATE})["text_generate"]
+    p = params.load(stage, "text_generate")["text_generate"]
     voc, meta = vocab.load(vocab.VOCAB)
     for prompt in p["prompts"]:
         missing = voc.unknown(prompt)
@@ -26,9 +27,7 @@ def main():
             raise LabError(f"params.yaml: text_generate.prompts: {prompt!r} has characters not in "
                            f"the vocabulary of {meta['corpus']}: {''.join(missing)!r}")
 
-    import mlflow
-
-    with all_or_nothing(v.samples), tracking.same_run(v.run, stage):
+    with all_or_nothing(v.samples), runs.same_run(v.run, stage):
         model = inference.load_model(v.model)  # NumPy: no TensorFlow in this stage
         lines = []
         for temperature in p["temperatures"]:
@@ -39,7 +38,7 @@ def main():
         page = "\n".join(lines) + "\n"
         with open(v.samples, "w", encoding="utf-8") as f:
             f.write(page)
-        mlflow.log_text(page, "samples.txt")  # the same name in every run: Compare lines them up
+        runs.log_text(page, "samples.txt")  # the same name in every run: Compare lines them up
     print(f"{stage}:", *lines, sep="\n  ")
 
 

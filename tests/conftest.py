@@ -11,7 +11,8 @@ import rnnlab  # noqa: F401  (quiet, deterministic TensorFlow defaults before an
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["stages", "rnnlab", "data/sixpence.txt", "data/msft.csv", "params.yaml", "dvc.yaml", ".dvc/config",
-                 ".dvc/.gitignore", ".dvcignore", ".gitignore"]
+                 ".dvc/.gitignore", ".dvcignore", ".gitignore", "lecture/slide.json",
+                 "lecture/results.json"]
 
 
 def copy_project(dest):

@@ -18,24 +18,24 @@ def column(x):
 # ---- predictors ----
 
 def test_persistence_is_the_last_target_value_of_each_window():
-    W = np.array([[[1, 10], [2, 20], [3, 30]],
+    raw = np.array([[[1, 10], [2, 20], [3, 30]],
                   [[4, 40], [5, 50], [6, 60]]], dtype=float)
-    np.testing.assert_array_equal(forecast.persistence(W), [3, 6])
+    np.testing.assert_array_equal(forecast.persistence(raw), [3, 6])
 
 
 def test_drift_adds_the_mean_training_step_of_the_target():
     train = np.array([[1, 100], [2, 50], [4, 0], [7, 900]], dtype=float)  # steps 1, 2, 3
     predict = forecast.drift(train)
-    W = np.array([[[0, 0], [10, 5]], [[0, 0], [-3, 5]]], dtype=float)
-    np.testing.assert_allclose(predict(W), [12, -1])
+    raw = np.array([[[0, 0], [10, 5]], [[0, 0], [-3, 5]]], dtype=float)
+    np.testing.assert_allclose(predict(raw), [12, -1])
 
 
 def test_ar_is_exact_on_a_clean_sine_and_can_be_fed_back():
     s = column(np.sin(0.3 * np.arange(200)))
-    W, y = windows(s, 3, 100, 3)
-    predict = forecast.ar(W, y)
-    W_later, y_later = windows(s, 100, 200, 3)
-    np.testing.assert_allclose(predict(W_later), y_later, atol=1e-9)
+    raw, y = windows(s, 3, 100, 3)
+    predict = forecast.ar(raw, y)
+    raw_later, y_later = windows(s, 100, 200, 3)
+    np.testing.assert_allclose(predict(raw_later), y_later, atol=1e-9)
     future = forecast.autoregress(predict, s[97:100], 50)
     np.testing.assert_allclose(future, s[100:150, 0], atol=1e-8)
 
@@ -48,9 +48,9 @@ def test_autoregress_with_persistence_repeats_the_last_value():
 def test_autoregress_carries_the_other_columns_forward():
     seen = []
 
-    def predict(W):  # reads column 1: the target's last value plus the input's
-        seen.append(W[0].copy())
-        return W[:, -1, 0] + W[:, -1, 1]
+    def predict(raw):  # reads column 1: the target's last value plus the input's
+        seen.append(raw[0].copy())
+        return raw[:, -1, 0] + raw[:, -1, 1]
 
     context = np.array([[1.0, 7.0], [2.0, 10.0]])
     out = forecast.autoregress(predict, context, 3)
@@ -100,13 +100,13 @@ def test_direction_is_scored_on_the_steps_that_moved():
 
 @pytest.mark.parametrize("bad", [0.0, -1.0])
 def test_mape_is_left_out_unless_every_target_is_positive(bad):
-    e = forecast.errors([2.0, bad, 1.0], {"model": np.ones(3), "persistence": np.zeros(3)})
+    e = forecast.scores([2.0, bad, 1.0], {"model": np.ones(3), "persistence": np.zeros(3)})
     assert "mape" not in e and {"mse", "rmse", "mae", "theil_u"} <= set(e)
 
 
 def test_theil_u_is_left_out_where_persistence_is_exact():
     y = np.array([1.0, 2.0, 3.0])
-    e = forecast.errors(y, {"model": y + 1, "persistence": y})
+    e = forecast.scores(y, {"model": y + 1, "persistence": y})
     assert "theil_u" not in e
     assert forecast.verdict(forecast.one_step(y, {"model": y + 1, "persistence": y}, y)) \
         .startswith("cannot be compared with the random walk")
@@ -151,10 +151,10 @@ def random_walk_scores(rng, n=300, window=3, noise=0.1):
     the first two thirds, and a 'model' that is persistence plus independent noise."""
     x = column(np.cumsum(rng.normal(size=n)))
     cut = 2 * n // 3
-    W_train, y_train = windows(x, window, cut, window)
-    W, y = windows(x, cut, n, window)
-    last = forecast.persistence(W)
-    predictions = {"persistence": last, "ar": forecast.ar(W_train, y_train)(W),
+    raw_train, y_train = windows(x, window, cut, window)
+    raw, y = windows(x, cut, n, window)
+    last = forecast.persistence(raw)
+    predictions = {"persistence": last, "ar": forecast.ar(raw_train, y_train)(raw),
                    "model": last + noise * rng.normal(size=len(last))}
     return forecast.one_step(y, predictions, last)
 
@@ -181,10 +181,10 @@ def test_ar_beats_the_random_walk_on_an_ar1_series(window):
     for t in range(1, 2000):
         x[t] = 0.8 * x[t - 1] + noise[t]
     x = column(x)
-    W_train, y_train = windows(x, window, 1400, window)
-    W, y = windows(x, 1400, 2000, window)
-    last = forecast.persistence(W)
-    s = forecast.one_step(y, {"persistence": last, "ar": forecast.ar(W_train, y_train)(W)}, last)
+    raw_train, y_train = windows(x, window, 1400, window)
+    raw, y = windows(x, 1400, 2000, window)
+    last = forecast.persistence(raw)
+    s = forecast.one_step(y, {"persistence": last, "ar": forecast.ar(raw_train, y_train)(raw)}, last)
     assert s["theil_u"]["ar"] < 1 and s["dm_pvalue"]["ar"] < 0.05
     assert forecast.verdict(s, name="ar").startswith("beats the random walk")
     assert "mape" not in s  # the series goes below zero
@@ -215,18 +215,18 @@ def test_verdict_names_the_predictor_and_takes_alpha():
     assert forecast.verdict({}).startswith("cannot be compared")
 
 
-# ---- check_finite ----
+# ---- check_scores_finite ----
 
 @pytest.mark.parametrize("bad,shown", [(math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf")])
-def test_check_finite_names_the_key_path(bad, shown):
+def test_check_scores_finite_names_the_key_path(bad, shown):
     metrics = {"test": {"rmse": {"persistence": 1.0, "model": bad}}, "epochs": 3}
     with pytest.raises(LabError, match=rf"^metrics\.test\.rmse\.model is {shown}: .* "
                                        r"lower stock_train\.learning_rate\)$"):
-        forecast.check_finite(metrics, "stock_train")
+        forecast.check_scores_finite(metrics, "stock_train")
 
 
-def test_check_finite_passes_finite_trees():
+def test_check_scores_finite_passes_finite_trees():
     metrics = {"val": {"mse": {"model": 0.5, "ar": 0.25}, "up_share": 0.5},
                "test": {"theil_u": {"model": np.float64(0.9)}}, "epochs": 12}
-    assert forecast.check_finite(metrics, "stock_train") is None
-    assert forecast.check_finite({}, "stock_train") is None
+    assert forecast.check_scores_finite(metrics, "stock_train") is None
+    assert forecast.check_scores_finite({}, "stock_train") is None

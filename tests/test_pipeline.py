@@ -1,5 +1,6 @@
 """End to end: the real `dvc repro` on a fresh copy of the project, with tiny epochs."""
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -10,7 +11,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import free_port, git_commit, run, server, tool
+from tests.conftest import ROOT, free_port, git_commit, run, server, tool
 
 EPOCHS = 2
 SERVED_EPOCHS = 20
@@ -47,7 +48,10 @@ def repro(tmp_path_factory):
 
     edit_params(project, tiny)
     git_commit(project, "tiny epochs")
-    first = run([tool("dvc"), "repro"], cwd=project)
+    opened = project.parent / "opened"  # the files each stage opens (test_every_stage_opens_...)
+    opened.mkdir()
+    first = run([tool("dvc"), "repro"], cwd=project,
+                env={"PYTHONPATH": str(ROOT / "tests" / "file_audit"), "LAB_OPENED_LOG": str(opened)})
     return project, first.stdout
 
 
@@ -72,6 +76,64 @@ def test_every_stage_runs_and_every_output_exists(repro):
     verdict = next(line for line in page.splitlines() if line.startswith("**Verdict**"))
     assert "on the test part (2013-02-13 to 2017-11-10, 1197 days) the LSTM(32)" in verdict
     assert "the random walk" in verdict and "Diebold-Mariano p" in verdict
+
+
+IGNORED = (".git/", ".dvc/", "mlartifacts/", "mlflow.db", "params.yaml")
+"""Files a stage opens that are no DVC dep or out: git's and DVC's own, the MLflow store, and
+params.yaml (its keys are declared as params)."""
+
+
+def opened_by_stages(folder, project):
+    """{stage: (files read, files written)} in the project, from the logs of
+    tests/file_audit/sitecustomize.py; code (.py) apart: {stage: modules read}."""
+    files, code = {}, {}
+    for log in folder.glob("*.txt"):
+        stage = log.name.rsplit(".", 2)[0]
+        read, written = files.setdefault(stage, (set(), set()))
+        for line in log.read_text(encoding="utf-8").splitlines():
+            how, path = line.split(" ", 1)
+            rel = os.path.relpath(path, project)
+            if rel.startswith("..") or not os.path.isfile(path) or "__pycache__" in rel \
+                    or rel.startswith(IGNORED):
+                continue  # (not a file: a folder, or a name a library only tried)
+            if rel.endswith(".py"):
+                code.setdefault(stage, set()).add(rel)
+            else:
+                (written if how == "w" else read).add(rel)
+    return files, code
+
+
+@pytest.mark.slow
+def test_every_stage_opens_what_dvc_yaml_declares_for_it(repro):
+    """The paths are written twice, in dvc.yaml (DVC needs them) and in the code (Series,
+    Variant, vocab.VOCAB, ...): every stage, run by `dvc repro`, reads only files declared as
+    its deps (a file, or one inside a declared folder), writes exactly its outs, and imports
+    every module declared as its dep; dvc.yaml as DVC's API reads it."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    project, _ = repro
+    with Repo(str(project)) as repo:
+        declared = {stage.name: ({d.def_path for d in stage.deps
+                                  if not isinstance(d, ParamsDependency)},
+                                 {o.def_path for o in stage.outs})
+                    for stage in repo.index.stages}
+    opened, code = opened_by_stages(project.parent / "opened", project)
+    assert set(opened) == set(declared)
+    wrong = []
+    for stage, (deps, outs) in declared.items():
+        read, written = opened[stage]
+        if written != outs:
+            wrong.append(f"{stage} writes {sorted(written - outs)}, not {sorted(outs - written)}")
+        undeclared = [path for path in read - written
+                      if not any(path == dep or path.startswith(dep.rstrip("/") + "/")
+                                 for dep in deps)]
+        if undeclared:
+            wrong.append(f"{stage} reads {sorted(undeclared)}, not among its deps")
+        unused = {dep for dep in deps if dep.endswith(".py")} - code.get(stage, set())
+        if unused:
+            wrong.append(f"{stage} never imports its deps {sorted(unused)}")
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.slow
@@ -348,8 +410,6 @@ def test_failing_stage_leaves_no_output(repro):
 @pytest.mark.slow
 def test_any_text_file_trains_on_its_start_and_is_scored_on_its_held_out_end(repro):
     """A user's own text, named in params.yaml: no code change. README.md stands in for it."""
-    from tests.conftest import ROOT
-
     project, _ = repro
     (project / "data/notes.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"),
                                            encoding="utf-8")
@@ -387,8 +447,6 @@ def test_any_text_file_trains_on_its_start_and_is_scored_on_its_held_out_end(rep
 def test_a_finance_site_csv_trains_by_params_alone(repro):
     """A download in another site's shape (newest first, US dates, Adj Close, Volume) with
     extra input columns and a log-return target: no code change."""
-    from tests.conftest import ROOT
-
     project, _ = repro
     header, *rows = (ROOT / "data/msft.csv").read_text().splitlines()
     lines = ["Date,Open,High,Low,Close,Adj Close,Volume"]

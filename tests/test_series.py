@@ -39,19 +39,19 @@ def test_part_windows_keep_each_target_in_its_own_part(n_train, n_val, n_test, w
     expected = {"train": n_train - window, "val": n_val, "test": n_test}
     targets = {}
     for name in series.PARTS:
-        W, y = part_windows(parts, name, window)
+        raw, y = part_windows(parts, name, window)
         start, stop = bounds[name]
-        assert W.shape == (expected[name], window, 2) and y.shape == (expected[name],)
+        assert raw.shape == (expected[name], window, 2) and y.shape == (expected[name],)
         # Targets: only rows of this part, each once, in order.
         assert np.all((y >= start) & (y < stop))
         if len(y):
             np.testing.assert_array_equal(y, np.arange(stop - expected[name], stop))
         # Inputs: the `window` rows right before each target (column 1 travels with them).
-        np.testing.assert_array_equal(W[:, :, 0], y[:, None] - np.arange(window, 0, -1))
-        np.testing.assert_array_equal(W[:, :, 1], 1000 + W[:, :, 0])
+        np.testing.assert_array_equal(raw[:, :, 0], y[:, None] - np.arange(window, 0, -1))
+        np.testing.assert_array_equal(raw[:, :, 1], 1000 + raw[:, :, 0])
         if name == "train":
-            assert W.size == 0 or W[:, :, 0].max() < stop  # inputs inside the train part too
-        assert W.size == 0 or W[:, :, 0].min() >= 0
+            assert raw.size == 0 or raw[:, :, 0].max() < stop  # inputs inside the train part too
+        assert raw.size == 0 or raw[:, :, 0].min() >= 0
         targets[name] = set(y.tolist())
     assert not targets["train"] & targets["val"]
     assert not targets["train"] & targets["test"]
@@ -60,17 +60,17 @@ def test_part_windows_keep_each_target_in_its_own_part(n_train, n_val, n_test, w
 
 def test_held_out_windows_may_reach_back_into_earlier_parts():
     parts = numbered_parts(20, 4, 6, second=False)
-    W, y = part_windows(parts, "val", 5)
-    assert y[0] == 20 and W[0, :, 0].tolist() == [15, 16, 17, 18, 19]  # all training rows
-    W, y = part_windows(parts, "test", 5)
-    assert y[0] == 24 and W[0, :, 0].tolist() == [19, 20, 21, 22, 23]  # train and val rows
+    raw, y = part_windows(parts, "val", 5)
+    assert y[0] == 20 and raw[0, :, 0].tolist() == [15, 16, 17, 18, 19]  # all training rows
+    raw, y = part_windows(parts, "test", 5)
+    assert y[0] == 24 and raw[0, :, 0].tolist() == [19, 20, 21, 22, 23]  # train and val rows
 
 
 def test_windows_refuses_a_target_without_a_full_window_before_it():
     with pytest.raises(ValueError, match="fewer than 4 rows"):
         windows(np.arange(10.0)[:, None], 3, 10, 4)
-    W, y = windows(np.arange(10.0)[:, None], 4, 10, 4)
-    assert W.shape == (6, 4, 1) and y.tolist() == [4, 5, 6, 7, 8, 9]
+    raw, y = windows(np.arange(10.0)[:, None], 4, 10, 4)
+    assert raw.shape == (6, 4, 1) and y.tolist() == [4, 5, 6, 7, 8, 9]
 
 
 # ---- stock_data.sizes ----
@@ -128,9 +128,9 @@ def test_price_maps_the_training_part_onto_zero_to_one_and_later_highs_above_one
     assert train.shape == (120, 2)
     np.testing.assert_array_equal(train.min(axis=0), [0, 0])
     np.testing.assert_array_equal(train.max(axis=0), [1, 1])
-    W, y = part_windows(parts, "test", 10)
-    assert t.targets(W, y).min() > 1
-    assert t.inputs(W)[..., 0].max() > 1
+    raw, y = part_windows(parts, "test", 10)
+    assert t.targets(raw, y).min() > 1
+    assert t.inputs(raw)[..., 0].max() > 1
     np.testing.assert_array_equal(t.shift, parts["train"]["values"].min(axis=0))
 
 
@@ -146,10 +146,10 @@ def test_values_undo_targets(kind):
     parts = price_parts(1)
     t = Transform.fit(kind, parts["train"]["values"])
     for name in series.PARTS:
-        W, y = part_windows(parts, name, 8)
-        out = t.targets(W, y)
-        assert out.dtype == np.float32 and t.inputs(W).dtype == np.float32
-        np.testing.assert_allclose(t.values(W, out), y, rtol=1e-5)
+        raw, y = part_windows(parts, name, 8)
+        out = t.targets(raw, y)
+        assert out.dtype == np.float32 and t.inputs(raw).dtype == np.float32
+        np.testing.assert_allclose(t.to_units(raw, out), y, rtol=1e-5)
 
 
 def test_log_return_inputs_are_standardised_log_returns_one_step_shorter():
@@ -159,13 +159,13 @@ def test_log_return_inputs_are_standardised_log_returns_one_step_shorter():
     returns = np.log(train[1:] / train[:-1])
     np.testing.assert_allclose(t.shift, returns.mean(axis=0))
     np.testing.assert_allclose(t.scale, returns.std(axis=0))
-    W, y = part_windows(parts, "val", 6)
-    X = t.inputs(W)
-    assert t.steps(6) == 5 and X.shape == (len(W), 5, 2)
-    expected = (np.log(W[:, 1:] / W[:, :-1]) - t.shift) / t.scale
+    raw, y = part_windows(parts, "val", 6)
+    X = t.inputs(raw)
+    assert t.steps(6) == 5 and X.shape == (len(raw), 5, 2)
+    expected = (np.log(raw[:, 1:] / raw[:, :-1]) - t.shift) / t.scale
     np.testing.assert_allclose(X, expected, rtol=1e-5, atol=1e-6)
     # The target is the next standardised log return of the target column.
-    np.testing.assert_allclose(t.targets(W, y), (np.log(y / W[:, -1, 0]) - t.shift[0]) / t.scale[0],
+    np.testing.assert_allclose(t.targets(raw, y), (np.log(y / raw[:, -1, 0]) - t.shift[0]) / t.scale[0],
                                rtol=1e-5, atol=1e-6)
 
 
@@ -177,12 +177,12 @@ def test_the_other_kinds_read_every_step_of_the_window(kind):
 def test_value_is_the_identity():
     parts = price_parts(3)
     t = Transform.fit("value", parts["train"]["values"])
-    W, y = part_windows(parts, "test", 4)
+    raw, y = part_windows(parts, "test", 4)
     np.testing.assert_array_equal(t.shift, [0, 0])
     np.testing.assert_array_equal(t.scale, [1, 1])
-    np.testing.assert_array_equal(t.inputs(W), W.astype(np.float32))
-    np.testing.assert_array_equal(t.targets(W, y), y.astype(np.float32))
-    np.testing.assert_array_equal(t.values(W, y), y)
+    np.testing.assert_array_equal(t.inputs(raw), raw.astype(np.float32))
+    np.testing.assert_array_equal(t.targets(raw, y), y.astype(np.float32))
+    np.testing.assert_array_equal(t.to_units(raw, y), y)
 
 
 def test_an_unknown_kind_is_refused():
@@ -203,8 +203,8 @@ def test_json_round_trip(kind, tmp_path):
     assert loaded.kind == kind and record["window"] == 60 and record["columns"] == ["Close", "Volume"]
     assert record["target"] == kind and record["shift"] == t.shift.tolist()
     np.testing.assert_array_equal(loaded.scale, t.scale)
-    W, y = part_windows(price_parts(4), "test", 5)
-    np.testing.assert_array_equal(loaded.inputs(W), t.inputs(W))
+    raw, y = part_windows(price_parts(4), "test", 5)
+    np.testing.assert_array_equal(loaded.inputs(raw), t.inputs(raw))
 
 
 # ---- check_positive ----

@@ -101,16 +101,16 @@ def test_held_out_windows_of_a_clean_sine_repeat_the_training_ones_and_noisy_one
 def test_autoregress_feeds_predictions_back():
     seen = []
 
-    def predict(W):
-        seen.append(W[0, :, 0].tolist())
-        return W[:, -1, 0] + 1
+    def predict(raw):
+        seen.append(raw[0, :, 0].tolist())
+        return raw[:, -1, 0] + 1
 
     assert forecast.autoregress(predict, [[1.0], [2.0]], 3).tolist() == [3.0, 4.0, 5.0]
     assert seen == [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]
 
 
-def test_errors_put_the_predictors_of_a_metric_side_by_side():
-    e = forecast.errors([1.0, 2.0], {"model": np.array([1.0, 4.0]), "persistence": np.zeros(2)})
+def test_scores_put_the_predictors_of_a_metric_side_by_side():
+    e = forecast.scores([1.0, 2.0], {"model": np.array([1.0, 4.0]), "persistence": np.zeros(2)})
     assert e["mse"] == {"model": 2.0, "persistence": 2.5}
     assert e["mae"] == {"model": 1.0, "persistence": 1.5}
     assert e["theil_u"]["model"] == pytest.approx(np.sqrt(2.0 / 2.5))

@@ -150,8 +150,15 @@ def test_unknown_sections_are_refused(project):
     assert_one_line_error(stage(project, "sine_data"), "unknown section 'sine_dta'")
 
 
-def test_unknown_text_model_is_refused(project):
+@pytest.mark.parametrize("name,kind,fragment", [
+    ("Many_to_few", "many_to_one", "unknown model 'text_train.Many_to_few'"),
+    ("many_to_few", "many_to_few", "'text_train.many_to_few.kind' must be one of 'many_to_one', "
+                                   "'many_to_many'"),
+])
+def test_unknown_text_model_is_refused(project, name, kind, fragment):
+    """Any lower-case name is a model (its section is all a new variant needs), of a kind the
+    code builds."""
     p = yaml.safe_load((project / "params.yaml").read_text())
-    p["text_train"]["many_to_few"] = dict(p["text_train"]["many_to_one"])
+    p["text_train"][name] = {**p["text_train"]["many_to_one"], "kind": kind}
     (project / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
-    assert_one_line_error(stage(project, "text_encode"), "unknown model 'text_train.many_to_few'")
+    assert_one_line_error(stage(project, "text_encode"), fragment)

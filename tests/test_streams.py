@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rnnlab import streams, windows
-from rnnlab.variants import VARIANTS
+from rnnlab.variants import SPLITS
 
 
 def collect(batches):
@@ -11,20 +11,20 @@ def collect(batches):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-@pytest.mark.parametrize("variant,reference", [("many_to_one", windows.next_step),
-                                               ("many_to_many", windows.shifted)])
-def test_in_order_batches_are_the_numpy_windows(variant, reference):
+@pytest.mark.parametrize("kind,reference", [("many_to_one", windows.next_step),
+                                            ("many_to_many", windows.shifted)])
+def test_in_order_batches_are_the_numpy_windows(kind, reference):
     ids = np.random.default_rng(0).integers(0, 30, 503).astype(np.int32)
-    X, y = collect(streams.window_batches(ids, 10, VARIANTS[variant].split, 64))
+    X, y = collect(streams.window_batches(ids, 10, SPLITS[kind], 64))
     X_ref, y_ref = reference(ids, 10)
     np.testing.assert_array_equal(X, X_ref)
     np.testing.assert_array_equal(y, y_ref)  # integer ids, not one-hot vectors
-    assert X.dtype == np.int32 and y.ndim == X_ref.ndim - (variant == "many_to_one")
+    assert X.dtype == np.int32 and y.ndim == X_ref.ndim - (kind == "many_to_one")
 
 
 def test_shuffled_batches_hold_every_window_once_in_a_seeded_order():
     ids = np.arange(300, dtype=np.int32)  # a window is known by its first id
-    split = VARIANTS["many_to_one"].split
+    split = SPLITS["many_to_one"]
     first, _ = collect(streams.window_batches(ids, 5, split, 32, shuffle=True, seed=1))
     again, _ = collect(streams.window_batches(ids, 5, split, 32, shuffle=True, seed=1))
     other, _ = collect(streams.window_batches(ids, 5, split, 32, shuffle=True, seed=2))
@@ -36,7 +36,7 @@ def test_shuffled_batches_hold_every_window_once_in_a_seeded_order():
 
 def test_every_epoch_has_a_new_order_and_the_same_orders_for_the_same_seed():
     ids = np.arange(200, dtype=np.int32)
-    split = VARIANTS["many_to_one"].split
+    split = SPLITS["many_to_one"]
 
     def epochs(seed):
         batches = streams.window_batches(ids, 4, split, 16, shuffle=True, seed=seed)

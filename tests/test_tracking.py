@@ -3,9 +3,10 @@ import os
 import mlflow
 import pytest
 
-from rnnlab import tracking
+from rnnlab import runs
 from rnnlab.errors import LabError
 from rnnlab.outputs import read_json
+from rnnlab.store import tracking_uri
 
 
 @pytest.fixture
@@ -18,32 +19,34 @@ def store(tmp_path, monkeypatch):
 
 
 def test_store_is_at_dvc_root(store, monkeypatch):
-    assert tracking.tracking_uri() == f"sqlite:///{store}/mlflow.db"
+    assert tracking_uri() == f"sqlite:///{store}/mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
-    assert tracking.tracking_uri() == "http://127.0.0.1:5999"
+    assert tracking_uri() == "http://127.0.0.1:5999"
 
 
 def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeypatch):
     monkeypatch.setenv("DVC_EXP_NAME", "exp-abc")
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
-    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}) as run:
+    with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}) as link:
         mlflow.log_metric("loss", 1.0)
+        run = mlflow.active_run()
     info = read_json(run_file)
     assert info["run_id"] == run.info.run_id and info["run_name"] == "exp-abc-model"
+    assert (link.run_id, link.run_name, link.experiment_name) == (run.info.run_id, "exp-abc-model", "demo")
     with pytest.raises(RuntimeError):
-        with tracking.same_run(run_file, "demo_evaluate"):
+        with runs.same_run(run_file, "demo_evaluate"):
             mlflow.log_metric("eval_loss", 2.0)
             raise RuntimeError("boom")
     got = mlflow.get_run(info["run_id"])
     # The trained model stays FINISHED; the run says which later stage failed and why.
     assert got.info.status == "FINISHED"
-    assert got.data.tags[tracking.failure_tag("demo_evaluate")] == "RuntimeError: boom"
+    assert got.data.tags[runs.failure_tag("demo_evaluate")] == "RuntimeError: boom"
     assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
     assert got.data.tags["dvc.exp_name"] == "exp-abc"
     assert got.data.params == {"units": "3"}
-    assert got.data.tags["params.hash"] == tracking.params_hash({"units": 3})
-    assert tracking.params_hash({"units": 3}) != tracking.params_hash({"units": 4})
+    assert got.data.tags["params.hash"] == runs.params_hash({"units": 3})
+    assert runs.params_hash({"units": 3}) != runs.params_hash({"units": 4})
     assert got.data.tags["dvc.stage.demo_train"] == "demo_train"
     assert got.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
     assert (store / "mlflow.db").exists()
@@ -51,16 +54,16 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
     # Each stage's failure is its own tag: another stage failing, then succeeding, leaves the
     # first on record; the failed stage succeeding clears its own.
     with pytest.raises(RuntimeError):
-        with tracking.same_run(run_file, "demo_generate"):
+        with runs.same_run(run_file, "demo_generate"):
             raise RuntimeError("bang")
     tags = mlflow.get_run(info["run_id"]).data.tags
-    assert tags[tracking.failure_tag("demo_generate")] == "RuntimeError: bang"
-    with tracking.same_run(run_file, "demo_generate"):
+    assert tags[runs.failure_tag("demo_generate")] == "RuntimeError: bang"
+    with runs.same_run(run_file, "demo_generate"):
         pass
     tags = mlflow.get_run(info["run_id"]).data.tags
-    assert tracking.failure_tag("demo_generate") not in tags
-    assert tags[tracking.failure_tag("demo_evaluate")] == "RuntimeError: boom"
-    with tracking.same_run(run_file, "demo_evaluate"):
+    assert runs.failure_tag("demo_generate") not in tags
+    assert tags[runs.failure_tag("demo_evaluate")] == "RuntimeError: boom"
+    with runs.same_run(run_file, "demo_evaluate"):
         pass
     got = mlflow.get_run(info["run_id"])
     assert got.info.status == "FINISHED"
@@ -70,27 +73,27 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
 def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
-    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+    with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
         pass
     with pytest.raises(KeyboardInterrupt):
-        with tracking.same_run(run_file, "demo_evaluate"):
+        with runs.same_run(run_file, "demo_evaluate"):
             raise KeyboardInterrupt
     got = mlflow.get_run(read_json(run_file)["run_id"])
     assert got.info.status == "KILLED"
-    assert got.data.tags[tracking.failure_tag("demo_evaluate")] == "interrupted (SIGINT)"
+    assert got.data.tags[runs.failure_tag("demo_evaluate")] == "interrupted (SIGINT)"
 
 
 def test_a_store_that_fails_while_a_failure_is_recorded_keeps_the_stage_error(store, monkeypatch):
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
-    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+    with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
         pass
 
     def store_down(*args, **kwargs):
         raise mlflow.exceptions.MlflowException("API request to endpoint failed")
 
     with pytest.raises(LabError, match="the real cause"):
-        with tracking.same_run(run_file, "demo_evaluate"):
+        with runs.same_run(run_file, "demo_evaluate"):
             monkeypatch.setattr(mlflow, "set_tag", store_down)
             raise LabError("the real cause")
     assert mlflow.active_run() is None  # ended all the same
@@ -99,31 +102,31 @@ def test_a_store_that_fails_while_a_failure_is_recorded_keeps_the_stage_error(st
 def test_a_failing_train_stage_writes_no_run_file(store):
     run_file = store / "run.json"
     with pytest.raises(ValueError):
-        with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+        with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
             raise ValueError("bad")
     assert not run_file.exists()
-    runs = mlflow.search_runs(experiment_names=["demo"], output_format="list")
-    assert [r.info.status for r in runs] == ["FAILED"]
+    found = mlflow.search_runs(experiment_names=["demo"], output_format="list")
+    assert [r.info.status for r in found] == ["FAILED"]
 
 
 def test_unreachable_server_is_one_clear_error(store, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
     with pytest.raises(LabError, match=r"MLflow tracking server http://127.0.0.1:9 is unreachable"):
-        tracking.use_experiment("demo")
+        runs.use_experiment("demo")
 
 
 def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):
     run_file = store / "run.json"
-    with tracking.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+    with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
         pass
     (store / "fresh").mkdir()
     monkeypatch.setenv("DVC_ROOT", str(store / "fresh"))  # a new store, as in a fresh clone
     monkeypatch.delenv("MLFLOW_TRACKING_URI")  # exported by mlflow.set_tracking_uri
     with pytest.raises(LabError, match=r"not in sqlite:.*dvc repro --force --downstream demo_train"):
-        with tracking.same_run(run_file, "demo_evaluate"):
+        with runs.same_run(run_file, "demo_evaluate"):
             pass
 
 
 def test_train_stage_of(store):
-    assert tracking._train_stage("text_generate@many_to_one") == "text_train@many_to_one"
-    assert tracking._train_stage("series_evaluate@stock") == "series_train@stock"
+    assert runs.train_stage("text_generate@many_to_one") == "text_train@many_to_one"
+    assert runs.train_stage("series_evaluate@stock") == "series_train@stock"

@@ -1,0 +1,140 @@
+"""A trained model in MLflow: logged into its run, served, registered and described.
+
+A train stage ends with one call, ``log_and_register``: the run's files (the model summary, and
+any the stage adds), the Keras model as MLflow logs it, and the served model (a pyfunc model
+"from code", rnnlab/generator.py or forecaster.py, which runs the saved weights in NumPy),
+registered under its name with descriptions of what it does and how to serve it. Both logged
+models carry the metrics of the epoch whose weights they hold.
+"""
+import json
+import logging
+from dataclasses import dataclass
+
+from rnnlab import names, notes
+
+
+@dataclass(frozen=True)
+class Served:
+    """The served form of a trained model."""
+    kind: str            # 'generator' | 'forecaster': also its key in runs/<model>.json
+    code: str            # the pyfunc module: rnnlab/generator.py or rnnlab/forecaster.py
+    artifacts: dict      # {name: path} of the files it loads (the .keras model, ...)
+    example: object      # an input, for the signature and the UI
+    output: object       # what it answers to ``example``
+    registered: str      # its name in the registry: 'sixpence-many-to-one', 'msft-forecaster'
+    description: str     # the registered model's description (rnnlab/notes.py)
+    request: dict        # the body of an /invocations request, for the version's description
+    params: dict = None  # params a request may set, and their defaults (the generator's)
+    requirements: tuple = ()  # packages it needs beyond mlflow, numpy and h5py
+
+
+def generator(variant, model_path, vocab_path, corpus, prompt):
+    """The served text generator of ``variant`` (rnnlab/generator.py): prompt strings in, each
+    continued out; registered as '<corpus>-<variant>'. ``prompt``: an example."""
+    from rnnlab.textgen import GENERATOR_PARAMS
+
+    registered = names.generator(corpus, variant)
+    return Served(kind="generator", code="rnnlab/generator.py",
+                  artifacts={"model": model_path, "vocab": vocab_path},
+                  example=[prompt], output=[prompt], params=GENERATOR_PARAMS,
+                  registered=registered, description=notes.generator(corpus, variant),
+                  request={"inputs": [prompt], "params": {"length": 40}})
+
+
+def forecaster(model_path, transform_path, experiment, columns, last_rows, next_value):
+    """The served forecaster of a series (rnnlab/forecaster.py): its last raw rows in, the next
+    value out; registered as '<experiment>-forecaster'. ``last_rows`` (window, columns) and the
+    ``next_value`` after them: an example."""
+    import pandas as pd
+
+    registered = names.forecaster(experiment)
+    return Served(kind="forecaster", code="rnnlab/forecaster.py",
+                  artifacts={"model": model_path, "transform": transform_path},
+                  requirements=("pandas",),
+                  example=pd.DataFrame(last_rows, columns=columns), output=[float(next_value)],
+                  registered=registered,
+                  description=notes.forecaster(experiment, columns, len(last_rows)),
+                  request={"dataframe_split": {"columns": columns, "data": last_rows.tolist()}})
+
+
+def log_and_register(model, name, inputs, step, served, files=None):
+    """Log the trained Keras ``model`` of the active run as '<name>-keras' (signature from
+    ``inputs``), its summary and ``files`` ({artifact file: dict or text}); log ``served`` as
+    '<name>-<served.kind>', register and describe it; both logged models carry the metrics of
+    epoch ``step``. The ids of the two logged models: {'keras': ..., served.kind: ...}."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    for artifact_file, content in {**(files or {}), "model_summary.txt": summary(model)}.items():
+        if isinstance(content, dict):
+            mlflow.log_dict(content, artifact_file)
+        else:
+            mlflow.log_text(content, artifact_file)
+    keras_model = mlflow.keras.log_model(
+        model, name=f"{name}-keras", step=step,
+        signature=infer_signature(inputs, model.predict_on_batch(inputs)),
+        pip_requirements=pip_requirements())
+    example = served.example if served.params is None else (served.example, served.params)
+    pyfunc = _log_pyfunc(
+        name=f"{name}-{served.kind}", python_model=served.code, step=step,
+        artifacts=served.artifacts, requirements=served.requirements,
+        signature=infer_signature(served.example, served.output, params=served.params),
+        input_example=example, registered_model_name=served.registered)
+    describe_registered(served.registered, pyfunc.registered_model_version, served.description,
+                        notes.serving(served.registered, pyfunc.registered_model_version,
+                                      json.dumps(served.request)))
+    return {"keras": keras_model.model_id, served.kind: pyfunc.model_id}
+
+
+def summary(model):
+    """Keras' model summary as text (logged beside the model: layers, shapes, weights)."""
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines) + "\n"
+
+
+def _log_pyfunc(requirements=(), **kwargs):
+    """``mlflow.pyfunc.log_model`` of a served model: the ``rnnlab`` package as its code, pinned
+    requirements (plus ``requirements``), without MLflow's info lines as it runs the model on
+    its input example to check the signature."""
+    import mlflow
+
+    # "Validating input example against model signature", "Running the predict function ..."
+    loggers = [logging.getLogger(name) for name in ("mlflow.pyfunc", "mlflow.models")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        return mlflow.pyfunc.log_model(code_paths=["rnnlab"],
+                                       pip_requirements=pyfunc_requirements(*requirements),
+                                       **kwargs)
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def describe_registered(name, version, model_note, version_note):
+    """Descriptions for registered model ``name`` and its ``version``."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    client.update_registered_model(name, description=model_note)
+    client.update_model_version(name, version, description=version_note)
+
+
+def pip_requirements(*extra):
+    """What a logged Keras model needs to load, and the ``extra`` packages it needs to run:
+    pinned, so that MLflow need not infer them (it would load the model in a fresh process)."""
+    return _pinned("keras", "tensorflow-cpu", "numpy", *extra)
+
+
+def pyfunc_requirements(*extra):
+    """What a served pyfunc model (generator, forecaster) needs: it runs the saved weights in
+    NumPy (rnnlab/inference.py, h5py reads them), so no TensorFlow and no Keras."""
+    return _pinned("mlflow", "numpy", "h5py", *extra)
+
+
+def _pinned(*packages):
+    from importlib.metadata import version
+
+    return [f"{pkg}=={version(pkg)}" for pkg in packages]

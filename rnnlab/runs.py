@@ -1,0 +1,264 @@
+"""The one MLflow run a model's stages share.
+
+The train stage opens it (``new_run``): params, provenance tags, a description, and, when
+the block ends well, the link runs/<model>.json (rnnlab/links.py). The evaluate and generate
+stages reopen it from that link (``same_run``) and add their figures, samples and scores
+(``log_evaluation``). A run records; nothing here shapes a model, a metric or a plot.
+"""
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from rnnlab import links, notes, store
+from rnnlab.errors import LabError, first_line, signal_name
+
+NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
+KIND = {"mlflow.experimentKind": "custom_model_development"}
+"""The experiment's kind as MLflow 3's UI labels it ('Machine learning'). In MLflow 3.17 it does
+not choose the page the UI opens on: the browser's 'GenAI' / 'Model training' switch does, which
+`make ui`'s address sets (?workflowType=machine_learning)."""
+
+
+def use_experiment(name, note=None):
+    """Point MLflow at the store and at experiment ``name``, creating it if needed, tagged so
+    that the UI opens on its runs, with ``note`` as its description if given."""
+    import mlflow
+
+    uri = store.connect()
+    with store.first_use_lock(uri), store.errors_of(uri):
+        if mlflow.get_experiment_by_name(name) is None:
+            mlflow.create_experiment(name, artifact_location=store.artifact_location(uri, name),
+                                     tags={**KIND, **({NOTE: note} if note else {})})
+        experiment = mlflow.set_experiment(name)
+        if note and (experiment.tags.get(NOTE) != note or KIND.items() - experiment.tags.items()):
+            mlflow.set_experiment_tags({**KIND, NOTE: note})  # an experiment made without them
+        return experiment
+
+
+# ---- the train stage: a new run ----
+
+@contextlib.contextmanager
+def new_run(experiment, model, stage, link_file, params, notes=None):
+    """Open a new run for a train stage and log its ``params``; yield its ``links.Link``, whose
+    ``models`` the block fills with the ids of the models it logs; write the link to
+    ``link_file`` when the block ends well. The run is named after the DVC experiment (or the
+    short commit) and the model, e.g. ``dusty-drum-many_to_one``. ``notes``: (the
+    experiment's description, the run's).
+
+    A failure inside the block marks the run FAILED (MLflow's context manager does that), an
+    interrupt KILLED. Runs of the same stage that a process of this machine left RUNNING and
+    that no longer exists (killed with SIGKILL, out of memory, a power cut) are marked KILLED
+    first."""
+    import mlflow
+
+    experiment_note, run_note = notes or (None, None)
+    use_experiment(experiment, experiment_note)
+    mark_orphans_killed(stage)
+    tags = {**provenance_tags(stage), "params.hash": params_hash(params),
+            "lab.host": socket.gethostname(), "lab.pid": str(os.getpid()),
+            **({NOTE: run_note} if run_note else {})}
+    prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
+    with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
+        with _killed_on_interrupt():
+            mlflow.log_params(params)
+            link = links.Link(run.info.run_id, experiment, run.info.run_name)
+            yield link
+            links.write(link_file, link)
+
+
+def params_hash(params):
+    """A short, stable fingerprint of a params dict: equal hashes, equal training params."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+
+
+PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots", "reports", "runs")
+
+
+def provenance_tags(stage):
+    """Tags that lead from an MLflow run back to the code and the DVC experiment."""
+    tags = {stage_tag(stage): stage}
+    commit = _git("rev-parse", "HEAD")
+    if commit:
+        tags["git.commit"] = commit
+        # Dirty: uncommitted changes to anything but what the pipeline itself writes.
+        changes = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                       *(f":!{out}" for out in PIPELINE_OUTPUTS))
+        tags["git.dirty"] = str(bool(changes))
+    # Under `dvc exp run` DVC names the experiment and its baseline; a plain `dvc repro`
+    # works in the workspace, on top of HEAD.
+    tags["dvc.exp_name"] = os.environ.get("DVC_EXP_NAME") or "workspace"
+    baseline = os.environ.get("DVC_EXP_BASELINE_REV") or commit
+    if baseline:
+        tags["dvc.baseline_rev"] = baseline
+    return tags
+
+
+def stage_tag(stage):
+    """'series_evaluate@sine' -> 'dvc.stage.series_evaluate': the tag naming the stage of
+    that family which last wrote into the run."""
+    return f"dvc.stage.{stage.split('@')[0]}"
+
+
+def _git(*args):
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                             check=True).stdout
+        return out.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@contextlib.contextmanager
+def _killed_on_interrupt():
+    """End the active run KILLED on Ctrl-C or SIGTERM (MLflow would say FAILED), then re-raise."""
+    import mlflow
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        mlflow.end_run(status="KILLED")
+        raise
+
+
+def mark_orphans_killed(stage):
+    """Mark KILLED the runs of ``stage`` in the current experiment that are RUNNING although the
+    process that opened them, on this machine, is gone; say so in one line."""
+    import mlflow
+
+    host = socket.gethostname()
+    found = mlflow.search_runs(filter_string=f"attributes.status = 'RUNNING' and "
+                                             f"tags.`{stage_tag(stage)}` = '{stage}' and "
+                                             f"tags.`lab.host` = '{host}'",
+                               output_format="list")
+    for orphan in found:
+        pid = int(orphan.data.tags.get("lab.pid", "0") or 0)
+        if pid and _alive(pid):
+            continue
+        mlflow.tracking.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
+        print(f"{stage}: MLflow run {orphan.info.run_id} was left RUNNING by process {pid}, "
+              "which no longer exists: marked KILLED", file=sys.stderr)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---- the evaluate and generate stages: the same run ----
+
+def failure_tag(stage):
+    """The tag a later stage (evaluate, generate) that failed leaves on the training run, its
+    value the error line: 'lab.failure.series_evaluate/sine' (a tag key has no '@')."""
+    return f"lab.failure.{stage.replace('@', '/')}"
+
+
+@contextlib.contextmanager
+def same_run(link_file, stage):
+    """Reopen the run that the train stage linked in ``link_file``; yield it.
+
+    The run keeps its status (FINISHED) whether this stage succeeds or fails: a later stage
+    that fails must not make a good trained model look FAILED. Instead it tags the run
+    ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the tag.
+    Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails while
+    this is recorded, the stage's own error is the one raised."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    link = links.read(link_file)
+    use_experiment(link.experiment_name)
+    uri = store.tracking_uri()
+    with store.errors_of(uri):
+        try:
+            before = mlflow.get_run(link.run_id)
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            raise LabError(f"MLflow run {link.run_id} named in {link_file} is not in {uri} (a new "
+                           f"store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
+                           f"dvc repro --force --downstream {train_stage(stage)}") from None
+        run = mlflow.start_run(run_id=link.run_id)
+    status, tag = "FINISHED", failure_tag(stage)
+    try:
+        mlflow.set_tag(stage_tag(stage), stage)
+        yield run
+        if tag in before.data.tags:
+            mlflow.tracking.MlflowClient().delete_tag(link.run_id, tag)
+    except BaseException as err:
+        if isinstance(err, KeyboardInterrupt):
+            status = "KILLED"
+        with contextlib.suppress(Exception):  # the store may be what failed
+            mlflow.set_tag(tag, _one_line(err)[:500])
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            mlflow.end_run(status=status)
+
+
+def train_stage(stage):
+    """'text_generate@many_to_one' -> 'text_train@many_to_one';
+    'series_evaluate@stock' -> 'series_train@stock'."""
+    name, _, item = stage.partition("@")
+    train = name.rsplit("_", 1)[0] + "_train"
+    return f"{train}@{item}" if item else train
+
+
+def _one_line(err):
+    if isinstance(err, KeyboardInterrupt):
+        return f"interrupted ({signal_name(err)})"
+    first = first_line(err, default="")
+    return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
+
+
+def log_evaluation(run, link_file, metrics, figure, result, meaning):
+    """What an evaluate stage adds to the reopened ``run``: ``metrics`` ({name: value}), linked
+    to each model the train stage logged (their ids are in ``link_file``) so that a logged
+    model's page shows them; ``figure``, a (path, artifact name) pair; and the run's
+    description, its ``result`` in a line and what the metrics mean (``meaning``)."""
+    import mlflow
+
+    models = links.read(link_file).models
+    for model_id in models.values():
+        mlflow.log_metrics(metrics, model_id=model_id)
+    if not models:
+        mlflow.log_metrics(metrics)
+    log_as(*figure)
+    mlflow.set_tag(NOTE, notes.with_result(run.data.tags.get(NOTE, ""), result, meaning))
+
+
+def log_as(path, artifact_file):
+    """Log the file ``path`` as ``artifact_file`` ('figures/history.png'): the same name in
+    every run of a kind, so that the UI's Compare lines two runs' files up."""
+    import shutil
+    import tempfile
+
+    import mlflow
+
+    folder, name = os.path.split(artifact_file)
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(path, os.path.join(tmp, name))
+        mlflow.log_artifact(os.path.join(tmp, name), folder or None)
+
+
+def log_text(text, artifact_file):
+    """Log ``text`` as the file ``artifact_file`` of the active run."""
+    import mlflow
+
+    mlflow.log_text(text, artifact_file)
+
+
+def flatten(tree, prefix):
+    """('eval', {'a': {'b': 1}}) -> ('eval_a_b', 1): MLflow's flat metric names."""
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from flatten(value, f"{prefix}_{key}")
+        else:
+            yield f"{prefix}_{key}", value

@@ -1,0 +1,179 @@
+"""Where the MLflow store is, whether it can work, and its failures as one line.
+
+The store is ``MLFLOW_TRACKING_URI`` when set (a team's tracking server), else the SQLite file
+``mlflow.db`` at the project root. Before MLflow first talks to it (and perhaps retries for
+minutes), ``connect`` checks that it can work: a scheme MLflow stores use, a server that
+answers, a SQLite path that is a writable SQLite database. Later, what MLflow or SQLAlchemy
+raise while talking to it reads as one line naming the store (``errors_of`` inside a block,
+``failure_line`` for the stage wrapper, registered with rnnlab/errors.py).
+"""
+import contextlib
+import os
+import re
+import urllib.error
+import urllib.request
+
+from rnnlab import errors
+from rnnlab.errors import LabError
+
+
+def project_root():
+    """The main repository: DVC sets DVC_ROOT for every stage, and keeps it pointing at the
+    main repo when ``dvc exp run --temp/--queue`` runs the stage in a temporary copy."""
+    return os.path.abspath(os.environ.get("DVC_ROOT") or os.getcwd())
+
+
+def tracking_uri():
+    """``MLFLOW_TRACKING_URI`` when set (a team's tracking server), else the SQLite file
+    ``mlflow.db`` at the project root (what ``make ui`` opens)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root()}/mlflow.db"
+
+
+def artifact_location(uri, experiment):
+    """Where a new experiment keeps its artifacts: with the default SQLite store,
+    ``mlartifacts/<experiment>`` at the project root (not the working copy, which for a queued
+    DVC experiment is a temporary folder); a server decides for itself (None)."""
+    if uri.startswith("sqlite:"):
+        return f"file://{project_root()}/mlartifacts/{experiment}"
+    return None
+
+
+def connect():
+    """Point MLflow at the store, once it is checked; its URI."""
+    import mlflow
+
+    uri = tracking_uri()
+    check(uri)
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+# ---- before MLflow tries it ----
+
+SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks")
+"""Tracking URIs a stage accepts: MLflow's database and server stores (its file store,
+./mlruns, is read-only in maintenance mode)."""
+
+
+def sqlite_path(uri):
+    """'sqlite:////work/lab/mlflow.db?timeout=5' -> '/work/lab/mlflow.db'."""
+    return uri.removeprefix("sqlite:///").split("?", 1)[0]
+
+
+def check(uri):
+    """One line for a store that cannot work, before MLflow tries it: an unknown scheme, a
+    server that does not answer, a SQLite path that is not a SQLite database file."""
+    scheme = uri.split(":", 1)[0].split("+", 1)[0] if ":" in uri else ""
+    if scheme not in SCHEMES:
+        raise LabError(f"MLFLOW_TRACKING_URI={uri}: not a tracking store a stage can use "
+                       f"(schemes: {', '.join(SCHEMES)}); unset it for the project's mlflow.db")
+    _check_reachable(uri)
+    if scheme == "sqlite":
+        _check_sqlite(uri)
+
+
+def _check_reachable(uri, timeout=10):
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).close()
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
+            raise LabError(f"MLflow tracking server {uri} refused the request (HTTP {err.code}: "
+                           "credentials, or the server's --allowed-hosts)") from None
+        return  # it answered: reachable
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise LabError(f"MLflow tracking server {uri} is unreachable ({reason}); "
+                       "start it or unset MLFLOW_TRACKING_URI") from None
+
+
+def _check_sqlite(uri):
+    db = sqlite_path(uri)
+    if not os.path.isdir(os.path.dirname(os.path.abspath(db))):
+        raise LabError(f"{uri}: the folder of {db} does not exist")
+    if not os.path.lexists(db):
+        return  # MLflow creates it
+    try:
+        with open(db, "rb") as f:
+            head = f.read(16)
+    except OSError as err:
+        raise LabError(f"{db}: cannot read the MLflow store ({err.strerror})") from None
+    if head and head != b"SQLite format 3\x00":
+        raise LabError(f"{db} is not a SQLite database, so not an MLflow store: move it "
+                       "away (the next stage starts a new store) or restore it from a copy")
+    try:
+        open(db, "r+b").close()  # a stage writes to it (os.access would trust root)
+    except OSError as err:
+        raise LabError(f"{db}: the MLflow store is read-only ({err.strerror}); a stage "
+                       "logs its run there: make it writable") from None
+
+
+@contextlib.contextmanager
+def first_use_lock(uri):
+    """Serialise opening a SQLite store: parallel `dvc queue` workers that create a new
+    mlflow.db (its tables) or the same experiment at once fail otherwise ('duplicate column').
+    Later writes are safe: MLflow sets a busy timeout on every SQLite session."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    with open(f"{sqlite_path(uri)}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# ---- once MLflow talks to it ----
+
+@contextlib.contextmanager
+def errors_of(uri):
+    """MLflow's and SQLAlchemy's errors while talking to the store, as one line naming it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as err:
+        first = database_cause(err.message)
+        if uri.startswith(("http://", "https://")) and "API request" in first:
+            raise LabError(f"{uri} did not answer as an MLflow tracking server ({first}); "
+                           "is it `mlflow server`?") from None
+        raise LabError(f"MLflow store {uri}: {first}") from None
+    except Exception as err:
+        if not type(err).__module__.startswith("sqlalchemy"):
+            raise
+        cause = database_cause(str(err))
+        raise LabError(f"MLflow store {uri}: {cause} (a damaged or read-only mlflow.db? move it "
+                       "away for a new store, or restore it from a copy)") from None
+
+
+def database_cause(message):
+    """The line of an MLflow or SQLAlchemy error message that says what went wrong: the
+    database driver's own ('(sqlite3.OperationalError) attempt to write a readonly database'
+    -> 'attempt to write a readonly database'), else the first line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()] or [""]
+    for line in lines:
+        found = re.match(r"\((?:sqlite3|psycopg2?|pymysql|MySQLdb|pyodbc)[\w.]*\) (.+)", line)
+        if found:
+            return found.group(1)[:300]
+    return lines[0][:300]
+
+
+FAILURES = ("API request to", "(sqlite3.", "(psycopg", "(pymysql.", "(MySQLdb.",
+            "Max retries exceeded", "database is locked")
+"""What MLflow's errors say when the store failed (not when MLflow refused a call: a bug)."""
+
+
+@errors.reads_failures
+def failure_line(err):
+    """One line for an error of the store met after a stage first reached it (it stopped
+    answering, its disk filled up, mlflow.db went read-only); None for any other error."""
+    from_mlflow = any(cls.__name__ == "MlflowException" for cls in type(err).__mro__)
+    message = str(getattr(err, "message", None) or err)
+    if type(err).__module__.startswith("sqlalchemy") or (
+            from_mlflow and any(sign in message for sign in FAILURES)):
+        return f"MLflow store {tracking_uri()}: {database_cause(message)}"
+    return None
