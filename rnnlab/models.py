@@ -30,8 +30,10 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def optimizer(name, learning_rate):
-    return OPTIMIZERS[name](learning_rate=float(learning_rate))
+def optimizer(name, learning_rate, clipnorm=0):
+    """Keras optimizer ``name``; with ``clipnorm`` > 0, each gradient's norm is clipped to it."""
+    clip = {"clipnorm": float(clipnorm)} if clipnorm else {}
+    return OPTIMIZERS[name](learning_rate=float(learning_rate), **clip)
 
 
 # ---- the networks ----
@@ -50,15 +52,16 @@ def compiled_series_model(name, steps, features, p):
     """The untrained series model for train params ``p``, seeded and compiled with mse."""
     seed_everything(p["seed"])
     model = series_model(name, steps, features, p["layer"], p["units"])
-    model.compile(loss="mse", optimizer=optimizer(p["optimizer"], p["learning_rate"]),
-                  steps_per_execution=STEPS_PER_EXECUTION)
+    model.compile(loss="mse", steps_per_execution=STEPS_PER_EXECUTION,
+                  optimizer=optimizer(p["optimizer"], p["learning_rate"], p.get("clipnorm", 0)))
     return model
 
 
-def text_model(kind, vocab_size, units, name=None):
-    """Character LSTM over integer ids of any length; kind ``many_to_one`` predicts the
-    character after the sequence, ``many_to_many`` the next character at every step.
-    ``name``: the model's (default: its kind).
+def text_model(kind, vocab_size, units, name=None, layer="lstm"):
+    """Character model over integer ids of any length: a recurrent ``layer`` (the lecture's
+    LSTM, or GRU, SimpleRNN) of ``units``; kind ``many_to_one`` predicts the character after the
+    sequence, ``many_to_many`` the next character at every step. ``name``: the model's
+    (default: its kind).
 
     The one-hot encoding the lecture does with ``to_categorical`` happens inside the model,
     so no (samples, window, vocabulary) array is ever built: a frozen identity embedding
@@ -73,7 +76,7 @@ def text_model(kind, vocab_size, units, name=None):
     x = keras.layers.Embedding(vocab_size + 1, vocab_size, embeddings_initializer="identity",
                                trainable=False, name="one_hot")(ids)
     x = keras.layers.Masking(0.0, name="skip_padding")(x)
-    x = keras.layers.LSTM(units, return_sequences=kind == "many_to_many", name="lstm")(x)
+    x = RECURRENT_LAYERS[layer](units, return_sequences=kind == "many_to_many", name=layer)(x)
     probs = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(x)
     return keras.Model(ids, probs, name=name or kind)
 
@@ -83,7 +86,7 @@ def compiled_text_model(name, vocab_size, p):
     optimizer, ...), seeded and compiled with sparse categorical cross-entropy: the lecture's
     categorical cross-entropy on one-hot targets, without the one-hot arrays."""
     seed_everything(p["seed"])
-    model = text_model(p["kind"], vocab_size, p["units"], name=name)
+    model = text_model(p["kind"], vocab_size, p["units"], name=name, layer=p["layer"])
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=STEPS_PER_EXECUTION,
                   optimizer=optimizer(p["optimizer"], p["learning_rate"]))
@@ -96,7 +99,8 @@ def fit(model, data, stage, section, p, validation=None, hint=""):
     """Train ``model`` on ``data`` ((inputs, targets) arrays, batched by ``p['batch_size']``, or
     a dataset of batches) for ``p['epochs']``, scoring ``validation`` after each; with
     ``p['patience']`` > 0 and a validation part, stop once its loss has not improved for that
-    many epochs and keep the best epoch's weights (Keras' EarlyStopping). Each epoch goes to the
+    many epochs and keep the best epoch's weights (Keras' EarlyStopping); with
+    ``p['stop_below']`` > 0, stop once the training loss is below it. Each epoch goes to the
     MLflow run and the terminal (rnnlab/progress.py).
 
     Returns Keras' history ({metric: [per epoch]}) and the epoch whose weights the model holds.
@@ -107,6 +111,7 @@ def fit(model, data, stage, section, p, validation=None, hint=""):
     stop = (keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                           restore_best_weights=True)
             if patience and validation is not None else None)
+    below = [StopBelow(p["stop_below"])] if p.get("stop_below") else []
     if isinstance(data, tuple):
         inputs, targets = data
         batching = {"batch_size": p["batch_size"]}
@@ -114,11 +119,26 @@ def fit(model, data, stage, section, p, validation=None, hint=""):
         inputs, targets, batching = data, None, {}
         warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     history = model.fit(inputs, targets, validation_data=validation, epochs=epochs, verbose=0,
-                        callbacks=[stop_on_nan(), EpochLog(stage, epochs), *([stop] if stop else [])],
+                        callbacks=[stop_on_nan(), EpochLog(stage, epochs), *([stop] if stop else []),
+                                   *below],
                         **batching).history
     check_converged(history, section, hint)
     kept = stop.best_epoch if stop and stop.stopped_epoch else len(history["loss"]) - 1
     return history, kept
+
+
+class StopBelow(keras.callbacks.Callback):
+    """Stop training after the first epoch whose training loss is below ``threshold``: the
+    budget of a comparison that is met, not spent (Keras' EarlyStopping waits for the loss to
+    stop improving instead, and its ``baseline`` stops a loss that does not reach a value)."""
+
+    def __init__(self, threshold):
+        super().__init__()
+        self.threshold = threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (logs or {}).get("loss", float("inf")) < self.threshold:
+            self.model.stop_training = True
 
 
 def stop_on_nan():

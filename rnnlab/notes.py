@@ -5,6 +5,8 @@ their versions). The train stages write them; the evaluate stages add the result
 
 RESULTS = "`reports/README.md` in the project (made by `dvc repro`)"
 
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
+
 SERIES_METRICS = (
     "**Metrics.** Per epoch: `loss` (mse on the training windows, in the network's scaled "
     "units) and `val_loss` (the val part). From the evaluate stage, "
@@ -55,7 +57,8 @@ def series_run(p, window, meta, samples):
 def text_run(variant, p, window, vocab_size, corpus, samples):
     predicts = ("the character after the window (the lecture)" if p["kind"] == "many_to_one"
                 else "every next character of the window")
-    return (f"**Model.** {variant}: LSTM({p['units']}) + Dense({vocab_size}, softmax) reads "
+    return (f"**Model.** {variant}: {CELL_NAMES[p['layer']]}({p['units']}) + "
+            f"Dense({vocab_size}, softmax) reads "
             f"{window} characters (one-hot) and predicts {predicts}; {p['optimizer']}, learning "
             f"rate {p['learning_rate']}, batch {p['batch_size']}, {p['epochs']} epochs.\n\n"
             f"**Data.** `{corpus}`: {samples} training windows, {vocab_size} characters.")
@@ -88,3 +91,70 @@ def serving(name, version, body):
     return (f"Serve it: `mlflow models serve -m models:/{name}/{version} --env-manager local "
             f"-p 5001`, then\n\n```\ncurl -s http://127.0.0.1:5001/invocations "
             f"-H 'Content-Type: application/json' -d '{body}'\n```")
+
+
+# ---- the columns of each experiment's runs table (runs.use_experiment's view) ----
+
+def _columns(kind, names):
+    return [f"{kind}.`{name}`" for name in names]  # how MLflow's UI keys a column
+
+
+def series_view():
+    return (_columns("metrics", ("eval_test_rmse_model", "eval_test_rmse_persistence",
+                                 "eval_test_theil_u_model", "eval_test_dm_pvalue_model"))
+            + _columns("params", ("layer", "units", "target", "window")))
+
+
+def text_view(split):
+    return (_columns("metrics", (f"eval_{split}_accuracy", f"eval_{split}_bits_per_char",
+                                 f"eval_{split}_accuracy_ngram", f"eval_{split}_accuracy_ceiling"))
+            + _columns("params", ("variant", "kind", "layer", "units", "epochs")))
+
+
+# ---- example 5: the adding problem ----
+
+ADDING_METRICS = (
+    "**Metrics.** Per epoch, `loss`: the training mse. From the train stage, `train_seconds`, "
+    "and `gradient_ratio_untrained` and `gradient_ratio`: g(1)/g(T-1), how much stronger the "
+    "gradient of the loss is at the input 1 step before the output than at the one T-1 steps "
+    "before it, before and after training (a norm that underflowed float32 counts as float32's "
+    "smallest normal number, so the ratio is then a lower bound). From `adding_evaluate`: "
+    "`eval_test_mse`, beside `eval_test_mse_baseline` (predicting the mean sum for every "
+    "sequence, about 1/6) and their ratio `eval_test_baseline_ratio` (near 1: it learned "
+    "nothing of the dependency; far below 1: it did).")
+
+
+def adding_experiment():
+    return ("Example 5, the lecture's \"problem with RNNs\", measured: the adding problem. Each "
+            "sequence of T steps holds a random value and a marker per step; the target is the "
+            "sum of the two marked values, one in each half of the sequence. A SimpleRNN, a GRU "
+            "and an LSTM get the same budget; one run per cell and length, tagged `lab.cell` and "
+            "`lab.length` (stages `adding_data@<T>` -> `adding_train@<cell>-<T>` -> "
+            "`adding_evaluate`). Predicting the mean scores an mse of 1/6; far below it, the "
+            "network carried the first marked value across the sequence.\n\nSelect runs and "
+            f"**Compare**. Results, the table and the gradient figure: {RESULTS}.")
+
+
+def adding_run(cell, length, p):
+    clip = f", gradients clipped to norm {p['clipnorm']}" if p["clipnorm"] else ""
+    stop = f", stopped once the training mse < {p['stop_below']}" if p["stop_below"] else ""
+    return (f"**Model.** {CELL_NAMES[cell]}({p['units']}) + Dense(1) reads sequences of {length} "
+            f"steps of (value, marker) and predicts the sum of the two marked values; "
+            f"{p['optimizer']}, learning rate {p['learning_rate']}{clip}, batch "
+            f"{p['batch_size']}, at most {p['epochs']} epochs{stop}.")
+
+
+def adding_result(cell, length, scores, baseline):
+    ratio = scores["baseline_ratio"]
+    verdict = ("learned the dependency" if ratio < 0.1 else
+               "learned nothing of it: the mean's error" if ratio > 0.9 else "learned part of it")
+    return (f"test mse {scores['mse']:.4f}, {ratio:.2f}x the baseline's {baseline:.4f}: "
+            f"{CELL_NAMES[cell]} {verdict} at T = {length} (after {scores['epochs']} epochs); "
+            f"gradient g(1)/g({length - 1}) {scores['gradient_ratio']:.3g} after training, "
+            f"{scores['gradient_ratio_untrained']:.3g} before.")
+
+
+def adding_view():
+    return (_columns("metrics", ("eval_test_mse", "eval_test_baseline_ratio", "gradient_ratio",
+                                 "train_seconds"))
+            + _columns("params", ("cell", "length", "units", "learning_rate")))

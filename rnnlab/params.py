@@ -160,6 +160,8 @@ class TextBaselines(Section):
 
 class TextVariant(Training):
     """A character model (stage text_train@<variant>): one section per variant, named freely."""
+    layer: Literal["lstm", "gru", "simple_rnn"] = Field(
+        description="The recurrent layer: lstm (the lecture's), gru or simple_rnn.")
     kind: Literal["many_to_one", "many_to_many"] = Field(
         description="What the network predicts: many_to_one: the next character after the window "
                     "(LSTM(units) + Dense(vocab, softmax), the lecture); many_to_many: the next "
@@ -181,6 +183,32 @@ class TextGenerate(Section):
     seed: Seed = Field(description="Seeds the sampling: same params, same text.")
 
 
+class AddingData(Section):
+    """Example 5, the adding problem's sequences (stage adding_data@<length>, rnnlab/adding.py)."""
+    lengths: Annotated[list[Annotated[int, Field(ge=2, le=10_000)]], AfterValidator(_distinct),
+                       Field(min_length=1, json_schema_extra={"uniqueItems": True})] = Field(
+        description="Sequence lengths T: a model per cell and length (the knob of the example's "
+                    "cost: T = 100 is where the SimpleRNN fails).")
+    train_size: int = Field(ge=1, le=1_000_000, description="Training sequences per length.")
+    test_size: int = Field(ge=1, le=1_000_000, description="Test sequences per length, drawn "
+                                                           "after the training ones.")
+    seed: Seed = Field(description="Seeds the sequences.")
+
+
+class AddingTrain(Training):
+    """Example 5's networks (stage adding_train@<cell>-<length>): the same budget for every cell."""
+    cells: Annotated[list[Literal["simple_rnn", "gru", "lstm"]], AfterValidator(_distinct),
+                     Field(min_length=1, json_schema_extra={"uniqueItems": True})] = Field(
+        description="The recurrent cells compared: simple_rnn (the lecture's SimpleRNN, tanh, "
+                    "Keras' default initialisers), gru, lstm.")
+    clipnorm: float = Field(ge=0, le=1e6, description="Each gradient's norm is clipped to this "
+                                                       "(Keras' clipnorm); 0: no clipping.")
+    stop_below: float = Field(ge=0, description="Stop once an epoch's training mse is below "
+                                                "this; 0: train every epoch.")
+    gradient_sequences: int = Field(ge=1, le=100_000, description="Test sequences the gradient "
+                                                                  "norms are averaged over.")
+
+
 class ParamsFile(BaseModel):
     """params.yaml of RNN lab: every param of the DVC pipeline (dvc.yaml). Change one and
     `dvc repro` reruns only the stages that read it."""
@@ -199,6 +227,8 @@ class ParamsFile(BaseModel):
                     "name of your choice, a lower-case identifier; its `kind` says which network "
                     "it is.")
     text_generate: TextGenerate
+    adding_data: AddingData
+    adding_train: AddingTrain
 
 
 SECTIONS = tuple(ParamsFile.model_fields)
@@ -243,7 +273,22 @@ def check(everything, path=PARAMS_FILE):
         ParamsFile.model_validate(everything)
     except ValidationError as err:
         raise LabError(problems(err, everything, path)[0]) from None
+    for keys, fits, why in RELATIONS:
+        values = [lookup(everything, key) for key in keys]
+        if not fits(*values):
+            shown = " and ".join(f"'{key}' ({value})" for key, value in zip(keys, values))
+            raise LabError(f"{path}: {shown}: {why}")
     return everything
+
+
+RELATIONS = [
+    (("adding_train.batch_size", "adding_data.train_size"), lambda batch, size: batch <= size,
+     "a batch must not be larger than the training set: lower the batch size or raise the "
+     "train size"),
+    (("adding_train.gradient_sequences", "adding_data.test_size"), lambda n, size: n <= size,
+     "the gradient norms are averaged over test sequences: at most the test set"),
+]
+"""What must hold between keys of different sections (pydantic checks each section alone)."""
 
 
 def problems(err, everything, path=PARAMS_FILE):
@@ -321,7 +366,9 @@ def describe(node, plural=False):
             return "non-empty " + words if plural else "a non-empty " + words
         return words if plural else "a " + words
     if kind == "array":
-        items = describe(node.get("items", {}), plural=True)
+        item = node.get("items", {})
+        items = ("values among " + ", ".join(map(repr, item["enum"])) if "enum" in item
+                 else describe(item, plural=True))
         distinct = "distinct " if node.get("uniqueItems") else ""
         if node.get("minItems"):
             return f"a non-empty list of {distinct}{items}"

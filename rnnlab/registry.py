@@ -62,6 +62,25 @@ def log_and_register(model, name, inputs, step, served, files=None):
     ``inputs``), its summary and ``files`` ({artifact file: dict or text}); log ``served`` as
     '<name>-<served.kind>', register and describe it; both logged models carry the metrics of
     epoch ``step``. The ids of the two logged models: {'keras': ..., served.kind: ...}."""
+    from mlflow.models import infer_signature
+
+    logged = log_keras(model, name, inputs, step, files)
+    example = served.example if served.params is None else (served.example, served.params)
+    pyfunc = _log_pyfunc(
+        name=f"{name}-{served.kind}", python_model=served.code, step=step,
+        artifacts=served.artifacts, requirements=served.requirements,
+        signature=infer_signature(served.example, served.output, params=served.params),
+        input_example=example, registered_model_name=served.registered)
+    describe_registered(served.registered, pyfunc.registered_model_version, served.description,
+                        notes.serving(served.registered, pyfunc.registered_model_version,
+                                      json.dumps(served.request)))
+    return {**logged, served.kind: pyfunc.model_id}
+
+
+def log_keras(model, name, inputs, step, files=None):
+    """Log the trained Keras ``model`` of the active run as '<name>-keras' (signature from
+    ``inputs``, the metrics of epoch ``step``), its summary and ``files`` ({artifact file: dict
+    or text}), without a served form. The id of the logged model: {'keras': ...}."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -74,16 +93,7 @@ def log_and_register(model, name, inputs, step, served, files=None):
         model, name=f"{name}-keras", step=step,
         signature=infer_signature(inputs, model.predict_on_batch(inputs)),
         pip_requirements=pip_requirements())
-    example = served.example if served.params is None else (served.example, served.params)
-    pyfunc = _log_pyfunc(
-        name=f"{name}-{served.kind}", python_model=served.code, step=step,
-        artifacts=served.artifacts, requirements=served.requirements,
-        signature=infer_signature(served.example, served.output, params=served.params),
-        input_example=example, registered_model_name=served.registered)
-    describe_registered(served.registered, pyfunc.registered_model_version, served.description,
-                        notes.serving(served.registered, pyfunc.registered_model_version,
-                                      json.dumps(served.request)))
-    return {"keras": keras_model.model_id, served.kind: pyfunc.model_id}
+    return {"keras": keras_model.model_id}
 
 
 def summary(model):

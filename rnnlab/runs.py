@@ -23,31 +23,53 @@ not choose the page the UI opens on: the browser's 'GenAI' / 'Model training' sw
 `make ui`'s address sets (?workflowType=machine_learning)."""
 
 
-def use_experiment(name, note=None):
+VIEW = "lab"
+"""The key of the runs-table view each experiment carries: MLflow's UI reads a view (its
+columns) from the experiment tag 'mlflow.sharedViewState.<key>' when the address asks for
+'?viewStateShareKey=<key>', as its own "Share" button makes it."""
+
+
+def view_address(experiment_id):
+    """The UI's address (after the server's) of an experiment's runs, with the lab's view."""
+    return f"#/experiments/{experiment_id}/runs?viewStateShareKey={VIEW}&workflowType=machine_learning"
+
+
+def use_experiment(name, note=None, view=None):
     """Point MLflow at the store and at experiment ``name``, creating it if needed, tagged so
-    that the UI opens on its runs, with ``note`` as its description if given."""
+    that the UI opens on its runs, with ``note`` as its description if given. ``view``: the
+    columns (``metrics.`name```, ``params.`name```) of the runs table that the description
+    links to, the headline metrics beside the params that tell runs apart (MLflow's table shows
+    none by default)."""
     import mlflow
 
     uri = store.connect()
     with store.first_use_lock(uri), store.errors_of(uri):
         if mlflow.get_experiment_by_name(name) is None:
             mlflow.create_experiment(name, artifact_location=store.artifact_location(uri, name),
-                                     tags={**KIND, **({NOTE: note} if note else {})})
+                                     tags=KIND)
         experiment = mlflow.set_experiment(name)
-        if note and (experiment.tags.get(NOTE) != note or KIND.items() - experiment.tags.items()):
-            mlflow.set_experiment_tags({**KIND, NOTE: note})  # an experiment made without them
+        tags = dict(KIND)
+        if note:
+            tags[NOTE] = note
+        if view:
+            tags[f"mlflow.sharedViewState.{VIEW}"] = json.dumps({"selectedColumns": view})
+            tags[NOTE] = (f"{note or ''}\n\n[The runs with their headline metrics as columns]"
+                          f"({view_address(experiment.experiment_id)})").lstrip()
+        if tags.items() - experiment.tags.items():
+            mlflow.set_experiment_tags(tags)  # new, or made by an older lab
         return experiment
 
 
 # ---- the train stage: a new run ----
 
 @contextlib.contextmanager
-def new_run(experiment, model, stage, link_file, params, notes=None):
+def new_run(experiment, model, stage, link_file, params, notes=None, view=None, tags=None):
     """Open a new run for a train stage and log its ``params``; yield its ``links.Link``, whose
     ``models`` the block fills with the ids of the models it logs; write the link to
     ``link_file`` when the block ends well. The run is named after the DVC experiment (or the
     short commit) and the model, e.g. ``dusty-drum-many_to_one``. ``notes``: (the
-    experiment's description, the run's).
+    experiment's description, the run's); ``view``: the experiment's runs-table columns
+    (``use_experiment``); ``tags``: more tags of the run.
 
     A failure inside the block marks the run FAILED (MLflow's context manager does that), an
     interrupt KILLED. Runs of the same stage that a process of this machine left RUNNING and
@@ -56,9 +78,9 @@ def new_run(experiment, model, stage, link_file, params, notes=None):
     import mlflow
 
     experiment_note, run_note = notes or (None, None)
-    use_experiment(experiment, experiment_note)
+    use_experiment(experiment, experiment_note, view)
     mark_orphans_killed(stage)
-    tags = {**provenance_tags(stage), "params.hash": params_hash(params),
+    tags = {**(tags or {}), **provenance_tags(stage), "params.hash": params_hash(params),
             "lab.host": socket.gethostname(), "lab.pid": str(os.getpid()),
             **({NOTE: run_note} if run_note else {})}
     prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
@@ -246,6 +268,13 @@ def log_as(path, artifact_file):
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copyfile(path, os.path.join(tmp, name))
         mlflow.log_artifact(os.path.join(tmp, name), folder or None)
+
+
+def log_metrics(metrics):
+    """Log ``metrics`` ({name: value}) into the active run."""
+    import mlflow
+
+    mlflow.log_metrics(metrics)
 
 
 def log_text(text, artifact_file):

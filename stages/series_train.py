@@ -46,7 +46,8 @@ def main():
     with all_or_nothing(s.model, s.untrained, s.transform, s.history, s.run), \
             runs.new_run(experiment, s.name, stage, s.run, run_params,
                          notes=(notes.experiment(s.name, meta["source"]),
-                                notes.pending(note, f"series_evaluate@{s.name}"))) as link:
+                                notes.pending(note, f"series_evaluate@{s.name}")),
+                         view=notes.series_view()) as link:
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(s.untrained)
         history, kept = models.fit(model, (X, Y), stage, section, tp, validation=val,

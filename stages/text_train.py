@@ -38,7 +38,8 @@ def main():
     with all_or_nothing(v.model, v.history, v.run), \
             runs.new_run(names.text_experiment(corpus), v.name, stage, v.run, run_params,
                          notes=(notes.experiment("text", corpus),
-                                notes.pending(note, f"text_evaluate@{v.name}"))) as link:
+                                notes.pending(note, f"text_evaluate@{v.name}")),
+                         view=notes.text_view(vocab.scored_split(meta))) as link:
         model = models.compiled_text_model(v.name, len(voc), p)
         split = variants.SPLITS[p["kind"]]
         batches = streams.window_batches(train, window, split, p["batch_size"], shuffle=True,

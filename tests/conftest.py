@@ -113,3 +113,13 @@ def server(cmd, url, cwd, env=None, timeout=120):
             os.killpg(proc.pid, signal.SIGKILL)  # workers that outlived their parent
         proc.wait()
         log.close()
+
+
+TINY_LENGTHS = [4, 12]
+
+
+def tiny_adding(p):
+    """Example 5 of params.yaml (dict ``p``) on a budget of seconds: two short lengths, few
+    sequences, two epochs of a 4-unit network."""
+    p["adding_data"].update(lengths=TINY_LENGTHS, train_size=128, test_size=64)
+    p["adding_train"].update(units=4, epochs=2, batch_size=32, gradient_sequences=16)

@@ -64,7 +64,8 @@ def check_value(shown, ref, where):
 def label_key(label):
     """The predictor a cell's label names ('AR(20)' -> 'ar', '상한(ceiling)' -> 'ceiling')."""
     text = label.lower()
-    for word, key in [("unigram", "unigram"), ("gram", "ngram"), ("ar(", "ar"),
+    for word, key in [("predict the mean", "mean"), ("평균", "mean"),
+                      ("unigram", "unigram"), ("gram", "ngram"), ("ar(", "ar"),
                       ("persistence", "persistence"), ("random walk", "persistence"),
                       ("drift", "drift"), ("ceiling", "ceiling"), ("untrained", "untrained"),
                       ("lstm", "model"), ("simplernn", "model"), ("gru", "model")]:
@@ -128,6 +129,8 @@ HEADLINE = [
     ("3", m("text_many_to_many", "train.bits_per_char"), TEXT_BITS),
     ("4", m("stock", "test.rmse.model"), series("stock", "test", "rmse", "persistence", "drift", "ar")),
     ("4", m("stock", "test.theil_u.model"), series("stock", "test", "theil_u", "persistence", "drift", "ar")),
+    *(("5", m("adding", f"T100.{cell}.mse"), {"mean": m("adding", "T100.baseline.mse")})
+      for cell in ("simple_rnn", "gru", "lstm")),
 ]
 
 

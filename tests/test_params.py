@@ -161,9 +161,10 @@ def test_shape_problems_come_first():
 def test_series_sections_have_their_own_keys_not_the_text_ones():
     refused(edited({"sine_train.kind": "many_to_one"}), r"unknown key 'sine_train.kind'")
     refused(edited({"stock_train.kind": "many_to_one"}), r"unknown key 'stock_train.kind'")
-    refused(edited({"text_train.many_to_one.layer": "lstm"}), r"unknown key 'text_train.many_to_one.layer'")
+    refused(edited({"text_train.many_to_one.patience": 3}), r"unknown key 'text_train.many_to_one.patience'")
+    refused(edited({"text_train.many_to_one.layer": "rnn"}), r"'text_train.many_to_one.layer' must be one of 'lstm', 'gru', 'simple_rnn'")
     assert set(params.SineTrain.model_fields) == set(params.StockTrain.model_fields)
-    assert set(params.SineTrain.model_fields) - set(params.TextVariant.model_fields) == {"layer", "target", "patience"}
+    assert set(params.SineTrain.model_fields) - set(params.TextVariant.model_fields) == {"target", "patience"}
     assert set(params.TextVariant.model_fields) - set(params.SineTrain.model_fields) == {"kind"}
 
 

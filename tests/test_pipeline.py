@@ -11,7 +11,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import ROOT, free_port, git_commit, run, server, tool
+from tests.conftest import ROOT, TINY_LENGTHS, free_port, git_commit, run, server, tool
 
 EPOCHS = 2
 SERVED_EPOCHS = 20
@@ -19,6 +19,8 @@ SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine"}
 STOCK_STAGES = {"stock_data", "series_train@stock", "series_evaluate@stock"}
 TEXT_STAGES = {"text_encode", "text_baselines", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
                                 for v in ("many_to_one", "many_to_many"))}
+ADDING_STAGES = {*(f"adding_data@{t}" for t in TINY_LENGTHS), "adding_evaluate",
+                 *(f"adding_train@{c}-{t}" for c in ("simple_rnn", "gru", "lstm") for t in TINY_LENGTHS)}
 
 
 def ran(output):
@@ -35,7 +37,7 @@ def edit_params(project, change):
 
 @pytest.fixture(scope="module")
 def repro(tmp_path_factory):
-    from tests.conftest import copy_project
+    from tests.conftest import copy_project, tiny_adding
 
     project = copy_project(tmp_path_factory.mktemp("e2e") / "lab")
 
@@ -45,6 +47,7 @@ def repro(tmp_path_factory):
             variant["epochs"] = EPOCHS
         # Enough for many_to_one to learn the first line (a few seconds), for the serving test.
         p["text_train"]["many_to_one"].update(epochs=SERVED_EPOCHS, learning_rate=0.01)
+        tiny_adding(p)
 
     edit_params(project, tiny)
     git_commit(project, "tiny epochs")
@@ -58,7 +61,7 @@ def repro(tmp_path_factory):
 @pytest.mark.slow
 def test_every_stage_runs_and_every_output_exists(repro):
     project, out = repro
-    assert ran(out) == SINE_STAGES | STOCK_STAGES | TEXT_STAGES | {"report"}
+    assert ran(out) == SINE_STAGES | STOCK_STAGES | TEXT_STAGES | ADDING_STAGES | {"report"}
     lock = yaml.safe_load((project / "dvc.lock").read_text())
     declared = [o["path"] for st in lock["stages"].values() for o in st.get("outs", [])]
     assert len(declared) >= 20
@@ -71,7 +74,9 @@ def test_every_stage_runs_and_every_output_exists(repro):
     for needle in ("figures/sine.png", "many_to_many", "'king was i' ->", "AR(3)",
                    "test part, forecast fed back", "4-character n-gram baseline",
                    "unigram baseline", "ceiling of a 10-character window", "Example 4",
-                   "figures/stock.png", "AR(20)", "Theil's U", "`data/msft.csv`"):
+                   "figures/stock.png", "AR(20)", "Theil's U", "`data/msft.csv`",
+                   "Example 5", "figures/adding.png", "predict the mean (baseline)",
+                   "The lecture beside the lab", "`Sing a song of sixpence, a poc`"):
         assert needle in page
     verdict = next(line for line in page.splitlines() if line.startswith("**Verdict**"))
     assert "on the test part (2013-02-13 to 2017-11-10, 1197 days) the LSTM(32)" in verdict
@@ -227,10 +232,19 @@ def test_what_the_ui_reads(repro):
     runs of a kind name their artifacts alike; params are params.yaml's, without autologging's."""
     project, _ = repro
     client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
-    for name in ("sine", "msft", "sixpence"):
+    for name in ("sine", "msft", "sixpence", "adding-problem"):
         experiment = client.get_experiment_by_name(name)
         assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
         assert "reports/README.md" in experiment.tags["mlflow.note.content"]
+        # its runs table's view: the description links it, and each column is a metric or a
+        # param its runs have (a misspelt one would be an empty column)
+        view = json.loads(experiment.tags["mlflow.sharedViewState.lab"])["selectedColumns"]
+        assert f"#/experiments/{experiment.experiment_id}/runs?viewStateShareKey=lab" in \
+            experiment.tags["mlflow.note.content"]
+        found = client.search_runs([experiment.experiment_id])
+        have = {f"metrics.`{k}`" for r in found for k in r.data.metrics} | \
+               {f"params.`{k}`" for r in found for k in r.data.params}
+        assert view and set(view) <= have, set(view) - have
     for run_file, kind, figure in [("runs/sine.json", "forecaster", "figures/evaluation.png"),
                                    ("runs/stock.json", "forecaster", "figures/evaluation.png"),
                                    ("runs/text_many_to_one.json", "generator", "figures/history.png"),

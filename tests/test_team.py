@@ -10,7 +10,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import free_port, git_commit, run, server, tool
+from tests.conftest import TINY_LENGTHS, free_port, git_commit, run, server, tiny_adding, tool
 
 EPOCHS = 1
 
@@ -22,6 +22,7 @@ def tiny_project(project):
     p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = EPOCHS
     for variant in p["text_train"].values():
         variant["epochs"] = EPOCHS
+    tiny_adding(p)
     path.write_text(yaml.safe_dump(p, sort_keys=False))
     git_commit(project, "tiny epochs")
     return project
@@ -84,7 +85,9 @@ def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
         runs = {r.info.run_name: r for exp in client.search_experiments()
                 for r in client.search_runs([exp.experiment_id])}
         assert set(runs) == {"on-server-sine", "on-server-stock", "on-server-many_to_one",
-                             "on-server-many_to_many"}
+                             "on-server-many_to_many",
+                             *(f"on-server-{c}_{t}" for c in ("simple_rnn", "gru", "lstm")
+                               for t in TINY_LENGTHS)}
         head = run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
         for r in runs.values():
             assert r.info.status == "FINISHED"

@@ -17,7 +17,7 @@ def ran(output):
 def test_a_variant_defined_only_in_params_yaml_runs_through_the_text_stages(project):
     path = project / "params.yaml"
     p = yaml.safe_load(path.read_text())
-    p["text_train"]["tiny"] = {"kind": "many_to_many", "units": 8, "optimizer": "adam",
+    p["text_train"]["tiny"] = {"kind": "many_to_many", "layer": "gru", "units": 8, "optimizer": "adam",
                                "learning_rate": 0.01, "epochs": 2, "batch_size": 64, "seed": 0}
     p["text_generate"]["temperatures"] = [0.0]
     path.write_text(yaml.safe_dump(p, sort_keys=False))
@@ -39,6 +39,7 @@ def test_a_variant_defined_only_in_params_yaml_runs_through_the_text_stages(proj
     client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
     r = client.get_run(link["run_id"])
     assert (r.data.params["variant"], r.data.params["kind"]) == ("tiny", "many_to_many")
+    assert r.data.params["layer"] == "gru" and "GRU(8)" in r.data.tags["mlflow.note.content"]
     assert r.info.run_name.endswith("-tiny") and "eval_train_sequence_accuracy" in r.data.metrics
     (version,) = client.search_model_versions("name='sixpence-tiny'")
     assert version.run_id == link["run_id"]

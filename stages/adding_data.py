@@ -1,0 +1,36 @@
+"""Stage adding_data@<length>: the adding problem's sequences of one length (numpy only).
+
+Each sequence has <length> steps of (a value from U[0, 1], a marker); the markers pick one
+step in each half, and the target is the sum of the two values they mark (rnnlab/adding.py).
+Params: adding_data (train_size, test_size, seed); the lengths list only names the stages,
+so adding a length makes the sequences of that length and reruns nothing else.
+
+Output: data/adding/<length>.npz (train_inputs (n, length, 2), train_targets (n,),
+test_inputs, test_targets).
+"""
+import numpy as np
+
+from rnnlab import adding, params
+from rnnlab.errors import run
+from rnnlab.outputs import all_or_nothing
+
+
+def main():
+    length = adding.length_from_argv("adding_data")
+    stage = f"adding_data@{length}"
+    keys = ("adding_data.train_size", "adding_data.test_size", "adding_data.seed")
+    train_size, test_size, seed = params.load(stage, *keys).values()
+    (inputs, targets), (test_inputs, test_targets) = adding.data_sets(length, train_size,
+                                                                      test_size, seed)
+    path = adding.data_path(length)
+    with all_or_nothing(path):
+        with open(path, "wb") as f:
+            np.savez(f, train_inputs=inputs, train_targets=targets, test_inputs=test_inputs,
+                     test_targets=test_targets)
+    print(f"{stage}: {train_size} training and {test_size} test sequences of {length} steps; "
+          f"predicting the mean sum scores mse {adding.mse(np.ones_like(test_targets), test_targets):.4f} "
+          f"on the test set (1/6 = {adding.BASELINE_MSE:.4f})")
+
+
+if __name__ == "__main__":
+    run(main)

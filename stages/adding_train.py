@@ -1,0 +1,68 @@
+"""Stage adding_train@<cell>-<length>: one recurrent cell learns the adding problem.
+
+The lecture's agenda goes "Simple RNN -> the problem with RNNs -> LSTM"; this stage is one
+cell of that comparison. Every cell gets the same network and budget (adding_train): the
+recurrent layer (simple_rnn, gru or lstm, Keras' defaults: a tanh SimpleRNN) with `units`,
+then Dense(1); mse, Adam with `learning_rate` and gradients clipped to `clipnorm`; batches of
+`batch_size`, at most `epochs`, stopped once the training mse is below `stop_below`.
+
+Before and after training it measures how far back the gradient reaches: the norm of
+d(loss)/d(x) at each input, by its distance from the output, averaged over the first
+`gradient_sequences` test sequences (rnnlab/gradients.py; TensorFlow's autodiff, here where
+TensorFlow already is).
+
+Outputs: models/adding/<cell>_<length>.keras, plots/adding/<cell>_<length>_history.csv,
+plots/adding/<cell>_<length>_gradients.csv (distance, untrained, trained),
+runs/adding/<cell>_<length>.json (the MLflow run that adding_evaluate logs into as well).
+"""
+import time
+
+from rnnlab import adding, notes, params, runs
+from rnnlab.errors import run
+from rnnlab.outputs import all_or_nothing, write_csv
+
+SECTION = "adding_train"
+KEYS = ("units", "optimizer", "learning_rate", "clipnorm", "epochs", "batch_size", "stop_below",
+        "gradient_sequences", "seed")
+"""Its params: all of adding_train but `cells`, which only names the stages."""
+
+
+def main():
+    m = adding.model_from_argv("adding_train")
+    found = params.load(m.stage, *(f"{SECTION}.{key}" for key in KEYS))
+    p = {key.split(".", 1)[1]: value for key, value in found.items()}
+    (inputs, targets), (test_inputs, test_targets) = adding.load(m.length)
+    probe = (test_inputs[:p["gradient_sequences"]], test_targets[:p["gradient_sequences"]])
+
+    from rnnlab import gradients, models, registry  # TensorFlow: once the inputs are good
+
+    run_params = {**p, "cell": m.cell, "length": m.length, "train_size": len(inputs)}
+    with all_or_nothing(m.model, m.history, m.gradients, m.run), \
+            runs.new_run(adding.EXPERIMENT, m.name, m.stage, m.run, run_params,
+                         tags={"lab.cell": m.cell, "lab.length": str(m.length)},
+                         view=notes.adding_view(),
+                         notes=(notes.adding_experiment(),
+                                notes.pending(notes.adding_run(m.cell, m.length, p), "adding_evaluate"))
+                         ) as link:
+        model = models.compiled_series_model(m.name, m.length, inputs.shape[2],
+                                             {**p, "layer": m.cell})
+        before = gradients.input_gradient_norms(model, *probe)
+        start = time.perf_counter()
+        history, kept = models.fit(model, (inputs, targets), m.stage, SECTION, p)
+        seconds = time.perf_counter() - start
+        after = gradients.input_gradient_norms(model, *probe)
+        model.save(m.model)
+        write_csv(m.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
+        write_csv(m.gradients, {"distance": range(1, m.length), "untrained": before,
+                                "trained": after})
+        ratios = {"gradient_ratio_untrained": adding.gradient_ratio(before, adding.FLOOR),
+                  "gradient_ratio": adding.gradient_ratio(after, adding.FLOOR)}
+        runs.log_metrics({"train_seconds": seconds, **ratios})  # seconds: MLflow only, not DVC
+        link.models = registry.log_keras(model, m.name, inputs=inputs[:1], step=kept)
+    print(f"{m.stage}: train mse {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f} after "
+          f"{len(history['loss'])} epochs ({seconds:.1f} s); gradient g(1)/g({m.length - 1}) "
+          f"{ratios['gradient_ratio_untrained']:.3g} untrained, {ratios['gradient_ratio']:.3g} trained")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,182 @@
+"""The adding problem's data, the gradient measurement, and NumPy inference of its models."""
+import numpy as np
+import pytest
+
+from rnnlab import adding
+
+
+def test_sequences_have_one_marker_in_each_half_and_the_target_is_their_sum():
+    inputs, targets = adding.sequences(500, 11, np.random.default_rng(0))
+    assert inputs.shape == (500, 11, 2) and targets.shape == (500,)
+    assert inputs.dtype == np.float32 and targets.dtype == np.float32
+    values, markers = inputs[..., 0], inputs[..., 1]
+    assert set(np.unique(markers)) == {0.0, 1.0}
+    assert (markers.sum(axis=1) == 2).all()
+    half = 11 // 2
+    assert (markers[:, :half].sum(axis=1) == 1).all() and (markers[:, half:].sum(axis=1) == 1).all()
+    np.testing.assert_allclose(targets, (values * markers).sum(axis=1), rtol=1e-6)
+    assert 0 <= values.min() and values.max() < 1
+
+
+def test_markers_reach_both_ends_of_each_half():
+    inputs, _ = adding.sequences(4000, 10, np.random.default_rng(1))
+    first = inputs[:, :5, 1].argmax(axis=1)
+    second = 5 + inputs[:, 5:, 1].argmax(axis=1)
+    assert set(first) == set(range(5)) and set(second) == set(range(5, 10))
+
+
+def test_the_mean_predictor_scores_one_sixth():
+    _, targets = adding.sequences(200_000, 4, np.random.default_rng(2))
+    assert adding.mse(np.full_like(targets, adding.MEAN_SUM), targets) == pytest.approx(1 / 6, rel=0.01)
+
+
+def test_data_sets_are_seeded_and_differ_by_seed_and_length():
+    (a, ya), (at, yat) = adding.data_sets(20, 64, 32, seed=0)
+    (b, yb), (bt, ybt) = adding.data_sets(20, 64, 32, seed=0)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(yat, ybt)
+    assert not np.array_equal(a[:32], at)  # the test set is drawn apart from the training set
+    (c, _), _ = adding.data_sets(20, 64, 32, seed=1)
+    assert not np.array_equal(a, c)
+    (d, _), _ = adding.data_sets(21, 64, 32, seed=0)
+    assert not np.array_equal(a[:, :, 0], d[:, :20, 0])
+
+
+def test_a_sequence_of_one_step_is_refused():
+    with pytest.raises(ValueError, match="at least 2 steps"):
+        adding.sequences(3, 1, np.random.default_rng(0))
+
+
+def test_gradient_ratio_counts_underflow_as_the_floor():
+    assert adding.gradient_ratio([1.0, 0.5, 0.25], 1e-30) == 4.0
+    assert adding.gradient_ratio([1e-3, 0.0], 1e-30) == pytest.approx(1e27)
+
+
+keras = pytest.importorskip("keras")
+
+
+def linear_rnn(length, decay):
+    """s_t = U x_t + W s_{t-1} with U = I, W = decay * I, o = v . s_T: d o / d x_t = decay^(T-1-t) v."""
+    model = keras.Sequential([keras.Input((length, 2)),
+                              keras.layers.SimpleRNN(2, activation="linear", use_bias=False),
+                              keras.layers.Dense(1, use_bias=False)])
+    rnn, dense = model.layers
+    rnn.set_weights([np.eye(2, dtype=np.float32), decay * np.eye(2, dtype=np.float32)])
+    dense.set_weights([np.array([[1.0], [2.0]], dtype=np.float32)])
+    return model
+
+
+def test_gradient_norms_of_a_linear_rnn_decay_as_its_recurrent_factor():
+    from rnnlab import gradients
+
+    length = 12
+    inputs, targets = adding.sequences(8, length, np.random.default_rng(3))
+    norms = gradients.input_gradient_norms(linear_rnn(length, 0.5), inputs, targets)
+    assert norms.shape == (length - 1,)
+    k = np.arange(1, length)
+    np.testing.assert_allclose(norms / norms[0], 0.5 ** (k - 1), rtol=1e-5)
+    # and the ratio the evaluate stage reports is 2^(T-2)
+    assert adding.gradient_ratio(norms, adding.FLOOR) == pytest.approx(2.0 ** (length - 2), rel=1e-5)
+
+
+def test_gradient_norms_do_not_decay_when_the_factor_is_one():
+    from rnnlab import gradients
+
+    inputs, targets = adding.sequences(4, 9, np.random.default_rng(4))
+    norms = gradients.input_gradient_norms(linear_rnn(9, 1.0), inputs, targets)
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["SimpleRNN", "GRU", "LSTM"])
+def test_numpy_inference_equals_keras_on_adding_models(tmp_path, layer):
+    from rnnlab import inference
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((30, 2)), getattr(keras.layers, layer)(8),
+                              keras.layers.Dense(1)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    inputs, _ = adding.sequences(16, 30, np.random.default_rng(5))
+    np.testing.assert_allclose(inference.load_model(str(path))(inputs),
+                               model.predict_on_batch(inputs), atol=1e-5)
+
+
+# ---- the stages, end to end, on a tiny budget ----
+
+def tiny(project, **changes):
+    """params.yaml of a copy of the project with example 5 on a tiny budget, and ``changes``
+    ({'adding_data.lengths': [...]}) on top."""
+    import yaml
+
+    from tests.conftest import git_commit
+
+    from tests.conftest import tiny_adding
+
+    path = project / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    tiny_adding(p)
+    for key, value in changes.items():
+        section, name = key.split(".")
+        p[section][name] = value
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    git_commit(project, "tiny")
+
+
+def test_the_comparison_runs_end_to_end_and_each_pair_is_a_run(project):
+    import json
+
+    from mlflow import MlflowClient
+
+    from tests.conftest import run, tool
+
+    tiny(project)
+    run([tool("dvc"), "repro", "adding_evaluate"], cwd=project)
+    metrics = json.loads((project / "metrics/adding.json").read_text())
+    assert set(metrics) == {"T4", "T12"}
+    for length in (4, 12):
+        scores = metrics[f"T{length}"]
+        assert scores["baseline"]["mse_analytic"] == pytest.approx(1 / 6)
+        for cell in adding.CELLS:
+            s = scores[cell]
+            assert s["mse"] == pytest.approx(s["baseline_ratio"] * scores["baseline"]["mse"])
+            assert s["epochs"] <= 2 and s["gradient_ratio"] > 0
+            grads = (project / f"plots/adding/{cell}_{length}_gradients.csv").read_text().splitlines()
+            assert grads[0] == "distance,untrained,trained" and len(grads) == 1 + length - 1
+    assert (project / "reports/figures/adding.png").stat().st_size > 10_000
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    experiment = client.get_experiment_by_name(adding.EXPERIMENT)
+    found = client.search_runs([experiment.experiment_id])
+    assert sorted((r.data.tags["lab.cell"], r.data.tags["lab.length"]) for r in found) == \
+        sorted((c, str(t)) for c in adding.CELLS for t in (4, 12))
+    for r in found:  # the same metric names in every run, so Compare lines them up
+        assert {"loss", "train_seconds", "gradient_ratio", "eval_test_mse",
+                "eval_test_baseline_ratio"} <= set(r.data.metrics)
+        assert "**Result.**" in r.data.tags["mlflow.note.content"]
+
+    # a new length trains only its own models; the others are not rerun
+    tiny(project, **{"adding_data.lengths": [4, 12, 6]})
+    out = run([tool("dvc"), "repro", "adding_evaluate"], cwd=project).stdout
+    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+    assert ran == {"adding_data@6", *(f"adding_train@{c}-6" for c in adding.CELLS),
+                   "adding_evaluate"}
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"adding_data.lengths": [1, 100]}, "'adding_data.lengths' must be a non-empty list of "
+                                        "distinct integers >= 2"),
+    ({"adding_data.lengths": []}, "'adding_data.lengths' must be a non-empty list"),
+    ({"adding_train.cells": ["simple_rnn", "rnn"]}, "'adding_train.cells' must be a non-empty "
+                                                   "list of distinct values among"),
+    ({"adding_data.train_size": 16}, "'adding_train.batch_size' (32) and "
+                                     "'adding_data.train_size' (16): a batch must not be larger"),
+])
+def test_bad_params_are_one_line_before_anything_trains(project, changes, says):
+    from tests.conftest import run, tool
+
+    tiny(project, **changes)
+    done = run([tool("python"), "-m", "rnnlab.params"], cwd=project, check=False)
+    assert done.returncode == 1 and done.stderr.strip().count("\n") == 0
+    assert says in done.stderr
+    done = run([tool("dvc"), "repro", "adding_evaluate"], cwd=project, check=False)
+    assert done.returncode != 0 and not (project / "models/adding").exists()
