@@ -231,6 +231,10 @@ def adding_section(p):
     if shortest != longest and all(ratio(c, shortest) < 0.1 for c in cells):
         said.append(f"At T = {shortest} all {len(cells)} learn it: the task is not too hard for a "
                     "SimpleRNN, the distance is.")
+    elif shortest == longest:
+        said.append("Add a short length to see that the distance is what breaks the SimpleRNN: "
+                    "with `dvc exp run -S 'adding_data.lengths=[10,100]'` all three learn T = 10 "
+                    "([docs/why-lstm.md](../docs/why-lstm.md)).")
     if "simple_rnn" in cells:
         g = metrics[f"T{longest}"]["simple_rnn"]["gradient_ratio"]
         said.append(
