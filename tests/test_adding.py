@@ -122,46 +122,6 @@ def tiny(project, **changes):
     git_commit(project, "tiny")
 
 
-def test_the_comparison_runs_end_to_end_and_each_pair_is_a_run(project):
-    import json
-
-    from mlflow import MlflowClient
-
-    from tests.conftest import run, tool
-
-    tiny(project)
-    run([tool("dvc"), "repro", "adding_evaluate"], cwd=project)
-    metrics = json.loads((project / "metrics/adding.json").read_text())
-    assert set(metrics) == {"T4", "T12"}
-    for length in (4, 12):
-        scores = metrics[f"T{length}"]
-        assert scores["baseline"]["mse_analytic"] == pytest.approx(1 / 6)
-        for cell in adding.CELLS:
-            s = scores[cell]
-            assert s["mse"] == pytest.approx(s["baseline_ratio"] * scores["baseline"]["mse"])
-            assert s["epochs"] <= 2 and s["gradient_ratio"] > 0
-            grads = (project / f"plots/adding/{cell}_{length}_gradients.csv").read_text().splitlines()
-            assert grads[0] == "distance,untrained,trained" and len(grads) == 1 + length - 1
-    assert (project / "reports/figures/adding.png").stat().st_size > 10_000
-
-    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
-    experiment = client.get_experiment_by_name(adding.EXPERIMENT)
-    found = client.search_runs([experiment.experiment_id])
-    assert sorted((r.data.tags["lab.cell"], r.data.tags["lab.length"]) for r in found) == \
-        sorted((c, str(t)) for c in adding.CELLS for t in (4, 12))
-    for r in found:  # the same metric names in every run, so Compare lines them up
-        assert {"loss", "train_seconds", "gradient_ratio", "eval_test_mse",
-                "eval_test_baseline_ratio"} <= set(r.data.metrics)
-        assert "**Result.**" in r.data.tags["mlflow.note.content"]
-
-    # a new length trains only its own models; the others are not rerun
-    tiny(project, **{"adding_data.lengths": [4, 12, 6]})
-    out = run([tool("dvc"), "repro", "adding_evaluate"], cwd=project).stdout
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    assert ran == {"adding_data@6", *(f"adding_train@{c}-6" for c in adding.CELLS),
-                   "adding_evaluate"}
-
-
 @pytest.mark.parametrize("changes, says", [
     ({"adding_data.lengths": [1, 100]}, "'adding_data.lengths' must be a non-empty list of "
                                         "distinct integers >= 2"),

@@ -491,3 +491,40 @@ def test_a_finance_site_csv_trains_by_params_alone(repro):
     assert "`data/MSFT daily.csv`, column Adj Close and Open, High, Low, Volume" in page
     client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
     assert client.search_model_versions("name='msft-daily-forecaster'")
+
+
+@pytest.mark.slow
+def test_example_5_is_a_run_per_cell_and_length_and_a_new_length_trains_only_its_own(repro):
+    """The adding problem at the fixture's tiny budget: every (cell, length) scored beside the
+    baseline, a run of its own with the same metric names; then a new length trains only its
+    own models (runs last: it leaves the new length in params.yaml)."""
+    from rnnlab import adding
+
+    project, _ = repro
+    metrics = json.loads((project / "metrics/adding.json").read_text())
+    assert set(metrics) == {f"T{t}" for t in TINY_LENGTHS}
+    for length in TINY_LENGTHS:
+        scores = metrics[f"T{length}"]
+        assert scores["baseline"]["mse_analytic"] == pytest.approx(1 / 6)
+        for cell in adding.CELLS:
+            s = scores[cell]
+            assert s["mse"] == pytest.approx(s["baseline_ratio"] * scores["baseline"]["mse"])
+            assert s["epochs"] <= EPOCHS and s["gradient_ratio"] > 0
+            grads = (project / f"plots/adding/{cell}_{length}_gradients.csv").read_text().splitlines()
+            assert grads[0] == "distance,untrained,trained" and len(grads) == 1 + length - 1
+    assert (project / "reports/figures/adding.png").stat().st_size > 10_000
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    experiment = client.get_experiment_by_name(adding.EXPERIMENT)
+    found = client.search_runs([experiment.experiment_id])
+    assert sorted((r.data.tags["lab.cell"], r.data.tags["lab.length"]) for r in found) == \
+        sorted((c, str(t)) for c in adding.CELLS for t in TINY_LENGTHS)
+    for r in found:  # the same metric names in every run, so Compare lines them up
+        assert {"loss", "train_seconds", "gradient_ratio", "eval_test_mse",
+                "eval_test_baseline_ratio"} <= set(r.data.metrics)
+        assert "**Result.**" in r.data.tags["mlflow.note.content"]
+
+    edit_params(project, lambda p: p["adding_data"].update(lengths=[*TINY_LENGTHS, 6]))
+    out = run([tool("dvc"), "repro", "adding_evaluate"], cwd=project).stdout
+    assert ran(out) == {"adding_data@6", *(f"adding_train@{c}-6" for c in adding.CELLS),
+                        "adding_evaluate"}

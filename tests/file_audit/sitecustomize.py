@@ -10,14 +10,15 @@ WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 def _stage():
-    """'text_train@many_to_one' for `python -m stages.text_train many_to_one`; else None."""
+    """'text_train@many_to_one' for `python -m stages.text_train many_to_one`, 'adding_train@gru-100'
+    for `python -m stages.adding_train gru 100`; else None."""
     argv = list(getattr(sys, "orig_argv", []))
     if "-m" not in argv or len(argv) <= argv.index("-m") + 1:
         return None
     module, rest = argv[argv.index("-m") + 1], argv[argv.index("-m") + 2:]
     if not module.startswith("stages."):
         return None
-    return module.split(".", 1)[1] + (f"@{rest[0]}" if rest else "")
+    return module.split(".", 1)[1] + (f"@{'-'.join(rest)}" if rest else "")  # DVC names a matrix item a-b
 
 
 def _record(folder, stage):
