@@ -494,7 +494,7 @@ def params_part(args, lab, logs, order):
         return bool(d.get("do", d).get("params"))
 
     reading = [n for n in names if declares_params(n)]
-    uses_dvc = "params_show" in (lab / "rnnlab" / "params.py").read_text()
+    uses_dvc = "import dvc.api" in (lab / "rnnlab" / "params.py").read_text()
 
     print(f"4. Reading a stage's params, each way a fresh process from the copy's root, run in "
           f"turn {PARAMS_RUNS} times (median):", flush=True)
