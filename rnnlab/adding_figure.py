@@ -2,8 +2,8 @@
 import numpy as np
 
 from rnnlab import adding, figures
+from rnnlab.forecast import LAYER_LABELS as LABELS
 
-LABELS = {"simple_rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
 COLORS = {"simple_rnn": "tab:red", "gru": "tab:green", "lstm": "tab:blue"}
 
 

@@ -3,9 +3,10 @@ Markdown that a student reads first (the descriptions MLflow shows: the tag
 ``mlflow.note.content`` of experiments and runs, ``description`` of registered models and
 their versions). The train stages write them; the evaluate stages add the results."""
 
+from rnnlab.forecast import LAYER_LABELS
+
 RESULTS = "`reports/README.md` in the project (made by `dvc repro`)"
 
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
 
 SERIES_METRICS = (
     "**Metrics.** Per epoch: `loss` (mse on the training windows, in the network's scaled "
@@ -57,7 +58,7 @@ def series_run(p, window, meta, samples):
 def text_run(variant, p, window, vocab_size, corpus, samples):
     predicts = ("the character after the window (the lecture)" if p["kind"] == "many_to_one"
                 else "every next character of the window")
-    return (f"**Model.** {variant}: {CELL_NAMES[p['layer']]}({p['units']}) + "
+    return (f"**Model.** {variant}: {LAYER_LABELS[p['layer']]}({p['units']}) + "
             f"Dense({vocab_size}, softmax) reads "
             f"{window} characters (one-hot) and predicts {predicts}; {p['optimizer']}, learning "
             f"rate {p['learning_rate']}, batch {p['batch_size']}, {p['epochs']} epochs.\n\n"
@@ -138,7 +139,7 @@ def adding_experiment():
 def adding_run(cell, length, p):
     clip = f", gradients clipped to norm {p['clipnorm']}" if p["clipnorm"] else ""
     stop = f", stopped once the training mse < {p['stop_below']}" if p["stop_below"] else ""
-    return (f"**Model.** {CELL_NAMES[cell]}({p['units']}) + Dense(1) reads sequences of {length} "
+    return (f"**Model.** {LAYER_LABELS[cell]}({p['units']}) + Dense(1) reads sequences of {length} "
             f"steps of (value, marker) and predicts the sum of the two marked values; "
             f"{p['optimizer']}, learning rate {p['learning_rate']}{clip}, batch "
             f"{p['batch_size']}, at most {p['epochs']} epochs{stop}.")
@@ -149,7 +150,7 @@ def adding_result(cell, length, scores, baseline):
     verdict = ("learned the dependency" if ratio < 0.1 else
                "learned nothing of it: the mean's error" if ratio > 0.9 else "learned part of it")
     return (f"test mse {scores['mse']:.4f}, {ratio:.2f}x the baseline's {baseline:.4f}: "
-            f"{CELL_NAMES[cell]} {verdict} at T = {length} (after {scores['epochs']} epochs); "
+            f"{LAYER_LABELS[cell]} {verdict} at T = {length} (after {scores['epochs']} epochs); "
             f"gradient g(1)/g({length - 1}) {scores['gradient_ratio']:.3g} after training, "
             f"{scores['gradient_ratio_untrained']:.3g} before.")
 

@@ -197,7 +197,7 @@ def adding_section(p):
     metrics = read_json(adding.METRICS)
     lengths, cells = p["adding_data"]["lengths"], p["adding_train"]["cells"]
     a = p["adding_train"]
-    names = {"simple_rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
+    names = forecast.LAYER_LABELS
     longest, shortest = max(lengths), min(lengths)
     rows = []
     for cell in cells:
