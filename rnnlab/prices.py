@@ -3,9 +3,12 @@
 Any CSV a finance site gives works by naming its columns: the date column, the target (e.g.
 ``Close`` or ``Adj Close``) and optional extra input columns (e.g. Open, High, Low, Volume).
 What is refused, each with one line naming the file, the column and the row: a missing
-column, dates in no known format, duplicate dates, cells that are not numbers, and empty
-cells inside the series. Empty cells before the first or after the last complete row are
-dropped (a ticker listed later than the others in a multi-ticker file).
+column, dates in no known format, duplicate dates, cells that are not numbers (whatever
+``missing`` says), and, with ``missing="error"`` (the default), empty cells inside the series.
+Empty cells before the first or after the last complete row are dropped in every mode (a
+ticker listed later than the others in a multi-ticker file). Rows with an empty cell between
+complete rows (a multi-ticker file's dates of no trade) are, by ``missing``: refused
+(``error``), left out (``drop``) or filled with each column's last value (``ffill``).
 """
 import os
 
@@ -21,6 +24,9 @@ DATE_FORMATS = ("ISO8601",    # 2017-11-10 (and 2017-11-10 00:00:00)
                 "%b %d, %Y",  # Sep 19, 2003
                 "%Y%m%d")     # 20030919
 """Tried in order; the first that reads every date of the column is used."""
+
+MISSING = ("error", "drop", "ffill")
+"""What to do with the rows that have an empty cell inside the series (stock_data.missing)."""
 
 
 def parse_dates(cells, where):
@@ -63,11 +69,16 @@ def _format_of(cell, formats=DATE_FORMATS):
     return None
 
 
-def read_prices(path, date, columns):
-    """Dates ('YYYY-MM-DD' strings) and values (rows, len(columns)) of ``columns`` in ``path``,
-    sorted by date. ``columns[0]`` is the target; the rest are extra inputs."""
+def read_prices(path, date, columns, missing="error"):
+    """Dates ('YYYY-MM-DD' strings), values (rows, len(columns)) of ``columns`` in ``path``,
+    sorted by date, and the number of rows with an empty cell inside the series that were
+    dropped or filled (``missing``: one of MISSING; 0 with "error", which refuses them).
+    ``columns[0]`` is the target; the rest are extra inputs."""
     import pandas as pd
 
+    if missing not in MISSING:
+        raise LabError(f"stock_data.missing must be one of {', '.join(map(repr, MISSING))}, "
+                       f"got {missing!r}")
     where = f"{path}"
     if os.path.isdir(path):
         raise LabError(f"price file {path} is a folder, not a CSV file (params.yaml: stock_data.csv)")
@@ -112,20 +123,29 @@ def read_prices(path, date, columns):
         raise LabError(f"{where} has no row with a value in every one of {columns}")
     first, last = np.argmax(complete), len(complete) - 1 - np.argmax(complete[::-1])
     frame, blank, dates = frame.iloc[first:last + 1], blank.iloc[first:last + 1], dates.iloc[first:last + 1]
-    if blank.to_numpy().any():
+    gaps = blank.to_numpy().any(axis=1)  # rows with an empty cell inside the series
+    if missing == "error" and gaps.any():
         row, col = np.argwhere(blank.to_numpy())[0]
         raise LabError(f"{where}: column {columns[col]!r} has no value on {dates.iloc[row]:%Y-%m-%d}, "
                        "inside the series (fill or remove that row)")
-    values = np.empty((len(frame), len(columns)), dtype=np.float64)
-    for j, name in enumerate(columns):
+    numbers = {}
+    for name in columns:
         cells = frame[name].str.strip()
         grouped = cells.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")  # 1,234.5: thousands
-        numbers = pd.to_numeric(cells.where(~grouped, cells.str.replace(",", "", regex=False)),
-                                errors="coerce")
-        bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+        column = pd.to_numeric(cells.where(~grouped, cells.str.replace(",", "", regex=False)),
+                               errors="coerce").astype(np.float64)
+        # Present but not a number: refused in every mode (only empty cells are missing).
+        bad = ~blank[name] & ~np.isfinite(column)
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
             raise LabError(f"{where}: column {name!r} on {dates.iloc[i]:%Y-%m-%d} is "
                            f"{frame[name].iloc[i]!r}, not a number")
-        values[:, j] = numbers.to_numpy(dtype=np.float64)
-    return dates.dt.strftime("%Y-%m-%d").to_numpy().astype(str), values
+        numbers[name] = column.where(~blank[name]).to_numpy()  # an empty cell: NaN
+    numbers = pd.DataFrame(numbers)  # indexed by position, as dates.iloc
+    if missing == "drop":
+        numbers = numbers.dropna()
+        dates = dates.iloc[numbers.index]
+    elif missing == "ffill":
+        numbers = numbers.ffill()  # the first row is complete: every gap has a value before it
+    values = numbers[list(columns)].to_numpy(dtype=np.float64)
+    return dates.dt.strftime("%Y-%m-%d").to_numpy().astype(str), values, int(gaps.sum())

@@ -3,12 +3,16 @@ val and test parts (pandas; no TensorFlow).
 
 By default Microsoft's daily prices, 1986-03-13 to 2017-11-10 (data/msft.csv, CC0); any CSV
 works by params alone: the file, its date column, the target column and extra input columns
-(rnnlab/prices.py reads it and says in one line what is wrong with it). The parts follow
-each other in time and are never shuffled across: the last `test` fraction of the rows is
-the test part, the `val` fraction before it the validation part, the rest trains.
+(rnnlab/prices.py reads it and says in one line what is wrong with it). Rows with an empty
+cell inside the series (a multi-ticker file's dates of no trade) are refused, dropped or
+filled with each column's last value, by `missing` (error | drop | ffill); how many were
+dropped or filled is printed and recorded in meta.json. The parts follow each other in time
+and are never shuffled across: the last `test` fraction of the rows is the test part, the
+`val` fraction before it the validation part, the rest trains.
 
 Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target first) and
-data/stock/meta.json, the files every series stage reads (rnnlab/series.py).
+data/stock/meta.json, the files every series stage reads (rnnlab/series.py), which also
+records `missing`: {"rule": error | drop | ffill, "rows": rows dropped or filled}.
 """
 from rnnlab import names, params, prices, series
 from rnnlab.errors import LabError, run
@@ -34,7 +38,7 @@ def sizes(rows, val, test, window):
 def main():
     p = params.load(STAGE, STAGE)[STAGE]
     columns = [p["target"], *p["inputs"]]
-    dates, values = prices.read_prices(p["csv"], p["date"], columns)
+    dates, values, gaps = prices.read_prices(p["csv"], p["date"], columns, p["missing"])
     series.check_float32(values, f"the prices in {p['csv']}")
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
     series.check_size(len(dates), p["window"], len(columns),
@@ -42,11 +46,14 @@ def main():
     paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
     with all_or_nothing(*paths):
         series.save_parts(STOCK, dates, values, columns, parts, source=p["csv"], time="date",
-                          experiment=names.experiment(p["csv"], "stock"))
+                          experiment=names.experiment(p["csv"], "stock"),
+                          missing={"rule": p["missing"], "rows": gaps})
     starts = [dates[0], dates[parts[0]], dates[parts[0] + parts[1]]]
+    done = {"drop": "dropped", "ffill": "filled"}.get(p["missing"])
     print(f"stock_data: {p['csv']}: {len(dates)} days {dates[0]} .. {dates[-1]}, {columns}; "
           + ", ".join(f"{name} {n} from {start}" for name, n, start in zip(series.PARTS, parts, starts)
-                      if n))
+                      if n)
+          + (f"; {gaps} row{'s' * (gaps != 1)} with empty cells {done}" if done else ""))
 
 
 if __name__ == "__main__":

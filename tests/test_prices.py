@@ -1,13 +1,19 @@
 """Reading a CSV of daily prices (rnnlab/prices.py): date formats, order, columns, the empty
-cells at either end, and a one-line LabError naming the cause of each kind of bad file."""
+cells at either end, the empty cells inside the series by stock_data.missing (error, drop,
+ffill; also through the stage), and a one-line LabError naming the cause of each kind of bad
+file."""
+import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from rnnlab.errors import LabError
 from rnnlab.prices import read_prices
+from tests.conftest import run
 
 ROOT = Path(__file__).parent.parent
 
@@ -18,8 +24,14 @@ def write(tmp_path, text, name="prices.csv"):
     return str(path)
 
 
-def read(tmp_path, text, columns=("Close",), date="Date"):
-    return read_prices(write(tmp_path, text), date, list(columns))
+def read_counted(tmp_path, text, columns=("Close",), date="Date", missing="error"):
+    """Dates, values and the number of rows dropped or filled."""
+    return read_prices(write(tmp_path, text), date, list(columns), missing)
+
+
+def read(tmp_path, text, columns=("Close",), date="Date", missing="error"):
+    dates, values, _ = read_counted(tmp_path, text, columns, date, missing)
+    return dates, values
 
 
 # ---- dates ----
@@ -209,8 +221,8 @@ def test_a_file_without_data_is_refused(tmp_path, text, fragment):
 # ---- the default file ----
 
 def test_the_default_msft_file():
-    dates, values = read_prices(str(ROOT / "data" / "msft.csv"), "Date", ["Close"])
-    assert len(dates) == len(values) == 7983
+    dates, values, gaps = read_prices(str(ROOT / "data" / "msft.csv"), "Date", ["Close"])
+    assert len(dates) == len(values) == 7983 and gaps == 0
     assert dates[0] == "1986-03-13" and dates[-1] == "2017-11-10"
     assert (dates[1:] > dates[:-1]).all()  # ISO strings sort as dates: sorted, no duplicates
     assert values.shape == (7983, 1) and np.isfinite(values).all() and (values > 0).all()
@@ -234,3 +246,147 @@ def test_a_date_that_is_not_a_date_is_refused(tmp_path, cell):
 def test_two_rows_of_one_day_are_a_duplicate(tmp_path):
     with pytest.raises(LabError, match="the date 2020-03-06 occurs more than once"):
         read(tmp_path, "Date,Close\n2020-03-06 10:00,1\n2020-03-06 11:00,2\n2020-03-09 10:00,3\n")
+
+
+# ---- empty cells inside the series: stock_data.missing ----
+
+GAP = ("Date,Close,Volume\n"
+       "2017-11-06,10,100\n"
+       "2017-11-07,11,110\n"
+       "2017-11-08,,\n"          # a date of no trade: empty in every column
+       "2017-11-09,13,130\n"
+       "2017-11-10,14,140\n")
+
+
+def test_missing_error_refuses_an_empty_row_inside_the_series_in_one_line(tmp_path):
+    with pytest.raises(LabError) as err:
+        read(tmp_path, GAP, columns=["Close", "Volume"], missing="error")
+    assert str(err.value) == (f"{tmp_path / 'prices.csv'}: column 'Close' has no value on "
+                              "2017-11-08, inside the series (fill or remove that row)")
+    with pytest.raises(LabError, match="has no value on 2017-11-08"):  # error is the default
+        read_prices(str(tmp_path / "prices.csv"), "Date", ["Close", "Volume"])
+
+
+def test_missing_drop_leaves_the_row_out_and_counts_it(tmp_path):
+    dates, values, rows = read_counted(tmp_path, GAP, columns=["Close", "Volume"], missing="drop")
+    assert dates.tolist() == ["2017-11-06", "2017-11-07", "2017-11-09", "2017-11-10"]
+    np.testing.assert_array_equal(values, [[10, 100], [11, 110], [13, 130], [14, 140]])
+    assert rows == 1 and values.dtype == np.float64
+
+
+def test_missing_ffill_carries_the_previous_days_values_and_counts_the_row(tmp_path):
+    dates, values, rows = read_counted(tmp_path, GAP, columns=["Close", "Volume"], missing="ffill")
+    assert dates.tolist() == ["2017-11-06", "2017-11-07", "2017-11-08", "2017-11-09", "2017-11-10"]
+    np.testing.assert_array_equal(values[2], values[1])  # 2017-11-08 is 2017-11-07's
+    np.testing.assert_array_equal(values, [[10, 100], [11, 110], [11, 110], [13, 130], [14, 140]])
+    assert rows == 1
+
+
+def test_ffill_fills_each_column_on_its_own_over_several_rows_in_date_order(tmp_path):
+    # Newest first; B has a run of two empty cells, A one empty cell on another day.
+    text = ("Date,A,B\n2017-11-10,5,50\n2017-11-09,4,\n2017-11-08,,null\n"
+            "2017-11-07,2,20\n2017-11-06,1,10\n")
+    dates, values, rows = read_counted(tmp_path, text, columns=["A", "B"], missing="ffill")
+    assert dates.tolist() == ["2017-11-06", "2017-11-07", "2017-11-08", "2017-11-09", "2017-11-10"]
+    np.testing.assert_array_equal(values, [[1, 10], [2, 20], [2, 20], [4, 20], [5, 50]])
+    assert rows == 2
+    dates, values, rows = read_counted(tmp_path, text, columns=["A", "B"], missing="drop")
+    assert dates.tolist() == ["2017-11-06", "2017-11-07", "2017-11-10"] and rows == 2
+    np.testing.assert_array_equal(values, [[1, 10], [2, 20], [5, 50]])
+
+
+# A monthly file with one column per ticker: BBB is listed from February, and 1990-04-01 is a
+# date of no trade for every ticker; 1990-06-01 is after AAA is delisted.
+TICKERS = ("Date,AAA,BBB,CCC\n"
+           "1990-01-01,1.0,,3.0\n"
+           "1990-02-01,1.1,2.1,3.1\n"
+           "1990-03-01,1.2,2.2,3.2\n"
+           "1990-04-01,,,\n"
+           "1990-05-01,1.4,2.4,3.4\n"
+           "1990-06-01,,2.5,3.5\n")
+
+
+@pytest.mark.parametrize("missing,dates,values", [
+    ("drop", ["1990-02-01", "1990-03-01", "1990-05-01"],
+     [[1.1, 2.1, 3.1], [1.2, 2.2, 3.2], [1.4, 2.4, 3.4]]),
+    ("ffill", ["1990-02-01", "1990-03-01", "1990-04-01", "1990-05-01"],
+     [[1.1, 2.1, 3.1], [1.2, 2.2, 3.2], [1.2, 2.2, 3.2], [1.4, 2.4, 3.4]]),
+])
+def test_a_multi_ticker_file_with_a_late_ticker_and_a_date_of_no_trade(tmp_path, missing, dates, values):
+    got_dates, got_values, rows = read_counted(tmp_path, TICKERS, columns=["AAA", "BBB", "CCC"],
+                                               missing=missing)
+    # The leading empty cell (BBB in January) and the trailing one (AAA in June) are cut as
+    # always and not counted; the date of no trade inside is dropped or filled.
+    assert got_dates.tolist() == dates and rows == 1
+    np.testing.assert_array_equal(got_values, values)
+    with pytest.raises(LabError, match="column 'AAA' has no value on 1990-04-01, inside the series"):
+        read(tmp_path, TICKERS, columns=["AAA", "BBB", "CCC"], missing="error")
+
+
+@pytest.mark.parametrize("missing", ["drop", "ffill"])
+def test_a_file_without_gaps_reads_the_same_in_every_mode_with_a_count_of_0(tmp_path, missing):
+    text = "Date,Close,Volume\n2017-11-06,,5\n2017-11-07,1,10\n2017-11-08,2,20\n2017-11-09,3,\n"
+    expected = read(tmp_path, text, columns=["Close", "Volume"])
+    dates, values, rows = read_counted(tmp_path, text, columns=["Close", "Volume"], missing=missing)
+    assert dates.tolist() == expected[0].tolist() == ["2017-11-07", "2017-11-08"] and rows == 0
+    np.testing.assert_array_equal(values, expected[1])
+
+
+@pytest.mark.parametrize("missing", ["error", "drop", "ffill"])
+def test_a_cell_that_is_not_a_number_is_refused_in_every_mode(tmp_path, missing):
+    # Even in a row that drop would leave out: only empty cells are missing.
+    text = "Date,Close,Volume\n2017-11-08,1,10\n2017-11-09,abc,\n2017-11-10,3,30\n"
+    expected = ("has no value on 2017-11-09" if missing == "error"
+                else "column 'Close' on 2017-11-09 is 'abc', not a number")
+    with pytest.raises(LabError, match=expected):
+        read(tmp_path, text, columns=["Close", "Volume"], missing=missing)
+
+
+def test_an_unknown_missing_rule_is_refused(tmp_path):
+    with pytest.raises(LabError, match="stock_data.missing must be one of 'error', 'drop', 'ffill'"):
+        read(tmp_path, GAP, missing="interpolate")
+
+
+# ---- through the stage: printed line and data/stock/meta.json ----
+
+def monthly_tickers(rows=40):
+    """A multi-ticker file of ``rows`` dates: BBB listed from the third, rows 10 and 25 (and
+    only those) empty in every column."""
+    lines = ["Date,AAA,BBB"]
+    for i in range(rows):
+        day = f"{1990 + i // 12}-{i % 12 + 1:02d}-01"
+        a, b = (f"{10 + i}", f"{50 + 2 * i}" if i >= 2 else "")
+        lines.append(f"{day},{a},{b}" if i not in (10, 25) else f"{day},,")
+    return "\n".join(lines) + "\n"
+
+
+def stock_stage(project, missing):
+    path = project / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    p["stock_data"].update(csv="data/tickers.csv", target="AAA", inputs=["BBB"], window=3,
+                           missing=missing)
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    return run([sys.executable, "-m", "stages.stock_data"], cwd=project, check=False)
+
+
+@pytest.mark.parametrize("missing,rows,said", [("drop", 36, "2 rows with empty cells dropped"),
+                                               ("ffill", 38, "2 rows with empty cells filled")])
+def test_the_stage_reports_and_records_the_rows_dropped_or_filled(project, missing, rows, said):
+    (project / "data/tickers.csv").write_text(monthly_tickers())
+    proc = stock_stage(project, missing)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert said in proc.stdout and f": {rows} days 1990-03-01 .. 1993-04-01" in proc.stdout
+    meta = json.loads((project / "data/stock/meta.json").read_text())
+    assert meta["missing"] == {"rule": missing, "rows": 2} and meta["columns"] == ["AAA", "BBB"]
+    dates = np.concatenate([np.load(project / f"data/stock/{part}.npz")["time"]
+                            for part in ("train", "val", "test")])
+    assert len(dates) == rows and ("1990-11-01" in dates) == (missing == "ffill")
+
+
+def test_the_stage_refuses_a_gap_by_default_in_one_line_and_writes_nothing(project):
+    (project / "data/tickers.csv").write_text(monthly_tickers())
+    proc = stock_stage(project, "error")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("error: data/tickers.csv: column 'AAA' has no value on "
+                                   "1990-11-01, inside the series (fill or remove that row)")
+    assert not (project / "data/stock/meta.json").exists()
