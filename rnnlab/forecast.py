@@ -7,10 +7,11 @@ them) to the target's next value (n,); the target is column 0. Beside the traine
   ar           a linear autoregression on the window's target values, x[t] = a . x[t-w:t] + c,
                fitted by least squares on the training windows (exact for a clean sine:
                sin(w t) = 2 cos(w) sin(w (t-1)) - sin(w (t-2))).
-Scores: mse, rmse, mae, mape (percent, where every target is positive), Theil's U (rmse over
-persistence's: below 1 beats the random walk), directional accuracy (the sign of the
-predicted change is the sign of the real one) beside the share of up steps, and a
-Diebold-Mariano test of each predictor against persistence. The test is written out here:
+Scores: mse, rmse, mae, bias (mean error), mape (percent, where every target is positive),
+Theil's U (rmse over persistence's: below 1 beats the random walk), directional accuracy (the
+sign of the predicted change is the sign of the real one) beside the share of up steps, a
+Diebold-Mariano test of each predictor against persistence, and the "lagged copy" check
+(correlation with the series at lags -3..+3 days, and of predicted with actual changes). The test is written out here:
 no package in the lock has it (statsmodels does not either); scipy gives the t distribution.
 """
 import math
@@ -75,13 +76,15 @@ def repeats(raw, y, seen_raw, seen_y, decimals=9):
 
 
 def scores(y, predictions):
-    """{metric: {predictor: value}}: mse, rmse, mae, mape (where every target is positive)
-    and theil_u (against predictions['persistence'], where that has any error)."""
+    """{metric: {predictor: value}}: mse, rmse, mae, bias (the mean error, prediction - actual:
+    below 0, the predictions sit below the series), mape (where every target is positive) and
+    theil_u (against predictions['persistence'], where that has any error)."""
     y = np.asarray(y, dtype=np.float64)
     err = {name: y - np.asarray(p, dtype=np.float64) for name, p in predictions.items()}
     out = {"mse": {n: float(np.mean(e ** 2)) for n, e in err.items()}}
     out["rmse"] = {n: math.sqrt(v) for n, v in out["mse"].items()}
     out["mae"] = {n: float(np.mean(np.abs(e))) for n, e in err.items()}
+    out["bias"] = {n: float(-np.mean(e)) for n, e in err.items()}  # mean(prediction - actual)
     if np.all(y > 0):
         out["mape"] = {n: float(100 * np.mean(np.abs(e) / y)) for n, e in err.items()}
     base = out["rmse"].get("persistence", 0.0)
@@ -107,6 +110,48 @@ def one_step(y, predictions, last):
     if len(y) > 1:
         out["dm_pvalue"] = {n: diebold_mariano(y - np.asarray(p), y - last)[1]
                             for n, p in predictions.items() if n != "persistence"}
+    return out
+
+
+LAGS = range(-3, 4)
+"""The lags, in steps, at which ``lag_correlations`` compares a prediction with the series."""
+
+
+def lag_correlations(y, predicted, lags=LAGS):
+    """{lag: r}: the correlation of the predictions with the actual series ``lag`` steps
+    earlier, corr(predicted[t], y[t - lag]), for each lag. A forecaster that learnt "tomorrow
+    is about today" peaks at lag +1 (it is yesterday's value, a day late); a perfect one at 0.
+    On a trending price every r is near 1: where the peak is says more than its height.
+    Lags where either side does not vary are left out."""
+    y, predicted = np.asarray(y, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    out = {}
+    for lag in lags:
+        if abs(lag) >= len(y) - 1:
+            continue
+        a = predicted[max(lag, 0):len(y) + min(lag, 0)]
+        b = y[max(-lag, 0):len(y) - max(lag, 0)]
+        if np.std(a) > 0 and np.std(b) > 0:
+            out[lag] = float(np.corrcoef(a, b)[0, 1])
+    return out
+
+
+def lag_scores(y, predictions, last):
+    """The "lagged copy" check of each predictor: ``lag_corr`` {predictor: {lag: r}} (see
+    ``lag_correlations``), ``peak_lag`` {predictor: the lag of the highest r}, and
+    ``change_corr`` {predictor: r}, the correlation of the predicted change (prediction - last
+    value) with the actual one: a lagged copy tracks the price on a chart and predicts no
+    change at all. Predictors whose predicted change never varies (persistence, drift) have no
+    ``change_corr``."""
+    y, last = np.asarray(y, dtype=np.float64), np.asarray(last, dtype=np.float64)
+    out = {"lag_corr": {}, "peak_lag": {}, "change_corr": {}}
+    for name, p in predictions.items():
+        by_lag = lag_correlations(y, p)
+        if by_lag:
+            out["lag_corr"][name] = {str(lag): r for lag, r in by_lag.items()}
+            out["peak_lag"][name] = max(by_lag, key=lambda lag: (by_lag[lag], -abs(lag)))
+        change = np.asarray(p, dtype=np.float64) - last
+        if len(y) > 2 and np.std(change) > 1e-12 * max(1.0, np.abs(last).max()) and np.std(y - last) > 0:
+            out["change_corr"][name] = float(np.corrcoef(change, y - last)[0, 1])
     return out
 
 

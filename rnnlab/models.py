@@ -127,6 +127,27 @@ def fit(model, data, stage, section, p, validation=None, hint=""):
     return history, kept
 
 
+def load(path):
+    """A saved model, with its optimizer's state (a compiled model's file keeps it)."""
+    return keras.saving.load_model(path)
+
+
+def continue_training(model, inputs, targets, epochs, batch_size, seed, section):
+    """More epochs of ``model``'s training on (inputs, targets), where it left off (its
+    optimizer's state too), seeded; nothing logged to MLflow (a walk-forward fold's training
+    is not the run's training). LabError naming ``section`` if the loss is not finite."""
+    seed_everything(seed)
+    history = model.fit(inputs, targets, epochs=epochs, batch_size=batch_size, verbose=0,
+                        callbacks=[stop_on_nan()]).history
+    check_converged(history, section)
+    return history
+
+
+def predict(model, inputs):
+    """The model's single output for each input, (n,) float64."""
+    return model.predict(inputs, batch_size=1024, verbose=0)[:, 0].astype("float64")
+
+
 class StopBelow(keras.callbacks.Callback):
     """Stop training after the first epoch whose training loss is below ``threshold``: the
     budget of a comparison that is met, not spent (Keras' EarlyStopping waits for the loss to

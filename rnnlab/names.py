@@ -27,6 +27,9 @@ def generator(corpus, variant):
     return f"{text_experiment(corpus)}-{variant.replace('_', '-')}"
 
 
-def forecaster(experiment_name):
-    """The served forecaster of a series' experiment in the registry: 'msft-forecaster'."""
-    return f"{experiment_name}-forecaster"
+def forecaster(experiment_name, model=None):
+    """The served forecaster of a series model (rnnlab/series.py: Series) in the registry:
+    '<experiment>-forecaster' for the model named after its data ('msft-forecaster'), else the
+    rest of its name in between ('stock_tutorial' -> 'msft-tutorial-forecaster')."""
+    extra = "" if model is None else model.name.removeprefix(model.data).strip("_")
+    return "-".join(part for part in (experiment_name, extra.replace("_", "-"), "forecaster") if part)

@@ -95,6 +95,10 @@ class StockData(Section):
     test: float = Field(gt=0, le=0.5, description="Fraction of the rows, in time order, for the "
                                                   "test part (the last rows).")
     window: Window = Field(description="Past days the network (and the AR baseline) reads.")
+    missing: Literal["error", "drop", "ffill"] = Field(
+        description="Rows with an empty cell inside the series (a multi-ticker file's dates of "
+                    "no trade): error (refuse, naming the first), drop (leave those rows out) or "
+                    "ffill (carry each column's last value forward).")
 
 
 class Training(Section):
@@ -127,7 +131,13 @@ class SineTrain(SeriesTraining):
 
 
 class StockTrain(SeriesTraining):
-    """The stock prices' network (stage series_train@stock): the same keys as sine_train."""
+    """The lab's stock model (stage series_train@stock, served as '<experiment>-forecaster'):
+    the same keys as sine_train."""
+
+
+class StockTutorialTrain(SeriesTraining):
+    """The tutorials' stock model, beside the lab's (stage series_train@stock_tutorial): the
+    same keys; its default target, price, is the min-max scaling the tutorials use."""
 
 
 class Evaluate(Section):
@@ -140,7 +150,24 @@ class SineEvaluate(Evaluate):
 
 
 class StockEvaluate(Evaluate):
-    """Scoring and forecasting the test part of the prices (stage series_evaluate@stock)."""
+    """Scoring and forecasting the test part of the prices (stages series_evaluate@stock and
+    @stock_tutorial)."""
+
+
+class StockWalkforward(Section):
+    """Walk-forward evaluation of the lab's stock model (stage series_walkforward@stock)."""
+    folds: int = Field(ge=1, le=1000, description="Folds the end of the test part is cut into; "
+                                                  "at each fold's origin the model continues "
+                                                  "training on every window before it.")
+    epochs: int = Field(ge=1, le=10_000, description="Epochs of that training at each origin "
+                                                     "(the stage's cost: folds x epochs).")
+
+
+class StockStrategy(Section):
+    """Could one trade on the lab's stock model? (stage stock_strategy; not financial advice)"""
+    cost_bps: float = Field(ge=0, le=10_000, description="Cost per trade (each change of "
+                                                        "position), in basis points of the "
+                                                        "equity: 5 = 0.05%.")
 
 
 class TextEncode(Section):
@@ -218,7 +245,10 @@ class ParamsFile(BaseModel):
     sine_evaluate: SineEvaluate
     stock_data: StockData
     stock_train: StockTrain
+    stock_tutorial_train: StockTutorialTrain
     stock_evaluate: StockEvaluate
+    stock_walkforward: StockWalkforward
+    stock_strategy: StockStrategy
     text_encode: TextEncode
     text_baselines: TextBaselines
     text_train: dict[Annotated[str, Field(pattern=VARIANT_NAME)], TextVariant] = Field(

@@ -41,13 +41,13 @@ def generator(variant, model_path, vocab_path, corpus, prompt):
                   request={"inputs": [prompt], "params": {"length": 40}})
 
 
-def forecaster(model_path, transform_path, experiment, columns, last_rows, next_value):
-    """The served forecaster of a series (rnnlab/forecaster.py): its last raw rows in, the next
-    value out; registered as '<experiment>-forecaster'. ``last_rows`` (window, columns) and the
-    ``next_value`` after them: an example."""
+def forecaster(model_path, transform_path, experiment, registered, columns, last_rows,
+               next_value):
+    """The served forecaster of a series model in ``experiment`` (rnnlab/forecaster.py): its
+    last raw rows in, the next value out; registered as ``registered`` (names.forecaster).
+    ``last_rows`` (window, columns) and the ``next_value`` after them: an example."""
     import pandas as pd
 
-    registered = names.forecaster(experiment)
     return Served(kind="forecaster", code="rnnlab/forecaster.py",
                   artifacts={"model": model_path, "transform": transform_path},
                   requirements=("pandas",),

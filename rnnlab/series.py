@@ -38,15 +38,30 @@ PARTS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Series:
-    name: str  # 'sine' or 'stock': the item of the series stages' foreach in dvc.yaml
-    """The files of series ``name``: its data, its models, and what evaluating them writes."""
+    """The files of series model ``name``: the data it reads (``data/<data>/``, written by stage
+    ``<data>_data``), its network, and what evaluating it writes. Its params: the sections
+    ``<name>_train``, ``<data>_data`` (the window) and ``<data>_evaluate``."""
+    name: str  # 'sine', 'stock', 'stock_tutorial': the key of the series stages' foreach
+    data: str  # 'sine' or 'stock': the series it learns (two stock models read one series)
 
     def part(self, name):
-        return f"data/{self.name}/{name}.npz"
+        return f"data/{self.data}/{name}.npz"
 
     @property
     def meta(self):
-        return f"data/{self.name}/meta.json"
+        return f"data/{self.data}/meta.json"
+
+    @property
+    def train_section(self):
+        return f"{self.name}_train"
+
+    @property
+    def window_key(self):
+        return f"{self.data}_data.window"
+
+    @property
+    def evaluate_section(self):
+        return f"{self.data}_evaluate"
 
     @property
     def model(self):
@@ -89,8 +104,35 @@ class Series:
     def figure(self):
         return f"reports/figures/{self.name}.png"
 
+    @property
+    def strategy_metrics(self):
+        return f"metrics/{self.name}_strategy.json"
 
-SERIES = {"sine": Series("sine"), "stock": Series("stock")}
+    @property
+    def equity_plot(self):
+        return f"plots/{self.name}_equity.csv"
+
+    @property
+    def strategy_figure(self):
+        return f"reports/figures/{self.name}_strategy.png"
+
+    @property
+    def walkforward_metrics(self):
+        return f"metrics/{self.name}_walkforward.json"
+
+    @property
+    def walkforward_plot(self):
+        return f"plots/{self.name}_walkforward.csv"
+
+    @property
+    def walkforward_figure(self):
+        return f"reports/figures/{self.name}_walkforward.png"
+
+
+SERIES = {"sine": Series("sine", "sine"),                      # the lecture's SimpleRNN
+          "stock": Series("stock", "stock"),                    # the lab's: scale-free
+          "stock_tutorial": Series("stock_tutorial", "stock")}  # the tutorials': min-max prices
+"""Every series model, as dvc.yaml's series stages list them (``foreach``)."""
 
 
 def from_argv(module):
@@ -162,6 +204,13 @@ def load_parts(series, names=PARTS):
     return parts
 
 
+def missing_params(meta):
+    """What the data stage did with rows that had empty cells (stock_data.missing), as run
+    params: {'missing': 'ffill', 'missing_rows': 3}; {} for a series without such a record."""
+    missing = meta.get("missing")
+    return {"missing": missing["rule"], "missing_rows": missing["rows"]} if missing else {}
+
+
 def load_meta(series):
     meta = read_json(series.meta)
     with reading(series.meta):
@@ -190,6 +239,14 @@ def part_windows(parts, name, window):
 # ---- scaling ----
 
 TARGETS = ("value", "price", "log_return")
+
+FORMULATIONS = {
+    "value": "lecture: the values as they are",
+    "price": "tutorial: prices min-max scaled on the training part",
+    "log_return": "scale-free: the next log return",
+}
+"""What each target makes of a model, in a few words (its run's tag ``lab.formulation``, the
+report's tables)."""
 
 
 class Transform:

@@ -6,7 +6,8 @@ import numpy as np
 from rnnlab.figures import figure, save
 
 
-def sine_figure(path, time, values, bounds, scored, forecasts, horizon, history, labels, meta):
+def sine_figure(path, time, values, bounds, scored, forecasts, horizon, history, labels, meta,
+                lags, title):
     """The lecture's figure (targets and predictions before/after training, then the loss),
     and the forecast of the held-out future (the test part), predictions fed back."""
     fig, (top, middle, bottom) = figure(3, 1, figsize=(8, 10))
@@ -36,14 +37,18 @@ def sine_figure(path, time, values, bounds, scored, forecasts, horizon, history,
     save(fig, path)
 
 
-def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history, labels, meta):
-    """Six panels: the whole series and its parts; the test part with the network and
+def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history, labels, meta,
+                 lags, title):
+    """Eight panels: the whole series and its parts; the test part with the network and
     persistence; a few weeks of it, where a lagged copy shows; predicted against actual daily
-    change (does it predict moves at all?); the fed-back forecast; the loss per epoch."""
+    change (does it predict moves at all?); the correlation with the series at lags -3..+3 (a
+    peak at +1 is yesterday's value); the fed-back forecast; the loss per epoch; the errors on
+    the test part (centred on zero, or biased?)."""
     dates = np.array(time, dtype="datetime64[D]")
     target = meta["columns"][0]
-    fig, axes = figure(3, 2, figsize=(13, 12))
-    (whole, test_ax), (zoom, scatter), (fed, loss) = axes
+    fig, axes = figure(4, 2, figsize=(13, 16))
+    (whole, test_ax), (zoom, scatter), (lag_ax, fed), (loss, errors) = axes
+    fig.suptitle(title, fontsize="x-large")
 
     for (name, (lo, hi)), colour in zip(bounds.items(), ("k", "tab:orange", "tab:red")):
         if hi > lo:
@@ -77,6 +82,23 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
                 xlabel="actual change", ylabel=f"{labels['model']}'s predicted change")
     scatter.legend(fontsize="small")
 
+    for (name, by_lag), style in zip(lags["lag_corr"].items(), ("go-", "bs:", "c^-.", "mv--")):
+        shown = sorted(by_lag, key=int)
+        lag_ax.plot([int(k) for k in shown], [by_lag[k] for k in shown], style, label=labels[name])
+    lag_ax.axvline(0, color="grey", linewidth=0.8)
+    lag_ax.set(title="Lagged copy? corr(prediction today, actual k days earlier)",
+               xlabel="k (days; +1: yesterday's value)", ylabel="correlation")
+    lag_ax.legend(fontsize="small")
+
+    for name, colour in (("persistence", "b"), ("model", "g")):
+        err = guesses[name] - y
+        errors.hist(err, bins=60, alpha=0.5, color=colour,
+                    label=f"{labels[name]}: mean {err.mean():+.3g}")
+    errors.axvline(0, color="k", linewidth=0.8)
+    errors.set(title="Errors on the test part (prediction - actual): centred on 0?",
+               xlabel=f"error ({target})", ylabel="days")
+    errors.legend(fontsize="small")
+
     first = max(0, lo - 3 * horizon)  # some context before the forecast
     fed.plot(dates[first:lo + horizon], values[first:lo + horizon], "k.-",
              label="actual", linewidth=1)
@@ -98,6 +120,55 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     for ax in (whole, test_ax, zoom, fed):
         ax.tick_params(axis="x", labelrotation=30)
     save(fig, path)
+
+
+def walkforward_figure(path, rows, pooled, labels):
+    """Theil's U of each predictor at each walk-forward fold (below 1 beats the random walk),
+    the pooled one in the title of each."""
+    names = [key.removeprefix("theil_u_") for key in rows[0] if key.startswith("theil_u_")]
+    names = [n for n in names if n != "persistence"]
+    fig, ax = figure(1, 1, figsize=(9, 4.5))
+    width = 0.8 / len(names)
+    folds = np.arange(len(rows))
+    for i, name in enumerate(names):
+        ax.bar(folds + (i - (len(names) - 1) / 2) * width,
+               [r[f"theil_u_{name}"] - 1 for r in rows], width, bottom=1.0, label=f"{labels[name]} (pooled {pooled['theil_u'][name]:.4f})")
+    ax.axhline(1.0, color="k", linewidth=1, label="persistence (the random walk) = 1")
+    ax.set_xticks(folds, [f"fold {r['fold']}\n{r['start']}\n.. {r['stop']}" for r in rows],
+                  fontsize="small")
+    values = [r[f"theil_u_{n}"] for r in rows for n in names]
+    spread = max(abs(v - 1) for v in values) or 0.01
+    ax.set_ylim(1 - 1.6 * spread, 1 + 1.6 * spread)
+    ax.set(title="Walk-forward: Theil's U at each origin (below 1 beats the random walk)",
+           ylabel="Theil's U (rmse / persistence's)")
+    ax.grid(True, axis="y")
+    ax.legend(fontsize="small")
+    save(fig, path)
+
+
+def equity_figure(path, time, equity, report, verdict):
+    """The equity curves of the long/flat rule (after and before costs) and of buy-and-hold,
+    from 1, with the verdict under the title."""
+    dates = np.array(time, dtype="datetime64[D]")
+    fig, ax = figure(1, 1, figsize=(10, 5))
+    cost = report["cost_bps"]
+    for name, style, label in (("buy_and_hold", "k-", "buy and hold"),
+                               ("strategy", "g-", f"long/flat on the model, {cost:g} bp per trade"),
+                               ("strategy_before_costs", "g:", "long/flat, before costs")):
+        ax.plot(dates, equity[name], style, linewidth=1, label=label)
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set(title=f"Could one trade on it? (not financial advice)\n{_wrap(verdict, 110)}",
+           ylabel="equity (starts at 1)")
+    ax.grid(True)
+    ax.legend(fontsize="small")
+    ax.tick_params(axis="x", labelrotation=30)
+    save(fig, path)
+
+
+def _wrap(text, width):
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 FIGURES = {"sine": sine_figure, "stock": stock_figure}

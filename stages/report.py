@@ -103,43 +103,156 @@ def sine_section(p):
     return parts
 
 
+STOCK_MODELS = {"stock": "the lab's", "stock_tutorial": "the tutorials'"}
+"""The stock models side by side, in the order the report lists them."""
+
+
 def stock_section(p):
-    stock = series.SERIES["stock"]
-    metrics, meta = read_json(stock.metrics), series.load_meta(stock)
-    d, tp = p["stock_data"], p["stock_train"]
-    labels = forecast.labels(tp["layer"], tp["units"], d["window"])
-    test = rows_of(stock.test_plot)
+    lab, tutorial = series.SERIES["stock"], series.SERIES["stock_tutorial"]
+    metrics = {name: read_json(series.SERIES[name].metrics) for name in STOCK_MODELS}
+    meta = series.load_meta(lab)
+    d = p["stock_data"]
+    test = rows_of(lab.test_plot)
     target = meta["columns"][0]
     inputs = f" and {', '.join(meta['columns'][1:])}" if len(meta["columns"]) > 1 else ""
-    kind = {"price": "the next price, min-max scaled on the training part (as the tutorials do)",
-            "log_return": "the next log return, turned back into a price",
-            "value": "the next value, unscaled"}[tp["target"]]
-    u = metrics["test"].get("theil_u", {}).get("model")
-    stopping = ("; early stopping on the val part" if tp["patience"] and d["val"] else "")
-    parts = ["## Example 4: a recurrent network on daily stock prices, against a random walk\n",
+    labels = {name: forecast.labels(p[f"{name}_train"]["layer"], p[f"{name}_train"]["units"],
+                                    d["window"]) for name in STOCK_MODELS}
+    parts = ["## Example 4: two networks on daily stock prices, against a random walk\n",
              f"`{meta['source']}`, column {target}{inputs}; windows of {d['window']} days; parts in "
-             f"time: train, val {d['val']:.0%}, test {d['test']:.0%} (never shuffled across). The "
-             f"{labels['model']} predicts {kind}{stopping}. Beside it: "
-             "persistence (tomorrow = today: the random walk), drift (persistence plus the training "
-             f"part's mean daily change) and {labels['ar']}, a least-squares autoregression on "
-             f"the same window. Prices in {target}'s units.\n",
-             f"**Verdict**: on the test part ({test[0]['time']} to {test[-1]['time']}, {len(test)} "
-             f"days) the {labels['model']} {forecast.verdict(metrics['test'])}"
-             + (f"; Theil's U {u:.3f}" if u is not None else "") + ".\n"]
-    train_max = series.load_parts(stock, ("train",))["train"]["values"][:, 0].max()
-    test_max = max(float(r["target"]) for r in test)
-    if tp["target"] == "price" and test_max > train_max:
-        parts.append(f"The test prices reach {test_max:.2f}, above anything in the training part "
-                     f"(at most {train_max:.2f}): scaled to the training range, they lie outside "
-                     "what the network ever saw, and it has to extrapolate. A network that only "
-                     "learnt 'tomorrow is about today' looks perfect on a long chart and is still "
-                     "a day late: compare the zoom and the daily-change scatter in the figure "
-                     "(`stock_train.target: log_return` predicts changes instead).\n")
-    parts += [*score_tables(metrics, labels),
-              "![stock: the parts, the test part with the network and persistence, a zoom, "
-              "predicted vs actual daily change, the fed-back forecast, loss](figures/stock.png)\n",
-              run_line(stock.run)]
+             f"time: train, val {d['val']:.0%}, test {d['test']:.0%} (never shuffled across)"
+             + missing_note(meta) + ". Two networks, the same layer, window, data and early "
+             "stopping, differ in what they predict:\n",
+             "".join(f"- **{STOCK_MODELS[name]}** (`{name}_train`): {labels[name]['model']}, "
+                     f"{series.FORMULATIONS[p[f'{name}_train']['target']]}.\n"
+                     for name in STOCK_MODELS),
+             "Beside them: persistence (tomorrow = today: the random walk), drift (persistence "
+             "plus the training part's mean daily change) and "
+             f"{labels['stock']['ar']}, a least-squares autoregression on the same window. On the "
+             f"test part ({test[0]['time']} to {test[-1]['time']}, {len(test)} days), one step "
+             f"ahead, prices in {target}'s units; bias: the mean error (prediction - actual); "
+             "peak lag: the lag k at which the predictions correlate best with the price k "
+             "days earlier (+1: yesterday's price, a day late); change r: the correlation of "
+             "predicted and actual daily changes.\n",
+             side_by_side(metrics, labels)]
+    parts += tutorial_note(p, metrics, labels, lab, test)
+    parts += walkforward_section(p, lab, labels["stock"])
+    parts += strategy_section(lab)
+    parts += [f"**Every score of {STOCK_MODELS['stock']} model** (the tutorials' are in "
+              f"`{tutorial.metrics}`):\n", *score_tables(metrics["stock"], labels["stock"]),
+              f"![the lab's model: the parts, the test part, a zoom, daily changes, lags, the "
+              f"fed-back forecast, loss, errors](figures/stock.png)\n", run_line(lab.run),
+              f"![the tutorials' model: the same panels](figures/stock_tutorial.png)\n",
+              run_line(tutorial.run)]
     return parts
+
+
+def missing_note(meta):
+    missing = meta.get("missing") or {}
+    if not missing.get("rows"):
+        return ""
+    done = {"drop": "dropped", "ffill": "filled from the day before"}[missing["rule"]]
+    return f"; {missing['rows']} rows with empty cells {done} (`stock_data.missing`)"
+
+
+def side_by_side(metrics, labels):
+    """The test part's table: both networks, then the baselines, each with its verdict."""
+    rows = []
+    for name, who in [("stock", "model"), ("stock_tutorial", "model"), ("stock", "persistence"),
+                      ("stock", "drift"), ("stock", "ar")]:
+        m = metrics[name]["test"]
+        label = f"{labels[name][who]}, {STOCK_MODELS[name]}" if who == "model" else labels[name][who]
+        verdict = ("the random walk itself" if who == "persistence"
+                   else forecast.verdict(m, who))
+        rows.append([label, fmt_error(m["rmse"][who]), fmt(m["theil_u"][who]),
+                     f"{m['bias'][who]:+.3f}", fmt(m.get("dm_pvalue", {}).get(who)),
+                     fmt(m.get("direction", {}).get(who)),
+                     f"{m['peak_lag'][who]:+d}" if who in m.get("peak_lag", {}) else "–",
+                     fmt(m.get("change_corr", {}).get(who)), verdict])
+    return table(rows, ["predictor", "rmse", "Theil's U", "bias", "DM p", "direction",
+                        "peak lag", "change r", "verdict"])
+
+
+def tutorial_note(p, metrics, labels, lab, test):
+    """Why the tutorials' model loses by so much, in numbers, when its prices are min-max
+    scaled and the test part's lie above the training part's."""
+    tp = p["stock_tutorial_train"]
+    train_max = series.load_parts(lab, ("train",))["train"]["values"][:, 0].max()
+    test_max = max(float(r["target"]) for r in test)
+    m, pm = metrics["stock_tutorial"]["test"], metrics["stock"]["test"]
+    lines = []
+    if tp["target"] == "price" and test_max > train_max:
+        lines.append(
+            f"**Why the tutorials' model loses by so much**: the test prices reach {test_max:.2f}, "
+            f"above anything in the training part (at most {train_max:.2f}); scaled to the "
+            "training range they lie outside what the network ever saw, and it extrapolates "
+            f"low: its predictions sit {abs(m['bias']['model']):.2f} below the price on average "
+            f"(persistence: {m['bias']['persistence']:+.3f}). That is its scaler's failure, not "
+            f"the lesson. {STOCK_MODELS['stock'].capitalize()} model predicts the next day's "
+            f"return instead, which has no level to leave behind (bias {pm['bias']['model']:+.3f}): "
+            "it loses to the random walk for the lesson's reason, that yesterday's price is "
+            "about all a window of past prices tells.\n")
+    lines.append("**A lagged copy**: a network that learnt 'tomorrow is about today' tracks the "
+                 "price on a long chart and is a day late. "
+                 + "; ".join(f"{STOCK_MODELS[n].capitalize()} model peaks at "
+                             f"{metrics[n]['test']['peak_lag']['model']:+d} day(s), change r "
+                             f"{fmt(metrics[n]['test'].get('change_corr', {}).get('model'))}"
+                             for n in STOCK_MODELS)
+                 + " (a perfect forecaster peaks at 0 with change r 1; persistence at +1).\n")
+    return lines
+
+
+def walkforward_section(p, lab, labels):
+    wf = read_json(lab.walkforward_metrics)
+    rows = rows_of(lab.walkforward_plot)
+    wp = p["stock_walkforward"]
+    names = ["model", "drift", "ar"]
+    body = [[f"{r['fold']}: {r['start']} .. {r['stop']}", str(wf[f"fold_{r['fold']}"]["windows"]),
+             *[fmt(wf[f"fold_{r['fold']}"]["theil_u"][n]) for n in names],
+             fmt(wf[f"fold_{r['fold']}"]["dm_pvalue"]["model"])] for r in rows]
+    pooled = wf["pooled"]
+    body.append(["**pooled**", str(pooled["windows"]), *[fmt(pooled["theil_u"][n]) for n in names],
+                 fmt(pooled["dm_pvalue"]["model"])])
+    return ["### Walk-forward: the lab's model at several origins\n",
+            f"One test split is one sample. The test part's end in {wp['folds']} folds "
+            "(scikit-learn's TimeSeriesSplit, an expanding window); at each fold's origin the "
+            f"model continues training for {wp['epochs']} epoch(s) on every window before it, and "
+            "the baselines are refitted on the same windows. Theil's U per fold (below 1 beats "
+            f"the random walk); DM p: Diebold-Mariano against persistence. Pooled, the "
+            f"{labels['model']} {forecast.verdict(pooled)}.\n",
+            table(body, ["fold", "days", f"U {labels['model']}", "U drift", f"U {labels['ar']}",
+                         "DM p"]),
+            "![walk-forward: Theil's U per fold](figures/stock_walkforward.png)\n"]
+
+
+def strategy_section(lab):
+    r = read_json(lab.strategy_metrics)
+    d = r["direction"]
+    rows = [[name, f"{m['cumulative_return']:+.1%}", f"{m['annual_volatility']:.1%}",
+             f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.1%}", str(m["trades"])]
+            for name, m in ((f"long/flat, {r['cost_bps']:g} bp per trade", r["strategy"]),
+                            ("long/flat, before costs", r["strategy_before_costs"]),
+                            ("buy and hold", r["buy_and_hold"]))]
+    return ["### Could one trade on it?\n",
+            "Not financial advice: a classroom backtest, with no slippage, taxes or dividends. "
+            "A long/flat rule on the lab's model's calls: long the next day when it predicts a "
+            "rise, else out of the market. Its calls were right on "
+            f"{d['accuracy']:.1%} of the {d['n']} days that moved (binomial test: p "
+            f"{pvalue(d['p_vs_half'])} against a coin, p {pvalue(d['p_vs_up_share'])} "
+            f"against always guessing the more common move, right {d['best_constant']:.1%} of "
+            f"the time). The rule {trading_verdict(r)}.\n",
+            table(rows, ["on the test part", "return", "volatility (a year)", "Sharpe",
+                         "max drawdown", "trades"]),
+            "![equity curves of the rule and of buy-and-hold](figures/stock_strategy.png)\n"]
+
+
+def pvalue(p):
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def trading_verdict(report):
+    from rnnlab import trading
+
+    return trading.verdict(report).split(" (directional accuracy")[0]
 
 
 def text_section(defined):
@@ -372,17 +485,16 @@ def render(p, defined):
 
 
 def main():
+    stock_keys = [f"{name}_train.{k}" for name in STOCK_MODELS for k in ("layer", "units", "target")]
     found = params.load(STAGE, "sine_data.window", "sine_train.layer", "sine_train.units",
-                        "stock_data", "stock_train.layer", "stock_train.units",
-                        "stock_train.target", "stock_train.patience", "text_train",
+                        "stock_data", *stock_keys, "stock_walkforward", "text_train",
                         "adding_data", "adding_train")
     p = {"sine_data": {"window": found["sine_data.window"]},
          "sine_train": {k: found[f"sine_train.{k}"] for k in ("layer", "units")},
-         "stock_data": found["stock_data"],
-         "stock_train": {k: found[f"stock_train.{k}"]
-                         for k in ("layer", "units", "target", "patience")},
-         "text_train": found["text_train"], "adding_data": found["adding_data"],
-         "adding_train": found["adding_train"]}
+         **{f"{name}_train": {k: found[f"{name}_train.{k}"] for k in ("layer", "units", "target")}
+            for name in STOCK_MODELS},
+         **{key: found[key] for key in ("stock_data", "stock_walkforward", "text_train",
+                                        "adding_data", "adding_train")}}
     defined = variants.defined()
     page = render(p, defined)
     with all_or_nothing(OUT):

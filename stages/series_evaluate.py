@@ -1,4 +1,4 @@
-"""Stage series_evaluate@<series>: is the network better than a random walk?
+"""Stage series_evaluate@<model>: is the network better than a random walk?
 
 Predictors (rnnlab/forecast.py), all reading the same raw windows: the trained network; the
 same network untrained (its seeded initial weights, saved by series_train: the lecture's
@@ -10,11 +10,14 @@ fitted by least squares on the training windows. Scored, under the same metric n
   forecast  the first `horizon` values of the test part from the rows before it, each
             prediction fed back as the next input (multi-step).
 Every price figure is in the target's units: a log-return network's outputs become prices.
+On the test part, the "lagged copy" check as well: the correlation of each predictor with the
+series at lags -3..+3 (a peak at +1: yesterday's value, a day late) and of its predicted
+changes with the actual ones.
 The networks run in NumPy (rnnlab/inference.py): no TensorFlow in this stage.
 
-Outputs: metrics/<series>.json ({part: {metric: {predictor: value}}}), plots/<series>_train.csv,
-plots/<series>_test.csv, plots/<series>_forecast.csv, reports/figures/<series>.png. Logged
-into the training run (runs/<series>.json).
+Outputs: metrics/<model>.json ({part: {metric: {predictor: value}}}), plots/<model>_train.csv,
+plots/<model>_test.csv, plots/<model>_forecast.csv, reports/figures/<model>.png. Logged
+into the training run (runs/<model>.json).
 """
 from rnnlab import figures, forecast, inference, notes, params, runs, series, series_figures
 from rnnlab.errors import LabError, run
@@ -42,6 +45,8 @@ def score_parts(parts, window, predictors, untrained):
         if name == "train":
             guesses["untrained"] = untrained(raw)
         metrics[name] = forecast.one_step(y, guesses, forecast.persistence(raw))
+        if name == "test":  # is it a lagged copy of the series?
+            metrics[name].update(forecast.lag_scores(y, guesses, forecast.persistence(raw)))
         if name != "train":  # a periodic wave repeats itself: how much of this is new?
             metrics[name]["repeats_training"] = forecast.repeats(raw, y, raw_train, y_train)
         scored[name] = (raw, y, guesses)
@@ -71,7 +76,7 @@ def write_plots(s, time, bounds, window, scored, target, forecasts):
 def main():
     s = series.from_argv("series_evaluate")
     stage = f"series_evaluate@{s.name}"
-    window_key, section, evaluate = f"{s.name}_data.window", f"{s.name}_train", f"{s.name}_evaluate"
+    window_key, section, evaluate = s.window_key, s.train_section, s.evaluate_section
     p = params.load(stage, window_key, section, evaluate)
     window, tp, horizon = p[window_key], p[section], p[evaluate]["horizon"]
     meta = series.load_meta(s)
@@ -100,10 +105,12 @@ def main():
         forecast.check_scores_finite(metrics, section)
         write_json(s.metrics, metrics)
         write_plots(s, time, bounds, window, scored, target, forecasts)
-        series_figures.FIGURES[s.name](s.figure, time=time, values=values[:, 0], bounds=bounds,
+        series_figures.FIGURES[s.data](s.figure, time=time, values=values[:, 0], bounds=bounds,
                                        scored=scored, forecasts=forecasts, horizon=horizon,
                                        history=figures.read_history(s.history),
                                        labels=forecast.labels(tp["layer"], tp["units"], window),
+                                       lags=metrics["test"],
+                                       title=f"{s.name}: {series.FORMULATIONS[tp['target']]}",
                                        meta=meta)
         rmse = metrics["test"]["rmse"]
         result = (f"test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "

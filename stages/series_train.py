@@ -1,29 +1,34 @@
-"""Stage series_train@<series>: a recurrent network learns the next value of a series.
+"""Stage series_train@<model>: a recurrent network learns the next value of a series.
 
-sine   (the lecture)  SimpleRNN(10) + Dense(1, linear) on the raw values, mse, SGD, 100 epochs.
-stock  (its agenda)   LSTM + Dense(1) on a window of past days, the stock tutorials' model, on
-                      min-max scaled prices (target: price) or on log returns (log_return).
-Params: <series>_train (layer, units, target, optimizer, learning_rate, epochs, batch_size,
-patience, seed) and <series>_data.window. The scaling (rnnlab/series.py: Transform) is fitted
-on the training part only. Where the series has a val part, Keras scores it after every epoch
+sine            (the lecture)  SimpleRNN(10) + Dense(1, linear) on the raw values, mse, SGD,
+                               100 epochs.
+stock           (the lab's)    LSTM(32) + Dense(1) on a window of past days' log returns: it
+                               predicts the next day's return, so no price level is out of range.
+stock_tutorial  (the tutorials') the same network on prices min-max scaled on the training
+                               part: the popular tutorials' model, biased where the test prices
+                               lie above anything it trained on.
+Params: <model>_train (layer, units, target, optimizer, learning_rate, epochs, batch_size,
+patience, seed) and <data>_data.window (rnnlab/series.py: SERIES names each model's data).
+The scaling (rnnlab/series.py: Transform) is fitted on the training part only. Where the series has a val part, Keras scores it after every epoch
 (val_loss); with patience > 0 training stops once val_loss has not improved for `patience`
 epochs and the weights of its best epoch are restored (Keras' EarlyStopping).
 
-Outputs: models/<series>.keras, models/<series>_untrained.keras (the seeded initial weights:
+Outputs: models/<model>.keras, models/<model>_untrained.keras (the seeded initial weights:
 series_evaluate scores 'before training' with them, without TensorFlow),
-models/<series>_transform.json, plots/<series>_history.csv,
-runs/<series>.json (the MLflow run that series_evaluate logs into as well). The run also
-registers a forecaster, '<experiment>-forecaster' (rnnlab/forecaster.py): raw rows in, the
-next value out.
+models/<model>_transform.json, plots/<model>_history.csv,
+runs/<model>.json (the MLflow run that series_evaluate logs into as well; its tag
+``lab.formulation`` says which approach it is). The run also registers a forecaster,
+'msft-forecaster' for the lab's stock model, 'msft-tutorial-forecaster' for the tutorial's
+(rnnlab/forecaster.py): raw rows in, the next value out.
 """
-from rnnlab import notes, params, runs, series
+from rnnlab import names, notes, params, runs, series
 from rnnlab.errors import run
 from rnnlab.outputs import all_or_nothing, write_csv
 
 
 def main():
     s = series.from_argv("series_train")
-    stage, window_key, section = f"series_train@{s.name}", f"{s.name}_data.window", f"{s.name}_train"
+    stage, window_key, section = f"series_train@{s.name}", s.window_key, s.train_section
     p = params.load(stage, window_key, section)
     window, tp = p[window_key], p[section]
     meta = series.load_meta(s)
@@ -41,13 +46,15 @@ def main():
 
     experiment, columns = meta["experiment"], meta["columns"]
     run_params = {**tp, "window": window, "columns": ",".join(columns), "source": meta["source"],
-                  "samples": len(X), "val_samples": len(val[0]) if val else 0}
+                  "samples": len(X), "val_samples": len(val[0]) if val else 0,
+                  **series.missing_params(meta)}
     note = notes.series_run(tp, window, meta, len(X))
     with all_or_nothing(s.model, s.untrained, s.transform, s.history, s.run), \
             runs.new_run(experiment, s.name, stage, s.run, run_params,
-                         notes=(notes.experiment(s.name, meta["source"]),
+                         notes=(notes.experiment(s.data, meta["source"]),
                                 notes.pending(note, f"series_evaluate@{s.name}")),
-                         view=notes.series_view()) as link:
+                         view=notes.series_view(),
+                         tags={"lab.formulation": series.FORMULATIONS[tp["target"]]}) as link:
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(s.untrained)
         history, kept = models.fit(model, (X, Y), stage, section, tp, validation=val,
@@ -58,7 +65,8 @@ def main():
         write_csv(s.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         link.models = registry.log_and_register(
             model, s.name, inputs=X[:1], step=kept,
-            served=registry.forecaster(s.model, s.transform, experiment, columns, raw[-1], y[-1]))
+            served=registry.forecaster(s.model, s.transform, experiment,
+                                       names.forecaster(experiment, s), columns, raw[-1], y[-1]))
     stopped = ""
     if kept < len(history["loss"]) - 1:  # stopped early: the weights kept are the best epoch's
         stopped = (f", stopped early: kept epoch {kept + 1}, val_loss "

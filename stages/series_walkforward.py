@@ -1,0 +1,74 @@
+"""Stage series_walkforward@<model>: does the model's score hold at other origins?
+
+Walk-forward evaluation (rnnlab/walkforward.py): the test part's end cut into
+`<data>_walkforward.folds` folds in time (scikit-learn's TimeSeriesSplit); at each fold's origin
+the trained model (models/<model>.keras, fold after fold) continues training for
+`<data>_walkforward.epochs` epochs on every window before the origin, with the same transform,
+batch size and seed, then predicts the fold one step ahead. Persistence, drift and AR are
+refitted on the same windows. Scored per fold and pooled: Theil's U, rmse, bias and the
+Diebold-Mariano p-value against persistence. Continued rather than retrained from scratch:
+the same idea (only the past trains) at a fraction of the cost; the fold count is the knob.
+
+Outputs: metrics/<model>_walkforward.json ({fold_<k> | pooled: {metric: {predictor: value}}}),
+plots/<model>_walkforward.csv (a row per fold: its dates and every predictor's Theil's U),
+reports/figures/<model>_walkforward.png. Logged into the model's run (runs/<model>.json) as
+`wf_<fold>_<metric>_<predictor>`.
+"""
+import numpy as np
+
+from rnnlab import forecast, params, runs, series, series_figures, walkforward, windows
+from rnnlab.errors import run
+from rnnlab.outputs import all_or_nothing, write_csv, write_json
+
+
+def main():
+    s = series.from_argv("series_walkforward")
+    stage, section = f"series_walkforward@{s.name}", f"{s.data}_walkforward"
+    p = params.load(stage, s.window_key, s.train_section, section)
+    window, tp, wp = p[s.window_key], p[s.train_section], p[section]
+    time, values, bounds = series.joined(series.load_parts(s))
+    raw, y = windows.rows_before(values, window, len(values), window)  # window i: target row window + i
+    test_start, test_stop = bounds["test"]
+    folds = walkforward.splits(len(y), test_stop - test_start, wp["folds"], f"{section}.folds")
+    transform, _ = series.Transform.load(s.transform)
+
+    from rnnlab import models  # TensorFlow: once the folds are good
+
+    model = models.load(s.model)
+    metrics, rows, pooled, lasts = {}, [], {}, []
+    with all_or_nothing(s.walkforward_metrics, s.walkforward_plot, s.walkforward_figure), \
+            runs.same_run(s.run, stage):
+        for k, (seen, fold) in enumerate(folds, 1):
+            models.continue_training(model, transform.inputs(raw[seen]),
+                                     transform.targets(raw[seen], y[seen]), epochs=wp["epochs"],
+                                     batch_size=tp["batch_size"], seed=tp["seed"] + k,
+                                     section=s.train_section)
+            last = forecast.persistence(raw[fold])
+            out = models.predict(model, transform.inputs(raw[fold]))
+            guesses = {"model": transform.to_units(raw[fold], out)}
+            guesses |= {n: f(raw[fold]) for n, f in walkforward.baselines(values, raw, y, seen).items()}
+            metrics[f"fold_{k}"] = walkforward.scores(y[fold], guesses, last)
+            for name, guess in guesses.items():
+                pooled.setdefault(name, []).append(guess)
+            lasts.append(last)
+            u = metrics[f"fold_{k}"]["theil_u"]
+            rows.append({"fold": k, "start": time[window + fold[0]], "stop": time[window + fold[-1]],
+                         **{f"theil_u_{n}": v for n, v in u.items()}})
+            print(f"{stage}: fold {k}/{len(folds)} {rows[-1]['start']} .. {rows[-1]['stop']}: "
+                  "Theil's U " + ", ".join(f"{n} {v:.4f}" for n, v in u.items()))
+        targets = np.concatenate([y[fold] for _, fold in folds])
+        metrics["pooled"] = walkforward.scores(
+            targets, {n: np.concatenate(g) for n, g in pooled.items()}, np.concatenate(lasts))
+        forecast.check_scores_finite(metrics, s.train_section)
+        write_json(s.walkforward_metrics, metrics)
+        write_csv(s.walkforward_plot, {key: [r[key] for r in rows] for key in rows[0]})
+        series_figures.walkforward_figure(s.walkforward_figure, rows, metrics["pooled"],
+                                          forecast.labels(tp["layer"], tp["units"], window))
+        runs.log_metrics(dict(runs.flatten(metrics, "wf")))
+        runs.log_as(s.walkforward_figure, "figures/walkforward.png")
+    u = metrics["pooled"]["theil_u"]
+    print(f"{stage}: pooled over {len(folds)} folds: Theil's U model {u['model']:.4f}, drift "
+          f"{u['drift']:.4f}, AR {u['ar']:.4f}; the network {forecast.verdict(metrics['pooled'])}")
+
+if __name__ == "__main__":
+    run(main)

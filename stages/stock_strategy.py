@@ -1,0 +1,54 @@
+"""Stage stock_strategy: could one trade on the lab's stock model? (numpy, scipy; no TensorFlow)
+
+Not financial advice: a classroom backtest (rnnlab/trading.py says what it leaves out).
+
+From the lab's model's one-step predictions on the test part (plots/stock_test.csv, written by
+series_evaluate@stock): its directional accuracy, with binomial tests against a coin and
+against the best constant guess; a long/flat rule (long the next day when the model predicts
+a rise) after a cost of `stock_strategy.cost_bps` basis points per trade, and before costs,
+against buy-and-hold: cumulative return, annualised volatility, Sharpe ratio, maximum drawdown,
+trades; and a verdict sentence.
+
+Outputs: metrics/stock_strategy.json, plots/stock_equity.csv (the three equity curves: a row
+per day, the value after it, from 1), reports/figures/stock_strategy.png. Logged into the model's run (runs/stock.json) as
+`trade_<...>`.
+"""
+from rnnlab import params, runs, series, series_figures, trading
+from rnnlab.errors import LabError, run
+from rnnlab.outputs import all_or_nothing, reading, write_csv, write_json
+
+STAGE = "stock_strategy"
+STOCK = series.SERIES["stock"]
+
+
+def main():
+    cost = params.load(STAGE, STAGE)[STAGE]["cost_bps"]
+    import pandas as pd
+
+    with reading(STOCK.test_plot):
+        test = pd.read_csv(STOCK.test_plot)
+        last, actual, predicted = (test[c].to_numpy(float) for c in ("persistence", "target", "model"))
+    if len(test) < 2:
+        raise LabError(f"{STOCK.test_plot}: {len(test)} test days; the strategy needs at least 2")
+    report = trading.strategy_report(last, actual, predicted, cost)
+    verdict = report.pop("verdict")
+    curves = {"strategy": trading.long_flat(last, actual, predicted, cost)[0],
+              "strategy_before_costs": trading.long_flat(last, actual, predicted, 0.0)[0],
+              "buy_and_hold": trading.buy_and_hold(last, actual, cost)[0]}
+    with all_or_nothing(STOCK.strategy_metrics, STOCK.equity_plot, STOCK.strategy_figure), \
+            runs.same_run(STOCK.run, STAGE):
+        write_json(STOCK.strategy_metrics, report)
+        # The equity after each day (it starts at 1), dated at the close it is valued at.
+        equity = {name: trading.equity(r)[1:] for name, r in curves.items()}
+        write_csv(STOCK.equity_plot, {"step": range(len(test)), "time": test["time"], **equity})
+        series_figures.equity_figure(STOCK.strategy_figure, test["time"].to_numpy(), equity,
+                                     report, verdict)
+        runs.log_metrics(dict(runs.flatten(report, "trade")))
+        runs.log_text(f"{verdict}\n\nNot financial advice: a classroom backtest.\n",
+                      "strategy.txt")
+        runs.log_as(STOCK.strategy_figure, "figures/strategy.png")
+    print(f"{STAGE}: the long/flat rule on the lab's model {verdict} (not financial advice)")
+
+
+if __name__ == "__main__":
+    run(main)
