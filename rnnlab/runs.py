@@ -184,8 +184,9 @@ def failure_tag(stage):
 
 
 @contextlib.contextmanager
-def same_run(link_file, stage):
-    """Reopen the run that the train stage linked in ``link_file``; yield it.
+def same_run(link_file, stage, train=None):
+    """Reopen the run that the train stage (``train``; by default the one ``train_stage``
+    names) linked in ``link_file``; yield it.
 
     The run keeps its status (FINISHED) whether this stage succeeds or fails: a later stage
     that fails must not make a good trained model look FAILED. Instead it tags the run
@@ -206,7 +207,7 @@ def same_run(link_file, stage):
                 raise
             raise LabError(f"MLflow run {link.run_id} named in {link_file} is not in {uri} (a new "
                            f"store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
-                           f"dvc repro --force --downstream {train_stage(stage)}") from None
+                           f"dvc repro --force --downstream {train or train_stage(stage)}") from None
         run = mlflow.start_run(run_id=link.run_id)
     status, tag = "FINISHED", failure_tag(stage)
     try:

@@ -34,6 +34,8 @@ def splits(n_windows, n_test, folds, where="stock_walkforward.folds"):
         raise LabError(f"params.yaml: '{where}' ({folds}) cuts the test part's {n_test} windows "
                        f"into folds of {size}; each needs at least {MIN_FOLD}: use fewer folds, "
                        "a larger 'stock_data.test' fraction or a longer CSV")
+    if folds == 1:  # one origin: the plain split (TimeSeriesSplit wants two folds or more)
+        return [(np.arange(n_windows - size), np.arange(n_windows - size, n_windows))]
     return list(TimeSeriesSplit(n_splits=folds, test_size=size).split(np.arange(n_windows)))
 
 

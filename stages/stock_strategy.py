@@ -36,7 +36,7 @@ def main():
               "strategy_before_costs": trading.long_flat(last, actual, predicted, 0.0)[0],
               "buy_and_hold": trading.buy_and_hold(last, actual, cost)[0]}
     with all_or_nothing(STOCK.strategy_metrics, STOCK.equity_plot, STOCK.strategy_figure), \
-            runs.same_run(STOCK.run, STAGE):
+            runs.same_run(STOCK.run, STAGE, train="series_train@stock"):
         write_json(STOCK.strategy_metrics, report)
         # The equity after each day (it starts at 1), dated at the close it is valued at.
         equity = {name: trading.equity(r)[1:] for name, r in curves.items()}

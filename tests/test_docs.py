@@ -1,7 +1,8 @@
 """The documentation against the repo: numbers, links, commands and files.
 
 - The results table on the front page (README.md, and its mirror in README.ko.md) shows the
-  numbers of the committed metrics/*.json, rounded as displayed; "exact (~0)" means below 1e-12.
+  numbers of the committed metrics/*.json, rounded as displayed; "exact (~0)" means below 1e-12,
+  and a percentage ("+170.1%") is the metric's fraction times 100.
   So does the stock table of docs/evaluation.md.
 - Every relative link or image in README.md, README.ko.md and docs/*.md points at a file that
   exists, and a #fragment at a heading of the page it names.
@@ -36,7 +37,7 @@ def metric(ref):
 # ---- numbers ---------------------------------------------------------------------------------
 
 EXACT = ("exact (~0)", "정확 (~0)")  # what the pages write for a floating-point-noise figure
-VALUE = r"(?:<\s*)?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?"
+VALUE = r"(?:<\s*)?[+-]?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?%?"
 
 
 def check_value(shown, ref, where):
@@ -51,12 +52,16 @@ def check_value(shown, ref, where):
         bound = float(shown[1:].strip())
         assert value < bound, f"{where}: the page says {shown}, but {ref} is {value!r}"
         return
-    number = shown.replace(",", "")
-    mantissa, _, exponent = number.partition("e")
+    number, percent = shown.replace(",", ""), shown.endswith("%")
+    if percent:  # a fraction shown as a percentage: '+170.1%' is 1.701
+        number, value = number[:-1], value * 100
+    assert re.fullmatch(r"[+-]?\d+(?:\.\d+)?(?:e-?\d+)?", number), f"{where}: {shown!r} is not a number"
+    mantissa, _, exponent = number.lstrip("+-").partition("e")
     decimals = len(mantissa.partition(".")[2])
     scale = 10.0 ** int(exponent) if exponent else 1.0
     tolerance = 0.5 * 10.0 ** -decimals * scale * (1 + 1e-9)
     expected = f"{value:.{decimals}f}" if not exponent else f"{value:.{decimals}e}"
+    expected += "%" if percent else ""
     assert abs(value - float(number)) <= tolerance, (
         f"{where}: the page shows {shown}, but {ref} is {value!r} (shown as {expected})")
 
@@ -64,7 +69,9 @@ def check_value(shown, ref, where):
 def label_key(label):
     """The predictor a cell's label names ('AR(20)' -> 'ar', '상한(ceiling)' -> 'ceiling')."""
     text = label.lower()
-    for word, key in [("predict the mean", "mean"), ("평균", "mean"),
+    for word, key in [("buy and hold", "buy_and_hold"), ("buy-and-hold", "buy_and_hold"),
+                      ("매수 후 보유", "buy_and_hold"),
+                      ("predict the mean", "mean"), ("평균", "mean"),
                       ("unigram", "unigram"), ("gram", "ngram"), ("ar(", "ar"),
                       ("persistence", "persistence"), ("random walk", "persistence"),
                       ("drift", "drift"), ("ceiling", "ceiling"), ("untrained", "untrained"),
@@ -127,8 +134,14 @@ HEADLINE = [
     ("3", m("text_many_to_many", "train.accuracy"), TEXT_ACCURACY),
     ("3", m("text_many_to_many", "train.sequence_accuracy"), {}),
     ("3", m("text_many_to_many", "train.bits_per_char"), TEXT_BITS),
+    # example 4: the lab's model (log returns), the tutorials' (min-max scaled prices), the lab's
+    # at several origins (walk-forward, pooled) and as a trading rule against buy-and-hold
     ("4", m("stock", "test.rmse.model"), series("stock", "test", "rmse", "persistence", "drift", "ar")),
     ("4", m("stock", "test.theil_u.model"), series("stock", "test", "theil_u", "persistence", "drift", "ar")),
+    ("4", m("stock_tutorial", "test.theil_u.model"), series("stock_tutorial", "test", "theil_u", "persistence")),
+    ("4", m("stock_walkforward", "pooled.theil_u.model"), series("stock_walkforward", "pooled", "theil_u", "drift", "ar")),
+    ("4", m("stock_strategy", "strategy.cumulative_return"),
+     {"buy_and_hold": m("stock_strategy", "buy_and_hold.cumulative_return")}),
     *(("5", m("adding", f"T100.{cell}.mse"), {"mean": m("adding", "T100.baseline.mse")})
       for cell in ("simple_rnn", "gru", "lstm")),
 ]
@@ -160,11 +173,14 @@ def test_headline_table_holds_the_pipelines_numbers(page):
             f"{where}: baselines shown {sorted(found)}, expected {sorted(baseline_refs)}")
 
 
-STOCK_COLUMNS = {"rmse": "rmse", "mae": "mae", "mape": "mape", "theil": "theil_u", "direction": "direction",
-                 "dm p": "dm_pvalue"}
+STOCK_COLUMNS = {"rmse": "rmse", "mae": "mae", "mape": "mape", "theil": "theil_u", "bias": "bias",
+                 "direction": "direction", "dm p": "dm_pvalue", "peak lag": "peak_lag",
+                 "change r": "change_corr"}
 
 
 def test_evaluation_page_stock_table_holds_the_pipelines_numbers():
+    """The side-by-side table of example 4: the lab's model and the baselines against
+    metrics/stock.json's test part, a row naming the tutorials' model against stock_tutorial.json's."""
     page = ROOT / "docs" / "evaluation.md"
     header, rows = table_after(page, "<!-- checked: stock-test")
     columns = []
@@ -174,17 +190,21 @@ def test_evaluation_page_stock_table_holds_the_pipelines_numbers():
         columns.append(keys[0])
     seen = set()
     for row in rows:
+        assert len(row) == len(header), f"{page.name}: row {row[0]!r} has {len(row)} cells, the header {len(header)}"
         predictor = label_key(row[0])
         assert predictor, f"{page.name}: row {row[0]!r} names no predictor tests/test_docs.py knows"
-        seen.add(predictor)
+        name = "stock_tutorial" if "tutorial" in row[0].lower() else "stock"
+        assert name == "stock" or predictor == "model", f"{page.name}: row {row[0]!r}: which model?"
+        seen.add((name, predictor))
         for score, shown in zip(columns, row[1:]):
-            ref = m("stock", f"test.{score}.{predictor}")
+            ref = m(name, f"test.{score}.{predictor}")
             where = f"{page.name}, {row[0]}, {score}"
             if shown in ("–", "-"):
                 assert metric(ref) is None, f"{where}: shown as –, but {ref} is {metric(ref)!r}"
             else:
                 check_value(shown, ref, where)
-    assert seen == {"model", "persistence", "drift", "ar"}
+    assert seen == {("stock", "model"), ("stock_tutorial", "model"), ("stock", "persistence"),
+                    ("stock", "drift"), ("stock", "ar")}
 
 
 def test_quoted_greedy_continuation_is_the_reports():

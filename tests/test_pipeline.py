@@ -16,7 +16,9 @@ from tests.conftest import ROOT, TINY_LENGTHS, free_port, git_commit, run, serve
 EPOCHS = 2
 SERVED_EPOCHS = 20
 SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine"}
-STOCK_STAGES = {"stock_data", "series_train@stock", "series_evaluate@stock"}
+STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate")
+                                for m in ("stock", "stock_tutorial")),
+                "series_walkforward@stock", "stock_strategy"}
 TEXT_STAGES = {"text_encode", "text_baselines", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
                                 for v in ("many_to_one", "many_to_many"))}
 ADDING_STAGES = {*(f"adding_data@{t}" for t in TINY_LENGTHS), "adding_evaluate",
@@ -43,6 +45,8 @@ def repro(tmp_path_factory):
 
     def tiny(p):
         p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = EPOCHS
+        p["stock_tutorial_train"]["epochs"] = EPOCHS
+        p["stock_walkforward"].update(folds=2, epochs=1)
         for variant in p["text_train"].values():
             variant["epochs"] = EPOCHS
         # Enough for many_to_one to learn the first line (a few seconds), for the serving test.
@@ -75,6 +79,8 @@ def test_every_stage_runs_and_every_output_exists(repro):
                    "test part, forecast fed back", "4-character n-gram baseline",
                    "unigram baseline", "ceiling of a 10-character window", "Example 4",
                    "figures/stock.png", "AR(20)", "Theil's U", "`data/msft.csv`",
+                   "figures/stock_tutorial.png", "Walk-forward", "Could one trade on it?",
+                   "figures/stock_walkforward.png", "figures/stock_strategy.png",
                    "Example 5", "figures/adding.png", "predict the mean (baseline)",
                    "The lecture beside the lab", "`Sing a song of sixpence, a poc`"):
         assert needle in page
