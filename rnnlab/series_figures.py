@@ -48,7 +48,7 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     target = meta["columns"][0]
     fig, axes = figure(4, 2, figsize=(13, 16))
     (whole, test_ax), (zoom, scatter), (lag_ax, fed), (loss, errors) = axes
-    fig.suptitle(title, fontsize="x-large")
+    fig.suptitle("\n".join(_wrap(line, 120) for line in title.splitlines()), fontsize="large")
 
     for (name, (lo, hi)), colour in zip(bounds.items(), ("k", "tab:orange", "tab:red")):
         if hi > lo:

@@ -73,6 +73,19 @@ def write_plots(s, time, bounds, window, scored, target, forecasts):
                                 **{f"{n}_forecast": f for n, f in forecasts.items()}})
 
 
+def title(s, target, parts, test):
+    """The figure's title: the model and its formulation; for min-max scaled prices whose test
+    part goes above the training part, the one sentence that explains its bias."""
+    head = f"{s.name}: {series.FORMULATIONS[target]}"
+    top, high = parts["train"]["values"][:, 0].max(), parts["test"]["values"][:, 0].max()
+    if target != "price" or high <= top:
+        return head
+    return (f"{head}\nThe test prices reach {high:.4g}, above the training maximum {top:.4g}: "
+            f"scaled, they lie outside what the network saw, and it extrapolates "
+            f"(mean error {test['bias']['model']:+.3g}, persistence's "
+            f"{test['bias']['persistence']:+.3g})")
+
+
 def main():
     s = series.from_argv("series_evaluate")
     stage = f"series_evaluate@{s.name}"
@@ -110,7 +123,7 @@ def main():
                                        history=figures.read_history(s.history),
                                        labels=forecast.labels(tp["layer"], tp["units"], window),
                                        lags=metrics["test"],
-                                       title=f"{s.name}: {series.FORMULATIONS[tp['target']]}",
+                                       title=title(s, tp["target"], parts, metrics["test"]),
                                        meta=meta)
         rmse = metrics["test"]["rmse"]
         result = (f"test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "
