@@ -11,7 +11,7 @@ UI_PORT ?= 5000
 # dvc runs each stage as `python -m stages.<name>`: that must be the venv's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv repro test ui dag lock lecture clean-venv
+.PHONY: help venv repro test ui dag lock lecture clean-venv server server-stop accounts
 
 help:
 	@echo "make repro   run the pipeline (dvc repro); creates .venv on first use"
@@ -21,6 +21,8 @@ help:
 	@echo "make venv    only create .venv"
 	@echo "make dag     print the pipeline graph"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
+	@echo "make server  a class's server: PostgreSQL + MLflow with accounts (docs/team.md)"
+	@echo "make accounts STUDENTS=list.csv   an account per student; make server-stop"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run: make PYTHON=python3.11 ...")'
@@ -76,3 +78,16 @@ lock:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# A class on one server (docs/team.md): PostgreSQL and `mlflow server` with accounts, in
+# $(CLASS_DIR); SERVER_ARGS e.g. --host 0.0.0.0 --allowed-hosts lab.example.edu:8080.
+CLASS_DIR ?= .classroom
+server: $(STAMP)
+	$(BIN)/python -m rnnlab.classroom start --dir "$(CLASS_DIR)" $(SERVER_ARGS)
+
+accounts: $(STAMP)
+	@test -n "$(STUDENTS)" || { echo "error: make accounts STUDENTS=<a CSV with a name column>"; exit 2; }
+	$(BIN)/python -m rnnlab.classroom accounts "$(STUDENTS)" --dir "$(CLASS_DIR)"
+
+server-stop: $(STAMP)
+	$(BIN)/python -m rnnlab.classroom stop --dir "$(CLASS_DIR)"

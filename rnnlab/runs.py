@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 
-from rnnlab import links, notes, store
+from rnnlab import links, names, notes, store
 from rnnlab.errors import LabError, first_line, signal_name
 
 NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
@@ -78,6 +78,7 @@ def new_run(experiment, model, stage, link_file, params, notes=None, view=None, 
     import mlflow
 
     experiment_note, run_note = notes or (None, None)
+    experiment = names.owned(experiment)  # 'alice-msft' on a class's server
     use_experiment(experiment, experiment_note, view)
     mark_orphans_killed(stage)
     tags = {**(tags or {}), **provenance_tags(stage), "params.hash": params_hash(params),

@@ -86,6 +86,34 @@ def _check_reachable(uri, timeout=10):
         reason = getattr(err, "reason", err)
         raise LabError(f"MLflow tracking server {uri} is unreachable ({reason}); "
                        "start it or unset MLFLOW_TRACKING_URI") from None
+    _check_account(uri, timeout)
+
+
+def _check_account(uri, timeout):
+    """On a server with accounts (MLflow's basic-auth app), one line for missing or wrong
+    credentials, before anything is logged: /health answers anyone, the API does not."""
+    import base64
+
+    request = urllib.request.Request(
+        uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1")
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if user:
+        token = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
+        request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
+    try:
+        urllib.request.urlopen(request, timeout=timeout).close()
+    except urllib.error.HTTPError as err:
+        if err.code == 401 and not user:
+            raise LabError(f"MLflow tracking server {uri} needs an account: set "
+                           "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD") from None
+        if err.code == 401:
+            raise LabError(f"MLflow tracking server {uri} refused the account {user!r} (HTTP "
+                           "401): a wrong MLFLOW_TRACKING_PASSWORD, or no such user") from None
+        if err.code == 403:
+            raise LabError(f"MLflow tracking server {uri}: the account {user!r} may not read "
+                           "experiments (HTTP 403); ask its admin") from None
+    except (urllib.error.URLError, OSError):
+        return  # answered /health a moment ago: MLflow's own retries and errors take over
 
 
 def _check_sqlite(uri):
@@ -138,6 +166,10 @@ def errors_of(uri):
         yield
     except MlflowException as err:
         first = database_cause(err.message)
+        if uri.startswith(("http://", "https://")) and "error code 403" in err.message:
+            user = os.environ.get("MLFLOW_TRACKING_USERNAME", "")
+            raise LabError(f"MLflow tracking server {uri}: permission denied to {user!r} "
+                           f"(HTTP 403): {permission_cause(err.message)}") from None
         if uri.startswith(("http://", "https://")) and "API request" in first:
             raise LabError(f"{uri} did not answer as an MLflow tracking server ({first}); "
                            "is it `mlflow server`?") from None
@@ -148,6 +180,14 @@ def errors_of(uri):
         cause = database_cause(str(err))
         raise LabError(f"MLflow store {uri}: {cause} (a damaged or read-only mlflow.db? move it "
                        "away for a new store, or restore it from a copy)") from None
+
+
+def permission_cause(message):
+    """What a 403 of MLflow's basic-auth app refers to, in words."""
+    endpoint = re.search(r"endpoint (\S+)", message)
+    what = endpoint.group(1) if endpoint else "that request"
+    return (f"{what} touches an experiment, run or registered model another account created "
+            "(each student may change only their own)")
 
 
 def database_cause(message):

@@ -44,8 +44,10 @@ def tool(name):
 
 def run(cmd, cwd, check=True, timeout=900, env=None):
     """Run ``cmd`` with this venv first on PATH (dvc runs stages as ``python -m ...``) and the
-    default MLflow store (a test that wants a server passes MLFLOW_TRACKING_URI in ``env``)."""
-    base = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    default MLflow store, with no account (a test that wants a server passes
+    MLFLOW_TRACKING_URI, and perhaps MLFLOW_TRACKING_USERNAME and _PASSWORD, in ``env``)."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")}
     base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
     env = {**base, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)

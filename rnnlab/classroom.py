@@ -1,0 +1,398 @@
+"""A class on one server: PostgreSQL, and `mlflow server` on it with accounts and proxied
+artifacts, started and stopped with one command each (`make server`, `make server-stop`).
+
+    python -m rnnlab.classroom start [--dir .classroom] [--host 127.0.0.1] [--port 8080]
+                                     [--pg-port 5433] [--allowed-hosts HOSTS] [--workers 4]
+    python -m rnnlab.classroom accounts students.csv [--dir .classroom]
+    python -m rnnlab.classroom stop [--dir .classroom]
+
+What runs, all of it inside ``--dir`` (default ``.classroom/`` at the project root, which git
+ignores):
+  postgres/      the database cluster (initdb), listening on 127.0.0.1:<pg-port> only, password
+                 (SCRAM) authentication; the system's PostgreSQL binaries (Debian's
+                 ``postgresql`` package). PostgreSQL refuses to run as root: as root, the
+                 cluster belongs to the ``postgres`` user and its commands run through runuser.
+  artifacts/     where the server keeps every run's files and models (--artifacts-destination:
+                 clients upload through the server, they need no access to this folder).
+  classroom.json its ports, process ids and secrets (mode 0600): the database password, the
+                 admin's password and the Flask secret key, generated at the first start.
+  auth.ini       MLflow's basic-auth config: users and permissions in PostgreSQL as well,
+                 default permission READ (everyone reads every experiment; whoever creates an
+                 experiment or registered model MANAGEs it, nobody else can write to it).
+  *.log          what PostgreSQL and the server printed.
+
+Accounts: ``accounts`` reads a CSV with a ``name`` column (or a plain list, one name a line),
+makes a user per name (lower case, letters, digits, '-' and '_') with a generated password,
+and prints the passwords once; nothing keeps them. A student runs the pipeline with
+MLFLOW_TRACKING_URI, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD set, and every
+experiment and registered model the stages create is named after them ('alice-msft',
+'alice-msft-forecaster': rnnlab/names.py), so that students never collide and each MANAGEs
+their own.
+
+Written here rather than with a process manager: two servers, a few files and no daemon to
+install; the commands are the ones PostgreSQL's and MLflow's documentation give.
+"""
+import argparse
+import contextlib
+import csv
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from rnnlab.errors import LabError, run
+
+STATE = "classroom.json"
+HEALTH_SECONDS = 90
+USERNAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+# ---- PostgreSQL ----
+
+def pg_bin(name):
+    """The path of PostgreSQL's program ``name`` (initdb, pg_ctl): on PATH, else where
+    Debian installs it."""
+    found = shutil.which(name) or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)), None)
+    if not found:
+        raise LabError(f"no PostgreSQL server here ({name} not found): install it (Debian/Ubuntu: "
+                       "apt-get install postgresql; macOS: brew install postgresql)")
+    return found
+
+
+def as_postgres(cmd):
+    """``cmd`` as PostgreSQL accepts it: as is, or, run as root, as the ``postgres`` user."""
+    if os.geteuid() != 0:
+        return cmd
+    import pwd
+
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise LabError("PostgreSQL refuses to run as root, and there is no 'postgres' user to run "
+                       "it as: run make server as an ordinary user") from None
+    return ["runuser", "-u", "postgres", "--", *cmd]
+
+
+def give_to_postgres(path):
+    """As root, make ``path`` the ``postgres`` user's, and check it can reach it."""
+    if os.geteuid() != 0:
+        return
+    shutil.chown(path, "postgres", "postgres")
+    probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(path)])
+    if probe.returncode != 0:
+        raise LabError(f"{path}: the postgres user (PostgreSQL does not run as root) cannot enter "
+                       "this folder; choose a --dir whose parent folders it can read")
+
+
+def init_cluster(folder, password):
+    """A new database cluster in ``folder``, superuser 'lab' with ``password``, SCRAM only."""
+    folder.mkdir(mode=0o700)
+    give_to_postgres(folder)
+    pwfile = folder.parent / ".pgpass-init"
+    pwfile.touch(mode=0o600)
+    pwfile.write_text(password + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, "postgres", "postgres")  # initdb reads it once, then it goes
+    try:
+        done = subprocess.run(as_postgres([pg_bin("initdb"), "-D", str(folder), "-U", "lab",
+                                           "--auth=scram-sha-256", f"--pwfile={pwfile}",
+                                           "--encoding=UTF8", "--no-instructions"]),
+                              capture_output=True, text=True)
+    finally:
+        pwfile.unlink()
+    if done.returncode != 0:
+        raise LabError(f"initdb {folder} failed: {last_line(done.stderr or done.stdout)}")
+
+
+def start_postgres(state, folder):
+    cmd = [pg_bin("pg_ctl"), "-D", str(folder), "-l", str(folder / "postgres.log"), "-w", "-t", "60",
+           "-o", f"-p {state['pg_port']} -k {folder} -c listen_addresses=127.0.0.1", "start"]
+    done = subprocess.run(as_postgres(cmd), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise LabError(f"PostgreSQL did not start on 127.0.0.1:{state['pg_port']} (is the port "
+                       f"taken? --pg-port): {log_tail(folder / 'postgres.log')}")
+
+
+def stop_postgres(folder):
+    if not (folder / "postmaster.pid").exists():
+        return False
+    subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", str(folder), "-m", "fast", "-w", "stop"]),
+                   capture_output=True, text=True)
+    return True
+
+
+def database_uri(state, database, driver="+psycopg2"):
+    """SQLAlchemy's URI of ``database`` (MLflow's stores), with the driver in the lock."""
+    return (f"postgresql{driver}://lab:{state['pg_password']}@127.0.0.1:{state['pg_port']}"
+            f"/{database}")
+
+
+def create_databases(state, names):
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(database_uri(state, "postgres", driver=""))) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for name in names:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE DATABASE "{name}"')
+
+
+# ---- the MLflow server ----
+
+def write_auth_config(path, state):
+    path.write_text("[mlflow]\n"
+                    "default_permission = READ\n"
+                    f"database_uri = {database_uri(state, 'mlflow_auth')}\n"
+                    "admin_username = admin\n"
+                    f"admin_password = {state['admin_password']}\n"
+                    "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n")
+    path.chmod(0o600)
+
+
+def start_mlflow(state, folder):
+    log = open(folder / "server.log", "ab")
+    env = {**os.environ, "MLFLOW_AUTH_CONFIG_PATH": str(folder / "auth.ini"),
+           "MLFLOW_FLASK_SERVER_SECRET_KEY": state["secret_key"]}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    cmd = [str(Path(sys.executable).parent / "mlflow"), "server", "--app-name", "basic-auth",
+           "--backend-store-uri", database_uri(state, "mlflow"),
+           "--artifacts-destination", str(folder / "artifacts"),
+           "--host", state["host"], "--port", str(state["port"]), "--workers", str(state["workers"])]
+    if state.get("allowed_hosts"):
+        cmd += ["--allowed-hosts", state["allowed_hosts"]]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True, cwd=folder)
+    state["server_pid"] = proc.pid
+    deadline = time.monotonic() + HEALTH_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LabError(f"mlflow server stopped at start (is port {state['port']} taken? "
+                           f"--port): {log_tail(folder / 'server.log')}")
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            urllib.request.urlopen(f"{local_address(state)}/health", timeout=2).close()
+            return
+        time.sleep(0.5)
+    stop_process(proc.pid)
+    raise LabError(f"mlflow server did not answer within {HEALTH_SECONDS} s: "
+                   f"{log_tail(folder / 'server.log')}")
+
+
+def stop_process(pid, seconds=20):
+    """SIGTERM to the process group of ``pid`` (the server and its workers), SIGKILL after
+    ``seconds``; False if it was not running."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def local_address(state):
+    host = "127.0.0.1" if state["host"] in ("0.0.0.0", "::") else state["host"]
+    return f"http://{host}:{state['port']}"
+
+
+# ---- state ----
+
+def load_state(folder):
+    path = folder / STATE
+    if not path.exists():
+        raise LabError(f"{folder} holds no class server: start one with make server "
+                       f"(python -m rnnlab.classroom start --dir {folder})")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise LabError(f"{path}: unreadable ({err}); stop the servers by hand, move the folder "
+                       "away and start a new one") from None
+
+
+def save_state(folder, state):
+    path = folder / STATE
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def last_line(text):
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def log_tail(path):
+    try:
+        return last_line(Path(path).read_text(errors="replace"))
+    except OSError:
+        return f"(no {Path(path).name})"
+
+
+# ---- commands ----
+
+def start(args):
+    folder = Path(args.dir).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077 and os.geteuid() != 0:
+        folder.chmod(0o700)
+    new = not (folder / STATE).exists()
+    if new:
+        state = {"host": args.host, "port": args.port, "pg_port": args.pg_port,
+                 "workers": args.workers, "allowed_hosts": args.allowed_hosts,
+                 "pg_password": secrets.token_urlsafe(24),
+                 "admin_password": secrets.token_urlsafe(16),
+                 "secret_key": secrets.token_hex(32)}
+        if os.geteuid() == 0:
+            folder.chmod(0o755)  # the postgres user must reach postgres/ inside it
+        init_cluster(folder / "postgres", state["pg_password"])
+        save_state(folder, state)
+    else:
+        state = load_state(folder)
+        if state.get("server_pid") and alive(state["server_pid"]):
+            raise LabError(f"the class server in {folder} is running already "
+                           f"({local_address(state)}); make server-stop stops it")
+    start_postgres(state, folder / "postgres")
+    try:
+        create_databases(state, ("mlflow", "mlflow_auth"))
+        write_auth_config(folder / "auth.ini", state)
+        (folder / "artifacts").mkdir(exist_ok=True)
+        start_mlflow(state, folder)
+    except BaseException:
+        stop_postgres(folder / "postgres")
+        raise
+    save_state(folder, state)
+    address = f"http://{state['host']}:{state['port']}"
+    print(f"class server: {address} (MLflow, accounts on; PostgreSQL on 127.0.0.1:"
+          f"{state['pg_port']}); files in {folder}")
+    if not state.get("admin_shown"):
+        print(f"admin account: admin / {state['admin_password']} (kept in {folder / STATE}, "
+              "readable by you only)")
+        state["admin_shown"] = True
+        save_state(folder, state)
+    else:
+        print(f"admin account: admin, its password in {folder / STATE}")
+    print(f"students: export MLFLOW_TRACKING_URI={address} MLFLOW_TRACKING_USERNAME=<name> "
+          "MLFLOW_TRACKING_PASSWORD=<password>; make accounts STUDENTS=<list.csv> makes them")
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop(args):
+    folder = Path(args.dir).resolve()
+    state = load_state(folder)
+    server = stop_process(state["server_pid"]) if state.get("server_pid") else False
+    state.pop("server_pid", None)
+    save_state(folder, state)
+    database = stop_postgres(folder / "postgres")
+    print(f"class server in {folder}: mlflow server {'stopped' if server else 'was not running'}, "
+          f"PostgreSQL {'stopped' if database else 'was not running'}")
+
+
+def read_names(path):
+    """Usernames from a CSV with a ``name`` column, or one name a line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise LabError(f"{path}: cannot read the list of students ({err.strerror})") from None
+    rows = list(csv.reader(text.splitlines()))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    column = header.index("name") if "name" in header else None
+    cells = [r[column] for r in rows[1:] if len(r) > column] if column is not None else \
+            [r[0] for r in rows if r]
+    names = []
+    for cell in cells:
+        name = cell.strip().lower().replace(" ", "-")
+        if not name:
+            continue
+        if not USERNAME.fullmatch(name) or name == "admin":
+            raise LabError(f"{path}: {cell.strip()!r} cannot be a username (letters, digits, "
+                           "'-' and '_', at most 64, not 'admin')")
+        if name in names:
+            raise LabError(f"{path}: {name!r} is listed twice")
+        names.append(name)
+    if not names:
+        raise LabError(f"{path}: no names (a CSV with a 'name' column, or one name a line)")
+    return names
+
+
+def accounts(args):
+    folder = Path(args.dir).resolve()
+    state = load_state(folder)
+    names = read_names(args.students)
+    os.environ.update(MLFLOW_TRACKING_USERNAME="admin",
+                      MLFLOW_TRACKING_PASSWORD=state["admin_password"])
+    import warnings
+
+    from mlflow.exceptions import MlflowException
+    with warnings.catch_warnings():  # Starlette's notice about a module MLflow's server imports
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from mlflow.server import get_app_client
+
+    client = get_app_client("basic-auth", tracking_uri=local_address(state))
+    made, existing = [], []
+    for name in names:
+        password = secrets.token_urlsafe(12)
+        try:
+            client.create_user(name, password)
+        except MlflowException as err:
+            if "already exists" not in str(err):
+                raise LabError(f"{local_address(state)}: could not create user {name!r}: "
+                               f"{last_line(str(err))}") from None
+            existing.append(name)
+            continue
+        made.append((name, password))
+    print("username,password")
+    for name, password in made:
+        print(f"{name},{password}")
+    kept = f"; already there, unchanged: {', '.join(existing)}" if existing else ""
+    print(f"# {len(made)} new accounts on {local_address(state)}{kept}. Hand each student theirs: "
+          "the passwords are not kept anywhere", file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m rnnlab.classroom",
+                                     description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start_p = commands.add_parser("start", help="start PostgreSQL and the MLflow server")
+    start_p.add_argument("--host", default="127.0.0.1", help="where the MLflow server listens "
+                         "(0.0.0.0: every network of this machine)")
+    start_p.add_argument("--port", type=int, default=8080)
+    start_p.add_argument("--pg-port", type=int, default=5433)
+    start_p.add_argument("--workers", type=int, default=4)
+    start_p.add_argument("--allowed-hosts", default=None,
+                         help="host names students reach it by (MLflow's --allowed-hosts)")
+    accounts_p = commands.add_parser("accounts", help="an account per student of a list")
+    accounts_p.add_argument("students", help="a CSV with a 'name' column, or one name a line")
+    commands.add_parser("stop", help="stop the MLflow server and PostgreSQL")
+    for sub in (start_p, accounts_p, commands.choices["stop"]):
+        sub.add_argument("--dir", default=".classroom", help="the server's folder")
+    args = parser.parse_args()
+    {"start": start, "stop": stop, "accounts": accounts}[args.command](args)
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,185 @@
+"""A class on one server (rnnlab/classroom.py, `make server`): a real PostgreSQL and a real
+`mlflow server` with accounts, started in a temporary folder on 127.0.0.1 and stopped at the
+end. A student's repro logs through it under their own names; another student cannot delete
+it or write into it; missing or wrong credentials are one line."""
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from rnnlab import store
+from rnnlab.errors import LabError
+from tests.conftest import ROOT, copy_project, free_port, git_commit, run, tool
+
+pytestmark = pytest.mark.skipif(shutil.which("initdb") is None and
+                                not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+                                reason="no PostgreSQL server on this machine")
+
+
+def classroom(*args, check=True):
+    return run([sys.executable, "-m", "rnnlab.classroom", *args], cwd=ROOT, check=check,
+               timeout=300)
+
+
+@pytest.fixture(scope="module")
+def server():
+    # Not pytest's tmp_path: its folders are root's own (0700), and PostgreSQL runs as the
+    # postgres user when the tests run as root.
+    base = Path(tempfile.mkdtemp(prefix="lab-class-"))
+    base.chmod(0o755)
+    folder = base / "class"
+    port, pg_port = free_port(), free_port()
+    try:
+        started = classroom("start", "--dir", str(folder), "--port", str(port),
+                            "--pg-port", str(pg_port), "--workers", "2")
+        state = json.loads((folder / "classroom.json").read_text())
+        students = base / "students.csv"
+        students.write_text("name,email\nAlice,alice@example.edu\nbob,bob@example.edu\n")
+        made = classroom("accounts", str(students), "--dir", str(folder))
+        lines = made.stdout.strip().splitlines()
+        assert lines[0] == "username,password"
+        passwords = dict(line.split(",") for line in lines[1:])
+        yield {"folder": folder, "uri": f"http://127.0.0.1:{port}", "state": state,
+               "started": started.stdout, "passwords": passwords, "pg_port": pg_port,
+               "students": students}
+    finally:
+        classroom("stop", "--dir", str(folder), check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def student(server, name, password=None):
+    return {"MLFLOW_TRACKING_URI": server["uri"], "MLFLOW_TRACKING_USERNAME": name,
+            "MLFLOW_TRACKING_PASSWORD": server["passwords"][name] if password is None else password}
+
+
+@pytest.fixture(scope="module")
+def alice_project(server, tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("alice") / "lab")
+    path = project / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    p["sine_train"]["epochs"] = 2
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    git_commit(project, "tiny")
+    out = run([tool("dvc"), "repro", "series_evaluate@sine"], cwd=project,
+              env=student(server, "alice"))
+    return project, out
+
+
+def listening(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_start_makes_a_postgresql_backed_server_with_a_new_admin(server):
+    state = server["state"]
+    assert "admin account: admin / " in server["started"]
+    assert state["admin_password"] in server["started"]  # printed at the first start
+    assert state["admin_password"] != "password1234"
+    assert os.stat(server["folder"] / "classroom.json").st_mode & 0o077 == 0
+    assert listening(server["pg_port"])
+    admin = MlflowClient(tracking_uri=server["uri"])
+    os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=state["admin_password"])
+    try:
+        assert admin.search_experiments()  # the backend store answers (PostgreSQL)
+    finally:
+        del os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"]
+    import psycopg2  # the backend really is PostgreSQL: MLflow's tables are in it
+    with psycopg2.connect(host="127.0.0.1", port=server["pg_port"], user="lab",
+                          password=state["pg_password"], dbname="mlflow") as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM experiments")
+            assert cur.fetchone()[0] >= 1
+
+
+def test_accounts_from_a_list_and_passwords_printed_once(server):
+    assert set(server["passwords"]) == {"alice", "bob"}
+    assert all(len(p) >= 12 for p in server["passwords"].values())
+    again = classroom("accounts", str(server["students"]), "--dir", str(server["folder"]))
+    assert again.stdout.strip() == "username,password"  # nobody new; no password shown again
+    assert "already there, unchanged: alice, bob" in again.stderr
+    assert not any(p in (server["folder"] / "classroom.json").read_text()
+                   for p in server["passwords"].values())
+
+
+def test_a_students_repro_logs_through_the_server_under_their_names(server, alice_project):
+    project, _ = alice_project
+    link = json.loads((project / "runs/sine.json").read_text())
+    assert link["experiment_name"] == "alice-sine"
+    for key, value in student(server, "alice").items():
+        os.environ[key] = value
+    try:
+        client = MlflowClient(tracking_uri=server["uri"])
+        r = client.get_run(link["run_id"])
+        assert r.info.status == "FINISHED"
+        assert len(client.get_metric_history(r.info.run_id, "loss")) == 2  # per epoch
+        assert "eval_test_rmse_model" in r.data.metrics or client.get_logged_model(
+            link["models"]["keras"]).metrics
+        assert {a.path for a in client.list_artifacts(r.info.run_id, "figures")} >= {
+            "figures/evaluation.png"}
+        assert client.search_model_versions("name='alice-sine-forecaster'")
+        assert client.get_experiment_by_name("alice-sine").tags["mlflow.note.content"]
+    finally:
+        for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+            os.environ.pop(key, None)
+    stored = list((server["folder"] / "artifacts").rglob("evaluation.png"))
+    assert stored, "the server keeps the artifacts (proxied), not the student's machine"
+
+
+def test_another_student_can_neither_delete_nor_write_into_it(server, alice_project):
+    project, _ = alice_project
+    link = json.loads((project / "runs/sine.json").read_text())
+    for key, value in student(server, "bob").items():
+        os.environ[key] = value
+    try:
+        client = MlflowClient(tracking_uri=server["uri"])
+        assert client.get_run(link["run_id"]).info.status == "FINISHED"  # bob reads it
+        with pytest.raises(MlflowException, match="403|PERMISSION_DENIED"):
+            client.delete_run(link["run_id"])
+        with pytest.raises(MlflowException, match="403|PERMISSION_DENIED"):
+            client.delete_registered_model("alice-sine-forecaster")
+    finally:
+        for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+            os.environ.pop(key, None)
+    # A stage of bob's that would log into alice's run: one line, nothing written.
+    metrics = project / "metrics/sine.json"
+    metrics.unlink()
+    proc = run([sys.executable, "-m", "stages.series_evaluate", "sine"], cwd=project, check=False,
+               env=student(server, "bob"))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: MLflow tracking server {server['uri']}: "
+                                                   "permission denied to 'bob' (HTTP 403)"), proc.stderr
+    assert not metrics.exists()
+
+
+def test_missing_or_wrong_credentials_are_one_line_before_anything_is_written(server, tmp_path):
+    project = copy_project(tmp_path / "lab")
+    run([sys.executable, "-m", "stages.sine_data"], cwd=project)
+    proc = run([sys.executable, "-m", "stages.series_train", "sine"], cwd=project, check=False,
+               env=student(server, "alice", password="not-it"))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0] == (
+        f"error: MLflow tracking server {server['uri']} refused the account 'alice' (HTTP 401): "
+        "a wrong MLFLOW_TRACKING_PASSWORD, or no such user"), proc.stderr
+    assert not (project / "models/sine.keras").exists() and not (project / "runs/sine.json").exists()
+    # No account at all: the same check, the other line (what the stage above calls first).
+    with pytest.raises(LabError, match=r"needs an account: set MLFLOW_TRACKING_USERNAME and "
+                                       r"MLFLOW_TRACKING_PASSWORD$"):
+        store.check(server["uri"])
+
+
+def test_stop_stops_both(server):
+    folder, state = server["folder"], server["state"]
+    stopped = classroom("stop", "--dir", str(folder))
+    assert "mlflow server stopped" in stopped.stdout and "PostgreSQL stopped" in stopped.stdout
+    assert not listening(state["port"]) and not listening(server["pg_port"])
+    assert "server_pid" not in json.loads((folder / "classroom.json").read_text())
