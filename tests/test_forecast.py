@@ -70,6 +70,8 @@ def test_one_step_scores_of_a_hand_worked_example():
     assert s["mse"] == pytest.approx({"model": 0.5 / 3, "persistence": 1.0})
     assert s["rmse"] == pytest.approx({"model": math.sqrt(0.5 / 3), "persistence": 1.0})
     assert s["mae"] == pytest.approx({"model": 1 / 3, "persistence": 1.0})
+    # bias, prediction - actual: model (-0.5 + 0.5 + 0) / 3, persistence (-1 - 1 + 1) / 3
+    assert s["bias"] == pytest.approx({"model": 0.0, "persistence": -1 / 3})
     assert s["mape"] == pytest.approx({"model": 100 * (0.5 / 2 + 0.5 / 3 + 0) / 3,
                                        "persistence": 100 * (1 / 2 + 1 / 3 + 1 / 1) / 3})
     assert s["theil_u"] == pytest.approx({"model": math.sqrt(0.5 / 3), "persistence": 1.0})
@@ -84,7 +86,7 @@ def test_one_step_scores_of_a_hand_worked_example():
     assert set(s["dm_pvalue"]) == {"model"}
     assert s["dm_pvalue"]["model"] == pytest.approx(2 * stats.t.sf(abs(statistic), n - 1))
     assert s["flat_share"] == 0.0
-    assert set(s) == {"mse", "rmse", "mae", "mape", "theil_u", "direction", "up_share",
+    assert set(s) == {"mse", "rmse", "mae", "bias", "mape", "theil_u", "direction", "up_share",
                       "flat_share", "dm_pvalue"}
 
 
