@@ -223,6 +223,19 @@ def test_mlflow_holds_one_run_per_model(repro):
         assert any(m.source_run_id == r.info.run_id for m in logged)
     text_run = client.get_run(json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"])
     assert "accuracy" in text_run.data.metrics
+    # Example 4: two models side by side in one experiment, told apart by a tag; the lab's
+    # run also holds its walk-forward and trading figures.
+    lab, tutorial = (client.get_run(json.loads((project / f"runs/{m}.json").read_text())["run_id"])
+                     for m in ("stock", "stock_tutorial"))
+    assert lab.info.experiment_id == tutorial.info.experiment_id
+    assert lab.data.tags["lab.formulation"].startswith("scale-free")
+    assert tutorial.data.tags["lab.formulation"].startswith("tutorial")
+    assert stock_evals <= set(tutorial.data.metrics)
+    assert {"wf_pooled_theil_u_model", "wf_fold_1_dm_pvalue_model", "trade_strategy_sharpe",
+            "trade_buy_and_hold_cumulative_return", "trade_direction_p_vs_half"} <= set(lab.data.metrics)
+    assert {a.path for a in client.list_artifacts(lab.info.run_id, "figures")} >= {
+        "figures/walkforward.png", "figures/strategy.png", "figures/evaluation.png"}
+    assert client.search_model_versions("name='msft-tutorial-forecaster'")
     artifacts = {a.path for a in client.list_artifacts(text_run.info.run_id)}
     model_id = next(m.model_id for m in client.search_logged_models([text_run.info.experiment_id])
                     if m.source_run_id == text_run.info.run_id and m.name == "many_to_one-keras")
