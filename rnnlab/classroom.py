@@ -18,7 +18,9 @@ ignores):
                  admin's password and the Flask secret key, generated at the first start.
   auth.ini       MLflow's basic-auth config: users and permissions in PostgreSQL as well,
                  default permission READ (everyone reads every experiment; whoever creates an
-                 experiment or registered model MANAGEs it, nobody else can write to it).
+                 experiment or registered model MANAGEs it, nobody else can write to it); a
+                 checked password is cached for 60 s per server worker (MLflow's
+                 auth_cache_ttl_seconds), or every request pays ~0.3 s of CPU to check it.
   *.log          what PostgreSQL and the server printed.
 
 Accounts: ``accounts`` reads a CSV with a ``name`` column (or a plain list, one name a line),
@@ -156,7 +158,12 @@ def write_auth_config(path, state):
                     f"database_uri = {database_uri(state, 'mlflow_auth')}\n"
                     "admin_username = admin\n"
                     f"admin_password = {state['admin_password']}\n"
-                    "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n")
+                    "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+                    # Checking a password costs ~0.3 s of CPU (PBKDF2); without the cache every
+                    # request pays it: 25x SQLite's cost per request, measured
+                    # (benchmarks/server_load.py). A changed password reaches the other workers
+                    # within a minute.
+                    "auth_cache_ttl_seconds = 60\n")
     path.chmod(0o600)
 
 
