@@ -51,6 +51,7 @@ import urllib.request
 from pathlib import Path
 
 from rnnlab.errors import LabError, run
+from rnnlab.runs import process_alive
 
 STATE = "classroom.json"
 HEALTH_SECONDS = 90
@@ -271,7 +272,7 @@ def start(args):
         save_state(folder, state)
     else:
         state = load_state(folder)
-        if state.get("server_pid") and alive(state["server_pid"]):
+        if state.get("server_pid") and process_alive(state["server_pid"]):
             raise LabError(f"the class server in {folder} is running already "
                            f"({local_address(state)}); make server-stop stops it")
     start_postgres(state, folder / "postgres")
@@ -296,16 +297,6 @@ def start(args):
         print(f"admin account: admin, its password in {folder / STATE}")
     print(f"students: export MLFLOW_TRACKING_URI={address} MLFLOW_TRACKING_USERNAME=<name> "
           "MLFLOW_TRACKING_PASSWORD=<password>; make accounts STUDENTS=<list.csv> makes them")
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def stop(args):

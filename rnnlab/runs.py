@@ -159,14 +159,15 @@ def mark_orphans_killed(stage):
                                output_format="list")
     for orphan in found:
         pid = int(orphan.data.tags.get("lab.pid", "0") or 0)
-        if pid and _alive(pid):
+        if pid and process_alive(pid):
             continue
         mlflow.tracking.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
         print(f"{stage}: MLflow run {orphan.info.run_id} was left RUNNING by process {pid}, "
               "which no longer exists: marked KILLED", file=sys.stderr)
 
 
-def _alive(pid):
+def process_alive(pid):
+    """Whether process ``pid`` exists on this machine (it may be another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
