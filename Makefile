@@ -29,13 +29,14 @@ $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m rnnlab.dvc_cli --install $(BIN)
 	touch $@
 
 venv: $(STAMP)
 
-# params.yaml is checked whole first: one line naming the key, before DVC parses dvc.yaml.
+# The venv's dvc checks params.yaml whole first (rnnlab/dvc_cli.py): one line naming the key,
+# before DVC parses dvc.yaml; `dvc repro` and `dvc exp run -S ...` typed by hand do the same.
 repro: $(STAMP)
-	@$(BIN)/python -m rnnlab.params
 	$(BIN)/dvc repro
 	@echo
 	@echo "Results: reports/README.md (every model beside its baselines, figures, samples)."

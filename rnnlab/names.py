@@ -11,6 +11,10 @@ OWNER = "MLFLOW_TRACKING_USERNAME"
 """Who logs: set, with MLFLOW_TRACKING_PASSWORD, for a tracking server with accounts."""
 
 
+SINE = "sine"
+"""The sine wave's experiment (it has no data file to be named after)."""
+
+
 def experiment(path, default):
     """An MLflow experiment named after a data file: its name without the extension, in lower
     case, other characters than letters and digits as '-' ('data/msft.csv' -> 'msft',

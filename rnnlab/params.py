@@ -266,13 +266,15 @@ SECTIONS = tuple(ParamsFile.model_fields)
 
 # ---- reading and checking ----
 
-def read(path=PARAMS_FILE):
+def read(path=PARAMS_FILE, name=None):
     """params.yaml as plain Python values, read as DVC reads it (YAML 1.2, ruamel.yaml's safe
-    loader); LabError if it is missing, unreadable, not YAML or not a mapping."""
+    loader); LabError if it is missing, unreadable, not YAML or not a mapping, the file called
+    ``name`` (default ``path``) in it."""
     from ruamel.yaml import YAML, YAMLError
 
+    path, file = name or path, path
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(file, encoding="utf-8") as f:
             text = f.read()
         everything = YAML(typ="safe").load(text)  # what DVC's parse_yaml does
     except FileNotFoundError:
@@ -308,7 +310,41 @@ def check(everything, path=PARAMS_FILE):
         if not fits(*values):
             shown = " and ".join(f"'{key}' ({value})" for key, value in zip(keys, values))
             raise LabError(f"{path}: {shown}: {why}")
+    _distinct_names(everything, path)
     return everything
+
+
+def _distinct_names(everything, path):
+    """LabError if two examples would share an MLflow experiment or a registered model name.
+    Names come from file names (rnnlab/names.py): data/sine.csv as the stock prices would log
+    the stock runs into the sine wave's experiment and serve the stock model as
+    'sine-forecaster'. (rnnlab/runs.py refuses the same in the store, for names made by an
+    earlier params.yaml.)"""
+    from types import SimpleNamespace
+
+    from rnnlab import adding, names, series
+
+    csv, corpus = everything["stock_data"]["csv"], everything["text_encode"]["corpus"]
+    sine = (names.SINE, "example 1's sine wave")
+    stock = (names.experiment(csv, "stock"), f"'stock_data.csv' ({csv})")
+    text = (names.text_experiment(corpus), f"'text_encode.corpus' ({corpus})")
+    made = [("experiment", *sine), ("experiment", *stock), ("experiment", *text),
+            ("experiment", adding.EXPERIMENT, "example 5's adding problem")]
+    of_data = {"sine": sine, "stock": stock}
+    for s in series.SERIES.values():
+        experiment, origin = of_data[s.data]
+        made.append(("registered model", names.forecaster(experiment, s), f"{origin}'s {s.name}"))
+    for variant in everything["text_train"]:
+        made.append(("registered model", names.generator(corpus, variant),
+                     f"{text[1]} with 'text_train.{variant}'"))
+    seen = {}
+    for kind, name, origin in made:
+        if (kind, name) in seen:
+            raise LabError(f"{path}: {seen[kind, name]} and {origin} both name the MLflow {kind} "
+                           f"'{name}', so one example's runs and models would land in the "
+                           f"other's: rename the file"
+                           + ("" if kind == "experiment" else " or the model"))
+        seen[kind, name] = origin
 
 
 RELATIONS = [

@@ -11,7 +11,7 @@ data/sine/meta.json, the files every series stage reads (rnnlab/series.py).
 """
 import numpy as np
 
-from rnnlab import params, series
+from rnnlab import names, params, series
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing
 
@@ -43,7 +43,7 @@ def main():
     paths = [SINE.part(name) for name in series.PARTS] + [SINE.meta]
     with all_or_nothing(*paths):
         series.save_parts(SINE, t, s[:, np.newaxis], ["s"], (p["n_samples"], 0, p["held_out"]),
-                          source="sine_data params", time="seconds", experiment="sine")
+                          source="sine_data params", time="seconds", experiment=names.SINE)
     print(f"sine_data: {len(s)} samples; trains on {p['n_samples']}: X "
           f"({p['n_samples'] - p['window']}, {p['window']}, 1); holds out the next {p['held_out']}")
 

@@ -1,0 +1,138 @@
+"""One reading of params.yaml on every route a user has (`make repro`, `dvc repro`, `dvc exp
+run -S`), and names that cannot collide between examples: params.yaml written by hand, the
+venv's real `dvc` (rnnlab/dvc_cli.py), one line before any stage runs."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_project, git_commit, run, tool
+
+OUTPUTS = ("data/text", "data/stock", "data/sine", "models", "runs", "metrics", "mlflow.db")
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    lab = copy_project(tmp_path_factory.mktemp("routes") / "lab")
+    git_commit(lab, "copy")
+    return lab
+
+
+@pytest.fixture
+def lab(pristine):
+    yield pristine
+    run(["git", "checkout", "-q", "HEAD", "--", "."], cwd=pristine)
+    run(["git", "clean", "-qfdx", "-e", ".dvc"], cwd=pristine)
+
+
+def replace_line(lab, start, line):
+    """params.yaml with its (first) line that starts with ``start`` replaced, as a hand would."""
+    path = lab / "params.yaml"
+    lines = path.read_text().splitlines()
+    i = next(i for i, text in enumerate(lines) if text.startswith(start))
+    lines[i] = line
+    path.write_text("\n".join(lines) + "\n")
+
+
+def one_line(proc, *fragments):
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.strip().splitlines()
+             if not line.startswith("make: ***")]  # make's own word that a command failed
+    assert len(lines) == 1 and lines[0].startswith("error: params.yaml"), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def nothing_ran(lab, proc):
+    assert "Running stage" not in proc.stdout, proc.stdout
+    for path in OUTPUTS:
+        assert not (lab / path).exists(), path
+
+
+ROUTES = {  # `make repro` with the venv that runs the tests
+    "make repro": lambda lab: run(["make", "repro", f"VENV={Path(tool('dvc')).parent.parent}"],
+                                  cwd=lab, check=False),
+    "dvc repro": lambda lab: run([tool("dvc"), "repro"], cwd=lab, check=False),
+}
+
+BAD = [  # (line start, the line written by hand, what the error names)
+    ("  corpus:", "  corpus: ''", "'text_encode.corpus' must be a non-empty string"),
+    ("  corpus:", "  corpus: null", "'text_encode.corpus' must be a non-empty string, got None"),
+    ("  corpus:", "  corpus: 123", "'text_encode.corpus' must be a non-empty string, got 123"),
+    ("  csv:", "  csv: ''", "'stock_data.csv' must be a non-empty string"),
+    ("  many_to_one:", "  1:", "unknown model 'text_train.1'"),
+    ("  epochs: 100", "  epochs: 1.5", "'sine_train.epochs' must be an integer"),
+]
+
+
+@pytest.fixture(scope="module")
+def makefile(pristine):
+    """The Makefile, its venv up to date (its lock older than the venv's stamp)."""
+    from tests.conftest import ROOT
+
+    for name in ("Makefile", "requirements.lock"):
+        shutil.copy(ROOT / name, pristine / name)
+    os.utime(pristine / "requirements.lock", (0, 0))
+    git_commit(pristine, "Makefile")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("start,line,names", BAD, ids=[b[1].strip() for b in BAD])
+def test_every_route_gives_the_same_line_before_dvc_parses(lab, makefile, route, start, line, names):
+    replace_line(lab, start, line)
+    proc = ROUTES[route](lab)
+    one_line(proc, names)
+    nothing_ran(lab, proc)
+
+
+def test_exp_run_checks_the_params_its_set_params_make(lab):
+    """`dvc exp run -S` (the README's way to compare runs): DVC's own overrides, then the check."""
+    proc = run([tool("dvc"), "exp", "run", "-S", "text_encode.corpus=''"], cwd=lab, check=False)
+    one_line(proc, "'text_encode.corpus' must be a non-empty string")
+    proc = run([tool("dvc"), "exp", "run", "--queue", "-S", "sine_train.learning_rate=-1"],
+               cwd=lab, check=False)
+    one_line(proc, "'sine_train.learning_rate' must be a number > 0")
+    nothing_ran(lab, proc)
+    queued = run([tool("dvc"), "queue", "status"], cwd=lab).stdout
+    assert "Queued" not in queued, queued
+
+
+def test_no_params_file_is_one_line(lab):
+    (lab / "params.yaml").unlink()
+    proc = run([tool("dvc"), "repro"], cwd=lab, check=False)
+    one_line(proc, "params.yaml is missing")
+
+
+def test_yaml_as_dvc_reads_it_on_every_route(lab):
+    """`1e-3` is a number to DVC (YAML 1.2): the check reads it so too, and the stages train."""
+    replace_line(lab, "  learning_rate: 0.01", "  learning_rate: 1e-3")
+    replace_line(lab, "  epochs: 100", "  epochs: 1")
+    run([tool("dvc"), "repro", "series_train@sine"], cwd=lab)
+    assert (lab / "models/sine.keras").is_file()
+
+
+@pytest.mark.parametrize("edit,names", [
+    (("  csv:", "  csv: data/sine.csv"),
+     "example 1's sine wave and 'stock_data.csv' (data/sine.csv) both name the MLflow experiment 'sine'"),
+    (("  corpus:", "  corpus: data/msft.txt"),
+     "'stock_data.csv' (data/msft.csv) and 'text_encode.corpus' (data/msft.txt) both name the "
+     "MLflow experiment 'msft'"),
+    (("  corpus:", "  corpus: data/Adding Problem.txt"), "the MLflow experiment 'adding-problem'"),
+    (("  many_to_many:", "  forecaster:"),
+     "'stock_data.csv' (data/msft.csv)'s stock_tutorial and 'text_encode.corpus' "
+     "(data/msft-tutorial.txt) with 'text_train.forecaster' both name the MLflow registered "
+     "model 'msft-tutorial-forecaster'"),
+])
+def test_names_of_two_examples_cannot_collide(lab, edit, names):
+    """A file's name makes the names of an example's MLflow experiment and registered models:
+    one that would put an example's runs or served model under another's is refused first."""
+    for path in ("data/sine.csv", "data/msft.txt", "data/Adding Problem.txt", "data/msft-tutorial.txt"):
+        shutil.copy(lab / "data/msft.csv", lab / path)
+    replace_line(lab, *edit)
+    if "forecaster" in edit[1]:  # a text model named so that it would be served as the stock tutorial's
+        replace_line(lab, "  corpus:", "  corpus: data/msft-tutorial.txt")
+    proc = run([tool("dvc"), "repro"], cwd=lab, check=False)
+    one_line(proc, names)
+    nothing_ran(lab, proc)
