@@ -10,6 +10,7 @@ raise while talking to it reads as one line naming the store (``errors_of`` insi
 import contextlib
 import os
 import re
+import sys
 import urllib.error
 import urllib.request
 
@@ -29,23 +30,81 @@ def tracking_uri():
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root()}/mlflow.db"
 
 
-def artifact_location(uri, experiment):
-    """Where a new experiment keeps its artifacts: with the default SQLite store,
-    ``mlartifacts/<experiment>`` at the project root (not the working copy, which for a queued
-    DVC experiment is a temporary folder); a server decides for itself (None)."""
+def artifacts_of(uri):
+    """The folder where a SQLite store keeps its artifacts: ``mlartifacts/`` beside the
+    database file, so the project root for the default store (not the working copy, which for
+    a queued DVC experiment is a temporary folder), and a test's temporary folder for its own
+    store; None for a server, which decides for itself."""
     if uri.startswith("sqlite:"):
-        return f"file://{project_root()}/mlartifacts/{experiment}"
+        return os.path.join(os.path.dirname(os.path.abspath(sqlite_path(uri))), "mlartifacts")
     return None
 
 
+def artifact_location(uri, experiment):
+    """Where a new experiment keeps its artifacts: ``<artifacts_of>/<experiment>``, or None."""
+    folder = artifacts_of(uri)
+    return None if folder is None else f"file://{folder}/{experiment}"
+
+
 def connect():
-    """Point MLflow at the store, once it is checked; its URI."""
+    """Point MLflow at the store, once it is checked and follows its checkout; its URI."""
     import mlflow
 
     uri = tracking_uri()
     check(uri)
+    follow_checkout(uri)
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+MOVED = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
+         ("logged_models", "artifact_location"), ("model_versions", "storage_location"))
+"""The columns of MLflow's SQL schema that hold where a file of the store is."""
+
+
+def follow_checkout(uri):
+    """Keep a SQLite store's files beside it when the checkout it is in was copied or moved.
+
+    MLflow records each experiment's artifact location as an absolute path when it creates the
+    experiment. In a copy of a trained checkout (`cp -a lab lab2`), or a moved one, the copied
+    mlflow.db still names the original's folder, so the copy's new runs would write their
+    figures and models into the original's mlartifacts/ (and lose them if it is deleted).
+    MLflow has no call to move an experiment, so this rewrites, in one transaction, every
+    location under the original's ``mlartifacts/`` (the experiments', runs', logged models'
+    and model versions') to the same place under the store's own ``artifacts_of``, and says so
+    in one line. Nothing else is touched; a store MLflow has not created yet is left alone."""
+    import sqlite3
+
+    here = artifacts_of(uri)
+    db = sqlite_path(uri) if here else None
+    if not db or not os.path.isfile(db):
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(db, timeout=30)) as c:
+            tables = {name for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "experiments" not in tables:
+                return
+            olds = set()
+            for name, location in c.execute("SELECT name, artifact_location FROM experiments"):
+                location = location or ""
+                old = location.removeprefix("file://").removesuffix(f"/{name}")
+                if location.startswith("file://") and old.endswith("/mlartifacts") and old != here:
+                    olds.add(old)
+            if not olds:
+                return
+            with c:  # one transaction
+                for old in olds:
+                    for table, column in MOVED:
+                        if table in tables:
+                            prefix = f"file://{old}/"
+                            c.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) "  # noqa: S608
+                                      f"WHERE substr({column}, 1, ?) = ?",
+                                      (f"file://{here}/", len(prefix) + 1, len(prefix), prefix))
+    except sqlite3.Error:
+        return  # a store that cannot be read or written: the checks and MLflow say so
+    for old in sorted(olds):
+        print(f"{db}: its runs kept their files in {old}, another checkout's (this one was copied "
+              f"or moved): they now keep them in {here}", file=sys.stderr)
 
 
 # ---- before MLflow tries it ----

@@ -130,3 +130,28 @@ def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):
 def test_train_stage_of(store):
     assert runs.train_stage("text_generate@many_to_one") == "text_train@many_to_one"
     assert runs.train_stage("series_evaluate@stock") == "series_train@stock"
+
+
+def test_a_copied_checkout_keeps_its_runs_files_in_the_copy(store, monkeypatch, capfd):
+    """`cp -a lab lab2`: the copy's mlflow.db names the original's mlartifacts/ (MLflow stores
+    absolute paths); the copy's runs, old and new, keep their files in the copy."""
+    import shutil
+
+    with runs.new_run("demo", "model", "demo_train", store / "a.json", {"units": 3}) as old:
+        mlflow.log_text("trained in the original", "a.txt")
+    copy = store.parent / f"{store.name}-copy"
+    shutil.copytree(store, copy, symlinks=True)
+    monkeypatch.setenv("DVC_ROOT", str(copy))
+    monkeypatch.chdir(copy)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")  # exported by mlflow.set_tracking_uri
+    with runs.new_run("demo", "model", "demo_train", copy / "b.json", {"units": 4}) as new:
+        mlflow.log_text("trained in the copy", "b.txt")
+    assert "another checkout's" in capfd.readouterr().err
+    assert (copy / f"mlartifacts/demo/{new.run_id}/artifacts/b.txt").is_file()
+    assert not (store / f"mlartifacts/demo/{new.run_id}").exists()
+    assert mlflow.get_run(old.run_id).info.artifact_uri.startswith(f"file://{copy}/mlartifacts/")
+    shutil.rmtree(store / "mlartifacts")  # the original deleted: the copy keeps everything
+    assert mlflow.artifacts.load_text(f"runs:/{old.run_id}/a.txt") == "trained in the original"
+    original = f"sqlite:///{store}/mlflow.db"
+    assert mlflow.MlflowClient(original).get_experiment_by_name("demo").artifact_location == \
+        f"file://{store}/mlartifacts/demo"  # the original's store is its own
