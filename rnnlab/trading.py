@@ -147,15 +147,21 @@ def strategy_report(last, actual, predicted, cost_bps):
     plain floats and ints (JSON as is). ``verdict``: one sentence, 'beats buy-and-hold' if
     long/flat ends with the larger cumulative return after costs, else 'does not beat', and
     whether the Sharpe ratios agree."""
+    return backtest(last, actual, predicted, cost_bps)[0]
+
+
+def backtest(last, actual, predicted, cost_bps):
+    """(``strategy_report``, {'strategy', 'strategy_before_costs', 'buy_and_hold': the daily
+    returns it was computed from}): the returns for the equity curves, computed once."""
     last, actual, predicted = _prices(last, actual, predicted)
     cost_bps = _cost(cost_bps) * 10_000
+    legs = {"strategy": long_flat(last, actual, predicted, cost_bps),
+            "strategy_before_costs": long_flat(last, actual, predicted, 0.0),
+            "buy_and_hold": buy_and_hold(last, actual, cost_bps)}
     report = {"direction": direction(last, actual, predicted),
-              "strategy": performance(*long_flat(last, actual, predicted, cost_bps)),
-              "strategy_before_costs": performance(*long_flat(last, actual, predicted, 0.0)),
-              "buy_and_hold": performance(*buy_and_hold(last, actual, cost_bps)),
-              "cost_bps": cost_bps}
+              **{name: performance(*leg) for name, leg in legs.items()}, "cost_bps": cost_bps}
     report["verdict"] = verdict(report)
-    return report
+    return report, {name: returns for name, (returns, _) in legs.items()}
 
 
 def _p(p):

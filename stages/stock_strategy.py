@@ -30,11 +30,8 @@ def main():
         last, actual, predicted = (test[c].to_numpy(float) for c in ("persistence", "target", "model"))
     if len(test) < 2:
         raise LabError(f"{STOCK.test_plot}: {len(test)} test days; the strategy needs at least 2")
-    report = trading.strategy_report(last, actual, predicted, cost)
+    report, curves = trading.backtest(last, actual, predicted, cost)
     verdict = report.pop("verdict")
-    curves = {"strategy": trading.long_flat(last, actual, predicted, cost)[0],
-              "strategy_before_costs": trading.long_flat(last, actual, predicted, 0.0)[0],
-              "buy_and_hold": trading.buy_and_hold(last, actual, cost)[0]}
     with all_or_nothing(STOCK.strategy_metrics, STOCK.equity_plot, STOCK.strategy_figure), \
             runs.same_run(STOCK.run, STAGE, train="series_train@stock"):
         write_json(STOCK.strategy_metrics, report)
