@@ -147,6 +147,17 @@ class Model:
         """The window length the model was built for (None: any)."""
         return self._input_shape[1] if len(self._input_shape) > 1 else None
 
+    @property
+    def input_features(self):
+        """The values per step the model reads (a series' columns); None for ids (text)."""
+        return self._input_shape[2] if len(self._input_shape) > 2 else None
+
+    @property
+    def output_size(self):
+        """The values of each output (a text model's vocabulary size): its last Dense layer's."""
+        dense = [cfg["name"] for kind, cfg in self.layers if kind == "Dense"]
+        return self.weights[dense[-1]]["kernel"].shape[-1] if dense else None
+
 
 WEIGHT_NAMES = {"Embedding": ["embeddings"], "Dense": ["kernel", "bias"],
                 "SimpleRNN": ["kernel", "recurrent_kernel", "bias"],

@@ -2,9 +2,11 @@
 
 Any CSV a finance site gives works by naming its columns: the date column, the target (e.g.
 ``Close`` or ``Adj Close``) and optional extra input columns (e.g. Open, High, Low, Volume).
-What is refused, each with one line naming the file, the column and the row: a missing
-column, dates in no known format, duplicate dates, cells that are not numbers (whatever
-``missing`` says), and, with ``missing="error"`` (the default), empty cells inside the series.
+What is refused, each with one line naming the file, the column and the row: a file larger
+than ``MAX_BYTES`` (1 GiB; less where reading it would take over half of the machine's memory),
+said with its size before it is read; a missing column, dates in no known format, duplicate
+dates, cells that are not numbers (whatever ``missing`` says), and, with ``missing="error"``
+(the default), empty cells inside the series.
 Empty cells before the first or after the last complete row are dropped in every mode (a
 ticker listed later than the others in a multi-ticker file). Rows with an empty cell between
 complete rows (a multi-ticker file's dates of no trade) are, by ``missing``: refused
@@ -14,6 +16,7 @@ import os
 
 import numpy as np
 
+from rnnlab import series
 from rnnlab.errors import LabError, first_line
 
 DATE_FORMATS = ("ISO8601",    # 2017-11-10 (and 2017-11-10 00:00:00)
@@ -24,6 +27,15 @@ DATE_FORMATS = ("ISO8601",    # 2017-11-10 (and 2017-11-10 00:00:00)
                 "%b %d, %Y",  # Sep 19, 2003
                 "%Y%m%d")     # 20030919
 """Tried in order; the first that reads every date of the column is used."""
+
+MAX_BYTES = 2**30
+"""The largest price file read: 1 GiB, about 15 million rows of daily prices (decades of one
+ticker are a few MB: a larger file is another kind of data, or the wrong file)."""
+
+READ_COPIES = 8
+"""Bytes of memory per byte of CSV that reading it peaks at (pandas reads the file whole, each
+cell a string first: ~6.5x measured on data/msft.csv repeated to 28 MB, plus a margin); a file
+that would need more than half of this machine's memory is refused before it is read."""
 
 MISSING = ("error", "drop", "ffill")
 """What to do with the rows that have an empty cell inside the series (stock_data.missing)."""
@@ -69,6 +81,33 @@ def _format_of(cell, formats=DATE_FORMATS):
     return None
 
 
+def read_limit():
+    """(bytes, why): the largest price file read on this machine, ``MAX_BYTES`` or less where
+    reading it (``READ_COPIES`` times its size) would take over half of the memory."""
+    have = series.physical_memory()
+    if have is not None and have // 2 // READ_COPIES < MAX_BYTES:
+        return (have // 2 // READ_COPIES,
+                f"on this machine: reading a CSV takes ~{READ_COPIES}x its size in memory, and "
+                f"it has {_size(have)}")
+    return MAX_BYTES, "(daily prices of decades are a few MB)"
+
+
+def check_file_size(path):
+    """LabError naming ``path`` and its size, before it is read, if it is larger than
+    ``read_limit`` (a sparse or a 10 GB file would otherwise end after minutes in "out of
+    memory", blamed on the network's params)."""
+    size = os.path.getsize(path)
+    limit, why = read_limit()
+    if size > limit:
+        raise LabError(f"price file {path} is {_size(size)} ({size:,} bytes), larger than the "
+                       f"{_size(limit)} the lab reads {why}: keep the rows and columns you need "
+                       "(params.yaml: stock_data.csv)")
+
+
+def _size(n):
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
+
+
 def read_prices(path, date, columns, missing="error"):
     """Dates ('YYYY-MM-DD' strings), values (rows, len(columns)) of ``columns`` in ``path``,
     sorted by date, and the number of rows with an empty cell inside the series that were
@@ -84,6 +123,7 @@ def read_prices(path, date, columns, missing="error"):
         raise LabError(f"price file {path} is a folder, not a CSV file (params.yaml: stock_data.csv)")
     if not os.path.isfile(path):
         raise LabError(f"price file {path} not found (params.yaml: stock_data.csv)")
+    check_file_size(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:

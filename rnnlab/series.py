@@ -24,6 +24,8 @@ Every file of a series is named by ``Series`` below, the one place the code read
 dvc.yaml declares the same ones (see rnnlab/variants.py for how the two are held equal).
 """
 import json
+import math
+import reprlib
 import sys
 from dataclasses import dataclass
 
@@ -149,16 +151,23 @@ WINDOW_COPIES = 4
 scaled inputs, the tensors Keras makes of them, a batch or two): the basis of check_size."""
 
 
+def physical_memory():
+    """This machine's memory in bytes; None where the system does not say (not Linux/macOS)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def check_size(rows, window, columns, keys):
     """LabError, before anything is allocated, if the windows of ``rows`` rows of ``columns``
     values would need more than half of this machine's memory to train on; ``keys`` names
     the params that set the size."""
-    import os
-
     need = rows * window * columns * 8 * WINDOW_COPIES
-    try:
-        have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not Linux/macOS: no limit known
+    have = physical_memory()
+    if have is None:  # no limit known
         return
     if need > have // 2:  # integers: a count of hundreds of digits overflows a float
         raise LabError(f"params.yaml: {keys} make {rows:,} rows in windows of {window}: training "
@@ -277,10 +286,65 @@ class Transform:
 
     def inputs(self, raw):
         """(n, window, columns) raw windows -> (n, steps, columns) float32 network inputs."""
+        return self.scaled(raw).astype(np.float32)
+
+    def scaled(self, raw):
+        """The network inputs of ``raw`` in float64, before they are cast to float32."""
         raw = np.asarray(raw, dtype=np.float64)
         if self.kind == "log_return":
             raw = np.log(raw[:, 1:] / raw[:, :-1])
-        return ((raw - self.shift) / self.scale).astype(np.float32)
+        return (raw - self.shift) / self.scale
+
+    def limits(self):
+        """(low, high) per column: the raw values this transform maps into float32's range, and
+        within that range themselves (what training accepts: ``check_float32``). A log-return
+        model's values must also be > 0 (``low`` is the smallest positive float64 then)."""
+        with np.errstate(over="ignore"):
+            if self.kind == "log_return":
+                return (np.full_like(self.shift, np.nextafter(0.0, 1.0)),
+                        np.full_like(self.shift, FLOAT32_MAX))
+            return (np.maximum(self.shift - FLOAT32_MAX * self.scale, -FLOAT32_MAX),
+                    np.minimum(self.shift + FLOAT32_MAX * self.scale, FLOAT32_MAX))
+
+    def check_window(self, rows, columns):
+        """LabError naming the column, the row and the range unless the raw window ``rows``
+        (window, columns), as a client sends it, gives a number this model computes: every
+        value finite and within ``limits`` (float32's range; > 0 for log returns), and every
+        network input, after the transform, finite in float32 too (a log return of two
+        values whose ratio overflows, a spread scaled past 3.4e38)."""
+        rows = np.asarray(rows, dtype=np.float64)
+        low, high = self.limits()
+        with np.errstate(invalid="ignore"):
+            bad = ~((rows >= low) & (rows <= high))  # NaN: bad
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            wanted = (f"> 0 and <= {FLOAT32_MAX:.4g} (a log-return model takes logs)"
+                      if self.kind == "log_return" else
+                      f"from {low[col]:.4g} to {high[col]:.4g}")
+            raise LabError(f"column {columns[col]!r} is {rows[row, col]:g} in row {row + 1} of "
+                           f"{len(rows)}: this model computes with finite float32 numbers "
+                           f"{wanted}")
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            z = self.scaled(rows[np.newaxis])[0]
+            bad = ~(np.abs(z) <= FLOAT32_MAX)
+        if bad.any():
+            step, col = np.argwhere(bad)[0]
+            what = (f"the log return of rows {step + 1} and {step + 2} "
+                    f"({rows[step, col]:g} -> {rows[step + 1, col]:g})"
+                    if self.kind == "log_return" else f"row {step + 1} ({rows[step, col]:g})")
+            raise LabError(f"column {columns[col]!r}: {what}, scaled as the model was trained, is "
+                           f"{z[step, col]:g}, beyond float32's range (|x| <= {FLOAT32_MAX:.4g}): "
+                           "send values nearer the ones it trained on")
+
+    def check_forecast(self, values, column):
+        """LabError naming the target ``column`` if a forecast (n,) is not a finite float32
+        number (the network overflowed inside, or a price times exp(return) passed 3.4e38)."""
+        values = np.asarray(values, dtype=np.float64)
+        bad = ~(np.abs(values) <= FLOAT32_MAX)
+        if bad.any():
+            raise LabError(f"column {column!r}: the forecast from these rows is "
+                           f"{values[bad][0]:g}, not a finite float32 number (|x| <= "
+                           f"{FLOAT32_MAX:.4g}): send values nearer the ones the model trained on")
 
     def targets(self, raw, y):
         """The network's target for the value ``y`` (n,) after each raw window."""
@@ -312,10 +376,59 @@ class Transform:
 
     @classmethod
     def load(cls, path):
-        """The transform and the whole record saved with it (window, columns)."""
+        """The transform and the whole record saved with it (window, columns); LabError naming
+        the file and the key if the record is not one series_train writes (``check_record``):
+        a zero scale would divide by zero, and be blamed on training much later."""
         record = read_json(path)
-        with reading(path):
+        with reading(path):  # a ValueError below: "<path> is unreadable or corrupt (...)"
+            check_record(record)
             return cls.from_json(record), record
+
+
+def check_record(record):
+    """ValueError naming the key unless ``record`` is a transform record a model can use: a
+    known 'target'; 'columns' distinct names; 'shift' finite numbers and 'scale' finite numbers
+    > 0, one per column; 'window' an integer >= 1 (>= 2 for log returns, which read one step
+    fewer)."""
+    if not isinstance(record, dict):
+        raise ValueError(f"not a transform record (a JSON object with {', '.join(RECORD_KEYS)}), "
+                         f"got {type(record).__name__}")
+    for key in RECORD_KEYS:
+        if key not in record:
+            raise ValueError(f"key {key!r} is missing")
+    if record["target"] not in TARGETS:
+        raise ValueError(f"key 'target' must be one of {', '.join(map(repr, TARGETS))}, "
+                         f"got {reprlib.repr(record['target'])}")
+    columns = record["columns"]
+    if (not isinstance(columns, list) or not columns
+            or not all(isinstance(c, str) and c for c in columns)
+            or len(set(columns)) != len(columns)):
+        raise ValueError(f"key 'columns' must be a list of distinct column names, "
+                         f"got {reprlib.repr(columns)}")
+    for key, least in (("shift", None), ("scale", 0.0)):
+        numbers = record[key]
+        if (not isinstance(numbers, list) or len(numbers) != len(columns)
+                or not all(_finite(v) and (least is None or v > least) for v in numbers)):
+            rule = "finite numbers" if least is None else "finite numbers > 0"
+            raise ValueError(f"key {key!r} must be a list of {len(columns)} {rule} (one per "
+                             f"column), got {reprlib.repr(numbers)}")
+    window, least = record["window"], 2 if record["target"] == "log_return" else 1
+    if not isinstance(window, int) or isinstance(window, bool) or window < least:
+        raise ValueError(f"key 'window' must be an integer >= {least}, got {reprlib.repr(window)}")
+
+
+RECORD_KEYS = ("target", "shift", "scale", "window", "columns")
+"""The keys of a transform record (models/<model>_transform.json): ``to_json`` and the extras
+series_train saves beside it."""
+
+
+def _finite(value):
+    """A JSON number that is finite (not a bool, a string, NaN or Infinity, which json reads)."""
+    try:
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value))
+    except OverflowError:  # an integer of hundreds of digits
+        return False
 
 
 def _nonzero(spread):

@@ -1,6 +1,7 @@
 """Character vocabulary: normalising, encoding and decoding text; saved as JSON."""
 import json
 import re
+import reprlib
 
 import numpy as np
 
@@ -92,8 +93,32 @@ def load_ids(split):
 
 
 def load(path):
-    """The vocabulary and the whole meta record (window, corpus, ...) saved with it."""
+    """The vocabulary and the whole meta record (window, corpus, ...) saved with it; LabError
+    naming the file and the key if the record is not what text_encode writes (see ``check``)."""
     meta = read_json(path)
-    with reading(path):
-        meta["window"]  # noqa: B018 (text_encode writes it; the generator needs it)
+    with reading(path):  # a ValueError below: "<path> is unreadable or corrupt (...)"
+        check(meta)
         return Vocab.from_json(meta), meta
+
+
+def check(meta):
+    """ValueError naming the key unless ``meta`` is a vocabulary record a model can use: 'chars'
+    a list of at least 2 distinct single characters (as text_encode writes them; 'size', if
+    there, their number) and 'window' an integer >= 1."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"not a vocabulary record (a JSON object with 'chars' and 'window'), "
+                         f"got {type(meta).__name__}")
+    for key in ("chars", "window"):
+        if key not in meta:
+            raise ValueError(f"key {key!r} is missing")
+    chars = meta["chars"]
+    if (not isinstance(chars, list) or len(chars) < 2 or len(set(map(str, chars))) != len(chars)
+            or not all(isinstance(c, str) and len(c) == 1 for c in chars)):
+        raise ValueError(f"key 'chars' must be a list of at least 2 distinct single characters, "
+                         f"got {reprlib.repr(chars)}")
+    if "size" in meta and meta["size"] != len(chars):
+        raise ValueError(f"key 'size' is {reprlib.repr(meta['size'])}, but 'chars' has "
+                         f"{len(chars)}")
+    window = meta["window"]
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise ValueError(f"key 'window' must be an integer >= 1, got {reprlib.repr(window)}")

@@ -5,7 +5,9 @@ Whitespace runs (newlines included) collapse into single spaces, as in the lectu
 vocabulary is the sorted set of characters of the whole corpus (34 for the rhyme). With
 ``val`` > 0 the last ``val`` fraction of the text is held out, contiguous, after a gap of
 ``window`` characters that belong to neither part: no training window shares a character
-with a held-out one, so shuffling training windows cannot leak into validation.
+with a held-out one, so shuffling training windows cannot leak into validation. A corpus, or
+a training part, of one distinct character is refused before anything is written: there is
+no next character to learn.
 
 Outputs: data/text/vocab.json (characters, window, corpus, split sizes), data/text/train.npy
 and data/text/val.npy (ids; val.npy is empty when val is 0).
@@ -56,11 +58,30 @@ def split(ids, val, window):
     return windows.split_at(ids, held_out, gap)
 
 
+def check_learnable(path, voc, ids, train, val):
+    """LabError unless the corpus and its training part each have at least 2 distinct
+    characters. With one, every target is that character: a 1-way softmax has nothing to
+    learn (many_to_one would report loss 0, many_to_many fails inside Keras), and a training
+    part of one repeated character teaches only "always that character" (accuracy 1 on it,
+    whatever the text). A held-out part of one character is allowed: scoring on it is
+    well-defined, if a narrow test."""
+    if len(voc) < 2:
+        raise LabError(f"corpus {path} has one distinct character ({voc.chars[0]!r}, "
+                       f"{len(ids)} times after whitespace is collapsed): there is "
+                       "no next character to learn; use a text of at least 2 distinct characters")
+    if train.min() == train.max():  # (with val 0 the training part is the whole corpus)
+        raise LabError(f"corpus {path}: its training part, the first {len(train)} characters "
+                       f"(text_encode.val {val} holds out the rest), is {voc.chars[train[0]]!r} "
+                       "repeated: there is no next character to learn; hold out less "
+                       "(text_encode.val) or use a text whose start varies")
+
+
 def main():
     p = params.load(STAGE, STAGE)[STAGE]
     text = read_corpus(p["corpus"], p["window"])
     voc, ids = vocab.encode_corpus(text)
     train, val = split(ids, p["val"], p["window"])
+    check_learnable(p["corpus"], voc, ids, train, p["val"])
     sizes = {"train": len(train), "gap": len(ids) - len(train) - len(val), "val": len(val)}
     with all_or_nothing(vocab.VOCAB, *vocab.SPLITS.values()):
         vocab.save(vocab.VOCAB, voc, window=p["window"], corpus=p["corpus"], characters=len(ids),
