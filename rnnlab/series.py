@@ -213,6 +213,14 @@ def load_parts(series, names=PARTS):
     return parts
 
 
+def above_training(parts):
+    """(the training part's maximum, the test part's) of the target column when the test part
+    goes above anything the training part holds, else None: where min-max scaled prices leave
+    the range the network saw (series_evaluate's figure title and the report say so)."""
+    top, high = (float(parts[name]["values"][:, 0].max()) for name in ("train", "test"))
+    return (top, high) if high > top else None
+
+
 def missing_params(meta):
     """What the data stage did with rows that had empty cells (stock_data.missing), as run
     params: {'missing': 'ffill', 'missing_rows': 3}; {} for a series without such a record."""

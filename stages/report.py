@@ -134,7 +134,7 @@ def stock_section(p):
              "days earlier (+1: yesterday's price, a day late); change r: the correlation of "
              "predicted and actual daily changes.\n",
              side_by_side(metrics, labels)]
-    parts += tutorial_note(p, metrics, labels, lab, test)
+    parts += tutorial_note(p, metrics, labels, lab)
     parts += walkforward_section(p, lab, labels["stock"])
     parts += strategy_section(lab)
     parts += [f"**Every score of {STOCK_MODELS['stock']} model** (the tutorials' are in "
@@ -172,15 +172,15 @@ def side_by_side(metrics, labels):
                         "peak lag", "change r", "verdict"])
 
 
-def tutorial_note(p, metrics, labels, lab, test):
+def tutorial_note(p, metrics, labels, lab):
     """Why the tutorials' model loses by so much, in numbers, when its prices are min-max
     scaled and the test part's lie above the training part's."""
     tp = p["stock_tutorial_train"]
-    train_max = series.load_parts(lab, ("train",))["train"]["values"][:, 0].max()
-    test_max = max(float(r["target"]) for r in test)
+    above = series.above_training(series.load_parts(lab, ("train", "test")))
     m, pm = metrics["stock_tutorial"]["test"], metrics["stock"]["test"]
     lines = []
-    if tp["target"] == "price" and test_max > train_max:
+    if tp["target"] == "price" and above is not None:
+        train_max, test_max = above
         lines.append(
             f"**Why the tutorials' model loses by so much**: the test prices reach {test_max:.2f}, "
             f"above anything in the training part (at most {train_max:.2f}); scaled to the "

@@ -77,9 +77,10 @@ def title(s, target, parts, test):
     """The figure's title: the model and its formulation; for min-max scaled prices whose test
     part goes above the training part, the one sentence that explains its bias."""
     head = f"{s.name}: {series.FORMULATIONS[target]}"
-    top, high = parts["train"]["values"][:, 0].max(), parts["test"]["values"][:, 0].max()
-    if target != "price" or high <= top:
+    above = series.above_training(parts)
+    if target != "price" or above is None:
         return head
+    top, high = above
     return (f"{head}\nThe test prices reach {high:.4g}, above the training maximum {top:.4g}: "
             f"scaled, they lie outside what the network saw, and it extrapolates "
             f"(mean error {test['bias']['model']:+.3g}, persistence's "
