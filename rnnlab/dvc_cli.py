@@ -102,26 +102,26 @@ def main(argv=None):
 
 
 def _close_orphans(root):
-    """Close the runs a dead stage left RUNNING in the default store (MLFLOW_TRACKING_URI unset:
-    a tracking server's are closed by the stages' start). A read-only peek with sqlite3 first
-    (~1 ms) so that a `dvc repro` with nothing to close does not pay MLflow's import (~2 s);
-    a store that cannot be read is left to the stages, which say what is wrong with it."""
-    import contextlib
-    import sqlite3
-
-    db = root / "mlflow.db"
-    if os.environ.get("MLFLOW_TRACKING_URI") or not db.is_file():
+    """Close the runs a dead stage left RUNNING in the project's own store (a tracking server's
+    are closed by the stages that open runs on it: MLflow's import and a server's answer are
+    not worth a wait on every `dvc` command). ``runs.close_orphans`` reads the SQLite file
+    alone while nothing is RUNNING; a store that cannot be read is left to the stages, which
+    say what is wrong with it."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
         return
+    from rnnlab import runs
+
+    before = os.environ.get("DVC_ROOT")
+    os.environ["DVC_ROOT"] = str(root)  # the store rnnlab/store.py finds
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
-            if c.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchone() is None:
-                return
-        os.environ.setdefault("DVC_ROOT", str(root))  # the store rnnlab/store.py finds
-        from rnnlab import runs
-
         runs.close_orphans()
-    except Exception:  # noqa: BLE001 (see the docstring)
-        return
+    except LabError:
+        pass
+    finally:
+        if before is None:
+            del os.environ["DVC_ROOT"]
+        else:
+            os.environ["DVC_ROOT"] = before
 
 
 SCRIPT = '''#!{python}

@@ -7,23 +7,30 @@ import os
 import shutil
 import zipfile
 
-from rnnlab.errors import LabError, first_line
+from rnnlab.errors import LabError, first_line, on_hard_stop
 
 
 @contextlib.contextmanager
 def all_or_nothing(*paths):
     """Create the parent folders of ``paths``; if the block fails, remove every one of
-    them, so a failed stage never leaves a half-written output for DVC to pick up."""
+    them, so a failed stage never leaves a half-written output for DVC to pick up (also when
+    a signal stops the process before the block can unwind: rnnlab/errors.py)."""
     for path in paths:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    try:
-        yield
-    except BaseException:
+
+    def remove(interrupt=None):
         for path in paths:
             if os.path.isdir(path):
                 shutil.rmtree(path, ignore_errors=True)
             elif os.path.lexists(path):
-                os.remove(path)
+                with contextlib.suppress(FileNotFoundError):  # the other thread's doing
+                    os.remove(path)
+
+    try:
+        with on_hard_stop(remove):
+            yield
+    except BaseException:
+        remove()
         raise
 
 

@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 from rnnlab import links, names, notes, store
-from rnnlab.errors import LabError, first_line, signal_name
+from rnnlab.errors import LabError, first_line, on_hard_stop, stop_line
+from rnnlab.lifeline import process_alive, started
 
 NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
 KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -63,34 +64,79 @@ def use_experiment(name, note=None, view=None):
 # ---- the train stage: a new run ----
 
 @contextlib.contextmanager
-def new_run(experiment, model, stage, link_file, params, notes=None, view=None, tags=None):
+def new_run(experiment, model, stage, link_file, params, notes=None, view=None, tags=None,
+            example=None, registers=()):
     """Open a new run for a train stage and log its ``params``; yield its ``links.Link``, whose
     ``models`` the block fills with the ids of the models it logs; write the link to
     ``link_file`` when the block ends well. The run is named after the DVC experiment (or the
     short commit) and the model, e.g. ``dusty-drum-many_to_one``. ``notes``: (the
     experiment's description, the run's); ``view``: the experiment's runs-table columns
-    (``use_experiment``); ``tags``: more tags of the run.
+    (``use_experiment``); ``tags``: more tags of the run. ``example`` ('sine', 'stock',
+    'text', 'adding') and the registered models the stage ``registers``: refused, before
+    anything is trained, if another example's runs or models already have these names
+    (``claim``).
 
     A failure inside the block marks the run FAILED (MLflow's context manager does that), an
-    interrupt KILLED. Runs of the same stage that a process of this machine left RUNNING and
-    that no longer exists (killed with SIGKILL, out of memory, a power cut) are marked KILLED
-    first."""
+    interrupt KILLED, even one the main thread cannot answer in time (rnnlab/errors.py:
+    ``on_hard_stop``). Runs that processes of this machine left RUNNING are closed first
+    (``close_orphans``)."""
     import mlflow
 
     experiment_note, run_note = notes or (None, None)
     experiment = names.owned(experiment)  # 'alice-msft' on a class's server
     use_experiment(experiment, experiment_note, view)
-    mark_orphans_killed(stage)
+    if example:
+        claim(experiment, example, registers)
+    close_orphans()
     tags = {**(tags or {}), **provenance_tags(stage), "params.hash": params_hash(params),
-            "lab.host": socket.gethostname(), "lab.pid": str(os.getpid()),
-            **({NOTE: run_note} if run_note else {})}
+            **owner_tags(), **({NOTE: run_note} if run_note else {})}
     prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
     with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
-        with _killed_on_interrupt():
+        with _killed_on_interrupt(), on_hard_stop(_ender(run.info.run_id)):
             mlflow.log_params(params)
             link = links.Link(run.info.run_id, experiment, run.info.run_name)
             yield link
+            if example:
+                claim(experiment, example, registers)  # the models it registered are its own
             links.write(link_file, link)
+
+
+EXAMPLE = "lab.example"
+"""The tag of an experiment and of a registered model: the example whose runs or models it
+holds ('sine', 'stock', 'text', 'adding')."""
+
+
+def claim(experiment, example, registered=()):
+    """Tag ``experiment`` and the ``registered`` models that exist as ``example``'s; LabError
+    if one of them is another example's. Names come from data files (rnnlab/names.py), and the
+    params check refuses two examples of one params.yaml sharing a name; this refuses what an
+    earlier params.yaml named (data/foo.csv as the prices then, data/foo.txt as the corpus
+    now), which the store remembers and params.yaml does not."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    models = []
+    for name in registered:
+        try:
+            models.append(client.get_registered_model(name))
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+    for kind, name, tags in [("experiment", experiment, found.tags),
+                             *(("registered model", m.name, m.tags) for m in models)]:
+        theirs = tags.get(EXAMPLE, example)
+        if theirs != example:
+            raise LabError(f"the MLflow {kind} '{name}' holds the {theirs} example's runs and "
+                           f"models (named after a data file of an earlier params.yaml): the "
+                           f"{example} example's would land among them; rename the data file, "
+                           f"or delete that {kind} in the UI")
+    if EXAMPLE not in found.tags:
+        client.set_experiment_tag(found.experiment_id, EXAMPLE, example)
+    for m in models:
+        if EXAMPLE not in m.tags:
+            client.set_registered_model_tag(m.name, EXAMPLE, example)
 
 
 def params_hash(params):
@@ -147,34 +193,74 @@ def _killed_on_interrupt():
         raise
 
 
-def mark_orphans_killed(stage):
-    """Mark KILLED the runs of ``stage`` in the current experiment that are RUNNING although the
-    process that opened them, on this machine, is gone; say so in one line."""
+def _ender(run_id, tag=None):
+    """What ends run ``run_id`` KILLED from another thread than the stage's (MLflow's active
+    run is the main thread's), tagging it ``tag`` with the line that stopped it if given: the
+    undoing ``errors.on_hard_stop`` calls."""
+    def end(interrupt):
+        from mlflow import MlflowClient
+
+        client = MlflowClient(store.tracking_uri())
+        if tag:
+            client.set_tag(run_id, tag, stop_line(interrupt))
+        client.set_terminated(run_id, status="KILLED")
+    return end
+
+
+# ---- runs left RUNNING ----
+
+OWNER_TAGS = ("lab.host", "lab.pid", "lab.pid_started")
+"""The process that last opened a run: its machine, pid and start time (a pid that a new process
+got later is not that process)."""
+
+
+def owner_tags():
+    """This process as the one that holds a run open (``OWNER_TAGS``)."""
+    return dict(zip(OWNER_TAGS, (socket.gethostname(), str(os.getpid()), f"{started():.2f}")))
+
+
+def close_orphans():
+    """Mark KILLED every run of the store, in any experiment, that is RUNNING although the
+    process of this machine that opened it is gone (killed with SIGKILL, out of memory, a
+    power cut, or a stage whose run DVC then restored from its run-cache, so that it never ran
+    again to close it); say so in one line each. One search across all experiments; called
+    by every stage that opens a run, and by the params check `make repro` starts with. A
+    missing SQLite store has nothing to close: none is created."""
+    uri = store.tracking_uri()
+    if uri.startswith("sqlite:") and (not os.path.exists(store.sqlite_path(uri))
+                                      or _none_running(store.sqlite_path(uri))):
+        return
     import mlflow
 
-    host = socket.gethostname()
-    found = mlflow.search_runs(filter_string=f"attributes.status = 'RUNNING' and "
-                                             f"tags.`{stage_tag(stage)}` = '{stage}' and "
-                                             f"tags.`lab.host` = '{host}'",
-                               output_format="list")
-    for orphan in found:
-        pid = int(orphan.data.tags.get("lab.pid", "0") or 0)
-        if pid and process_alive(pid):
-            continue
-        mlflow.tracking.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
-        print(f"{stage}: MLflow run {orphan.info.run_id} was left RUNNING by process {pid}, "
-              "which no longer exists: marked KILLED", file=sys.stderr)
+    with store.errors_of(store.connect()):
+        found = mlflow.search_runs(search_all_experiments=True, output_format="list",
+                                   filter_string="attributes.status = 'RUNNING' and "
+                                                 f"tags.`lab.host` = '{socket.gethostname()}'")
+        for orphan in found:
+            tags = orphan.data.tags
+            pid, since = int(tags.get("lab.pid") or 0), tags.get("lab.pid_started")
+            if pid and process_alive(pid, float(since) if since else None):
+                continue
+            mlflow.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
+            print(f"MLflow run {orphan.info.run_id} ({orphan.info.run_name}) was left RUNNING by "
+                  f"process {pid}, which no longer exists: marked KILLED", file=sys.stderr)
 
 
-def process_alive(pid):
-    """Whether process ``pid`` exists on this machine (it may be another user's)."""
+def _none_running(db):
+    """Whether SQLite store ``db`` has no RUNNING run at all, read in its ``runs`` table
+    (MLflow's schema): milliseconds, where MLflow's own search costs its import and its store's
+    setup (~5 s on the lab's machine), too much for the params check that every `make repro`
+    starts with. False if the table cannot be read: MLflow's search then says why."""
+    import sqlite3
+    from pathlib import Path
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with contextlib.closing(sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro",
+                                                uri=True, timeout=10)) as con:
+            found = con.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchone()
+        return found is None
+    except sqlite3.Error:
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ---- the evaluate and generate stages: the same run ----
@@ -194,12 +280,15 @@ def same_run(link_file, stage, train=None):
     that fails must not make a good trained model look FAILED. Instead it tags the run
     ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the tag.
     Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails while
-    this is recorded, the stage's own error is the one raised."""
+    this is recorded, the stage's own error is the one raised. This process becomes the run's
+    owner (``OWNER_TAGS``) before it reopens it, so that no ``close_orphans`` takes it for
+    one."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     link = links.read(link_file)
     use_experiment(link.experiment_name)
+    close_orphans()
     uri = store.tracking_uri()
     with store.errors_of(uri):
         try:
@@ -238,7 +327,7 @@ def train_stage(stage):
 
 def _one_line(err):
     if isinstance(err, KeyboardInterrupt):
-        return f"interrupted ({signal_name(err)})"
+        return stop_line(err)
     first = first_line(err, default="")
     return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
 
