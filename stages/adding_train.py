@@ -42,8 +42,8 @@ def main():
                          tags={"lab.cell": m.cell, "lab.length": str(m.length)},
                          view=notes.adding_view(),
                          notes=(notes.adding_experiment(),
-                                notes.pending(notes.adding_run(m.cell, m.length, p), "adding_evaluate"))
-                         ) as link:
+                                notes.pending(notes.adding_run(m.cell, m.length, p), "adding_evaluate")),
+                         example="adding") as link:
         model = models.compiled_series_model(m.name, m.length, inputs.shape[2],
                                              {**p, "layer": m.cell})
         before = gradients.input_gradient_norms(model, *probe)

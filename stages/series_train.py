@@ -45,6 +45,7 @@ def main():
     from rnnlab import models, registry  # TensorFlow: once the inputs are good
 
     experiment, columns = meta["experiment"], meta["columns"]
+    registered = names.forecaster(experiment, s)
     run_params = {**tp, "window": window, "columns": ",".join(columns), "source": meta["source"],
                   "samples": len(X), "val_samples": len(val[0]) if val else 0,
                   **series.missing_params(meta)}
@@ -54,7 +55,8 @@ def main():
                          notes=(notes.experiment(s.data, meta["source"]),
                                 notes.pending(note, f"series_evaluate@{s.name}")),
                          view=notes.series_view(),
-                         tags={"lab.formulation": series.FORMULATIONS[tp["target"]]}) as link:
+                         tags={"lab.formulation": series.FORMULATIONS[tp["target"]]},
+                         example=s.data, registers=[registered]) as link:
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(s.untrained)
         history, kept = models.fit(model, (X, Y), stage, section, tp, validation=val,
@@ -65,8 +67,8 @@ def main():
         write_csv(s.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         link.models = registry.log_and_register(
             model, s.name, inputs=X[:1], step=kept,
-            served=registry.forecaster(s.model, s.transform, experiment,
-                                       names.forecaster(experiment, s), columns, raw[-1], y[-1]))
+            served=registry.forecaster(s.model, s.transform, experiment, registered, columns,
+                                       raw[-1], y[-1]))
     stopped = ""
     if kept < len(history["loss"]) - 1:  # stopped early: the weights kept are the best epoch's
         stopped = (f", stopped early: kept epoch {kept + 1}, val_loss "

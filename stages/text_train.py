@@ -39,7 +39,8 @@ def main():
             runs.new_run(names.text_experiment(corpus), v.name, stage, v.run, run_params,
                          notes=(notes.experiment("text", corpus),
                                 notes.pending(note, f"text_evaluate@{v.name}")),
-                         view=notes.text_view(vocab.scored_split(meta))) as link:
+                         view=notes.text_view(vocab.scored_split(meta)),
+                         example="text", registers=[names.generator(corpus, v.name)]) as link:
         model = models.compiled_text_model(v.name, len(voc), p)
         split = variants.SPLITS[p["kind"]]
         batches = streams.window_batches(train, window, split, p["batch_size"], shuffle=True,

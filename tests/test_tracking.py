@@ -155,3 +155,29 @@ def test_a_copied_checkout_keeps_its_runs_files_in_the_copy(store, monkeypatch, 
     original = f"sqlite:///{store}/mlflow.db"
     assert mlflow.MlflowClient(original).get_experiment_by_name("demo").artifact_location == \
         f"file://{store}/mlartifacts/demo"  # the original's store is its own
+
+
+def test_an_example_cannot_log_into_another_examples_experiment_or_model(store):
+    """The store remembers names an earlier params.yaml made: data/foo.csv as the prices made
+    the experiment 'foo'; data/foo.txt as the corpus now must not log its runs into it."""
+    with runs.new_run("foo", "stock", "series_train@stock", store / "a.json", {}, example="stock",
+                      registers=["foo-forecaster"]):
+        pass
+    assert mlflow.get_experiment_by_name("foo").tags[runs.EXAMPLE] == "stock"
+    with pytest.raises(LabError, match=r"the MLflow experiment 'foo' holds the stock example's "
+                                       r"runs and models .* the text example's would land"):
+        with runs.new_run("foo", "many_to_one", "text_train@many_to_one", store / "b.json", {},
+                          example="text"):
+            raise AssertionError("trained although refused")
+    client = mlflow.MlflowClient()
+    client.create_registered_model("bar-many-to-one", tags={runs.EXAMPLE: "stock"})
+    with pytest.raises(LabError, match=r"registered model 'bar-many-to-one' holds the stock"):
+        with runs.new_run("bar", "many_to_one", "text_train@many_to_one", store / "c.json", {},
+                          example="text", registers=["bar-many-to-one"]):
+            raise AssertionError("trained although refused")
+    assert not (store / "b.json").exists() and not (store / "c.json").exists()
+    client.create_registered_model("baz-many-to-one")  # made by an older lab: no tag yet
+    with runs.new_run("baz", "many_to_one", "text_train@many_to_one", store / "d.json", {},
+                      example="text", registers=["baz-many-to-one"]):
+        pass
+    assert client.get_registered_model("baz-many-to-one").tags[runs.EXAMPLE] == "text"
