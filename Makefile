@@ -82,6 +82,8 @@ clean-venv:
 
 # A class on one server (docs/team.md): PostgreSQL and `mlflow server` with accounts, in
 # $(CLASS_DIR); SERVER_ARGS e.g. --host 0.0.0.0 --allowed-hosts lab.example.edu:8080.
+# PostgreSQL: the system's where installed, else the one pip installed into the venv (pgserver,
+# in requirements.lock); SERVER_ARGS=--postgres pip (or system) chooses. It says which it used.
 CLASS_DIR ?= .classroom
 server: $(STAMP)
 	$(BIN)/python -m rnnlab.classroom start --dir "$(CLASS_DIR)" $(SERVER_ARGS)

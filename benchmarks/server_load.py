@@ -9,7 +9,7 @@ what one student's `make repro` logs into MLflow, against:
   sqlite    the same `mlflow server` (same --workers, --artifacts-destination) on a SQLite
             backend store (sqlite:///.../mlflow.db), no accounts;
   restart   a new class server, whose PostgreSQL is restarted during the load with
-            `pg_ctl restart -m fast` (as the postgres user when this runs as root), --restart-at
+            `pg_ctl restart -m fast` (as PostgreSQL's user when this runs as root), --restart-at
             seconds after the start (by default a third of the postgres part's wall time, else
             of --budget): what the clients saw, and what was lost;
   uncached  (not run by default: --only postgres,uncached) a what-if, the class server with
@@ -18,7 +18,7 @@ what one student's `make repro` logs into MLflow, against:
             mlflow server restarted on it with rnnlab.classroom's own start_mlflow.
 
 Every server is started by the benchmark on free ports of 127.0.0.1, in a folder made with
-tempfile.mkdtemp (mode 0755: PostgreSQL runs as the postgres user when this runs as root), and
+tempfile.mkdtemp (mode 0755: PostgreSQL runs as its own user when this runs as root), and
 stopped at the end whatever happens (`classroom stop`, or SIGTERM to the server's process
 group); the folder is removed unless --keep.
 
@@ -721,8 +721,9 @@ class ClassServer:
         from rnnlab.classroom import as_postgres, pg_bin
 
         data = self.folder / "postgres"
-        cmd = as_postgres([pg_bin("pg_ctl"), "-D", str(data), "-l", str(data / "postgres.log"),
-                           "-m", "fast", "-w", "-t", "60", "restart"])
+        cmd = as_postgres([pg_bin("pg_ctl", self.state), "-D", str(data), "-l",
+                           str(data / "postgres.log"), "-m", "fast", "-w", "-t", "60", "restart"],
+                          self.state)
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         said = (done.stdout + done.stderr).strip().splitlines()

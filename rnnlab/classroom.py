@@ -3,19 +3,26 @@ artifacts, started and stopped with one command each (`make server`, `make serve
 
     python -m rnnlab.classroom start [--dir .classroom] [--host 127.0.0.1] [--port 8080]
                                      [--pg-port 5433] [--allowed-hosts HOSTS] [--workers 4]
+                                     [--postgres auto|system|pip]
     python -m rnnlab.classroom accounts students.csv [--dir .classroom]
     python -m rnnlab.classroom stop [--dir .classroom]
 
 What runs, all of it inside ``--dir`` (default ``.classroom/`` at the project root, which git
 ignores):
   postgres/      the database cluster (initdb), listening on 127.0.0.1:<pg-port> only, password
-                 (SCRAM) authentication; the system's PostgreSQL binaries (Debian's
-                 ``postgresql`` package). PostgreSQL refuses to run as root: as root, the
-                 cluster belongs to the ``postgres`` user and its commands run through runuser.
+                 (SCRAM) authentication. Its binaries: the system's PostgreSQL where installed
+                 (Debian's ``postgresql`` package, Homebrew's), else the ones the PyPI package
+                 ``pgserver`` installs into the venv (requirements.lock pins it; only its
+                 binaries are used); ``--postgres system|pip`` chooses, and the state file keeps
+                 the choice (a cluster opens only with its own major version). PostgreSQL refuses
+                 to run as root: as root, the cluster belongs to the ``postgres`` user (the
+                 system's), or to a system user ``pgserver`` made for it (pip's), and its commands
+                 run through runuser.
   artifacts/     where the server keeps every run's files and models (--artifacts-destination:
                  clients upload through the server, they need no access to this folder).
-  classroom.json its ports, process ids and secrets (mode 0600): the database password, the
-                 admin's password and the Flask secret key, generated at the first start.
+  classroom.json its ports, process ids, which PostgreSQL, and secrets (mode 0600): the
+                 database password, the admin's password and the Flask secret key, generated
+                 at the first start.
   auth.ini       MLflow's basic-auth config: users and permissions in PostgreSQL as well,
                  default permission READ (everyone reads every experiment; whoever creates an
                  experiment or registered model MANAGEs it, nobody else can write to it); a
@@ -60,55 +67,148 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 # ---- PostgreSQL ----
 
-def pg_bin(name):
-    """The path of PostgreSQL's program ``name`` (initdb, pg_ctl): on PATH, else where
-    Debian installs it."""
-    found = shutil.which(name) or next(
-        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)), None)
-    if not found:
-        raise LabError(f"no PostgreSQL server here ({name} not found): install it (Debian/Ubuntu: "
-                       "apt-get install postgresql; macOS: brew install postgresql)")
-    return found
+SYSTEM, PIP = "system", "pip"
+WHOSE = {SYSTEM: "the system's", PIP: "pip's (pgserver)"}
 
 
-def as_postgres(cmd):
-    """``cmd`` as PostgreSQL accepts it: as is, or, run as root, as the ``postgres`` user."""
+def system_pg_bin():
+    """The folder of the system's PostgreSQL programs: initdb's on PATH, else the newest of
+    Debian's /usr/lib/postgresql/<version>/bin; None without."""
+    found = shutil.which("initdb")
+    if found:
+        return str(Path(found).resolve().parent)
+    debian = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
+    newest = max(debian, key=lambda b: [int(n) for n in re.findall(r"\d+", b.parent.name)] or [0],
+                 default=None)
+    return str(newest) if newest else None
+
+
+def pip_pg_bin():
+    """The folder of the PostgreSQL programs that `pip install pgserver` puts in the venv
+    (pgserver/pginstall/bin: PostgreSQL's own binaries, built for manylinux and macOS); None
+    without. Only its binaries are used, with the same initdb and pg_ctl as the system's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.origin:
+        return None
+    folder = Path(spec.origin).parent / "pginstall" / "bin"
+    return str(folder) if (folder / "initdb").exists() and (folder / "pg_ctl").exists() else None
+
+
+NO_SYSTEM = ("no system PostgreSQL here (initdb neither on PATH nor under /usr/lib/postgresql): "
+             "apt-get install postgresql (Debian/Ubuntu) or brew install postgresql (macOS)")
+NO_PIP = ("pgserver is not installed in this venv (.venv/bin/pip install -r requirements.lock "
+          "installs it): it brings PostgreSQL's programs")
+
+
+def choose_postgres(which):
+    """(source, bin folder) of the PostgreSQL to use: ``which`` 'system', 'pip', or 'auto' (the
+    system's where installed, else pgserver's from the venv)."""
+    if which in ("auto", SYSTEM):
+        found = system_pg_bin()
+        if found:
+            return SYSTEM, found
+        if which == SYSTEM:
+            raise LabError(NO_SYSTEM + "; or --postgres pip")
+    found = pip_pg_bin()
+    if found:
+        return PIP, found
+    if which == PIP:
+        raise LabError(NO_PIP)
+    raise LabError("no PostgreSQL server here, neither the system's nor pip's: .venv/bin/pip "
+                   "install -r requirements.lock (it brings pgserver, PostgreSQL's programs), or "
+                   "apt-get install postgresql (Debian/Ubuntu), brew install postgresql (macOS)")
+
+
+def pg_bin(name, state=None):
+    """The path of PostgreSQL's program ``name`` (initdb, pg_ctl, postgres): from the folder
+    the class server's state names (its cluster's own binaries), else the system's."""
+    folder = (state or {}).get("pg_bin") or system_pg_bin()
+    if not folder:
+        raise LabError(NO_SYSTEM)
+    path = Path(folder) / name
+    if not path.exists():
+        raise LabError(f"{path} is missing: the PostgreSQL this class server was made with is "
+                       f"gone ({'reinstall pgserver' if 'pgserver' in folder else NO_SYSTEM})")
+    return str(path)
+
+
+def describe_postgres(source, folder):
+    """Which PostgreSQL, in words: 'PostgreSQL 16.2 (pip-installed: pgserver in the venv)', from
+    ``postgres --version``."""
+    done = subprocess.run([str(Path(folder) / "postgres"), "--version"], capture_output=True,
+                          text=True)
+    found = re.search(r"\(PostgreSQL\) (\S+)", done.stdout) if done.returncode == 0 else None
+    version = found.group(1) if found else "?"
+    where = f"the system's, {folder}" if source == SYSTEM else "pip-installed: pgserver in the venv"
+    return f"PostgreSQL {version} ({where})"
+
+
+def postgres_user(source):
+    """As root, the account PostgreSQL runs as (it refuses root): the system's ``postgres``
+    (its package made it); for pgserver's binaries a system user ``pgserver``, made if missing
+    (as pgserver itself does). Not root: None, PostgreSQL runs as you."""
     if os.geteuid() != 0:
-        return cmd
+        return None
     import pwd
 
+    user = "postgres" if source == SYSTEM else "pgserver"
     try:
-        pwd.getpwnam("postgres")
+        pwd.getpwnam(user)
     except KeyError:
-        raise LabError("PostgreSQL refuses to run as root, and there is no 'postgres' user to run "
-                       "it as: run make server as an ordinary user") from None
-    return ["runuser", "-u", "postgres", "--", *cmd]
+        if source == SYSTEM:
+            raise LabError("PostgreSQL refuses to run as root, and there is no 'postgres' user "
+                           "to run it as: run make server as an ordinary user") from None
+        made = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                               "--shell", "/usr/sbin/nologin", user],
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            raise LabError(f"PostgreSQL refuses to run as root, and making a user {user!r} to run "
+                           f"it as failed: {last_line(made.stderr)}; run make server as an "
+                           "ordinary user") from None
+    return user
 
 
-def give_to_postgres(path):
-    """As root, make ``path`` the ``postgres`` user's, and check it can reach it."""
+def as_postgres(cmd, state=None):
+    """``cmd`` as PostgreSQL accepts it: as is, or, run as root, as the cluster's user
+    (``state['pg_user']``; 'postgres' for a state without one)."""
+    if os.geteuid() != 0:
+        return cmd
+    user = (state or {}).get("pg_user") or postgres_user(SYSTEM)
+    return ["runuser", "-u", user, "--", *cmd]
+
+
+def give_to_postgres(path, state):
+    """As root, make ``path`` the cluster's user's, and check it can reach it and run the
+    PostgreSQL programs."""
     if os.geteuid() != 0:
         return
-    shutil.chown(path, "postgres", "postgres")
-    probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(path)])
-    if probe.returncode != 0:
-        raise LabError(f"{path}: the postgres user (PostgreSQL does not run as root) cannot enter "
+    user = state["pg_user"]
+    shutil.chown(path, user, user)
+    if subprocess.run(as_postgres(["test", "-w", str(path)], state)).returncode != 0:
+        raise LabError(f"{path}: the {user} user (PostgreSQL does not run as root) cannot enter "
                        "this folder; choose a --dir whose parent folders it can read")
+    initdb = pg_bin("initdb", state)
+    if subprocess.run(as_postgres(["test", "-x", initdb], state)).returncode != 0:
+        raise LabError(f"{initdb}: the {user} user (PostgreSQL does not run as root) cannot run "
+                       "it; the folders above it must be readable by others (chmod o+rx)")
 
 
-def init_cluster(folder, password):
-    """A new database cluster in ``folder``, superuser 'lab' with ``password``, SCRAM only."""
+def init_cluster(folder, state):
+    """A new database cluster in ``folder``, superuser 'lab' with the state's password, SCRAM
+    only."""
     folder.mkdir(mode=0o700)
-    give_to_postgres(folder)
+    give_to_postgres(folder, state)
     pwfile = folder.parent / ".pgpass-init"
     pwfile.touch(mode=0o600)
-    pwfile.write_text(password + "\n")
+    pwfile.write_text(state["pg_password"] + "\n")
     if os.geteuid() == 0:
-        shutil.chown(pwfile, "postgres", "postgres")  # initdb reads it once, then it goes
+        shutil.chown(pwfile, state["pg_user"], state["pg_user"])  # initdb reads it, then it goes
     try:
-        done = subprocess.run(as_postgres([pg_bin("initdb"), "-D", str(folder), "-U", "lab",
+        done = subprocess.run(as_postgres([pg_bin("initdb", state), "-D", str(folder), "-U", "lab",
                                            "--auth=scram-sha-256", f"--pwfile={pwfile}",
-                                           "--encoding=UTF8", "--no-instructions"]),
+                                           "--encoding=UTF8", "--no-instructions"], state),
                               capture_output=True, text=True)
     finally:
         pwfile.unlink()
@@ -117,18 +217,20 @@ def init_cluster(folder, password):
 
 
 def start_postgres(state, folder):
-    cmd = [pg_bin("pg_ctl"), "-D", str(folder), "-l", str(folder / "postgres.log"), "-w", "-t", "60",
-           "-o", f"-p {state['pg_port']} -k {folder} -c listen_addresses=127.0.0.1", "start"]
-    done = subprocess.run(as_postgres(cmd), capture_output=True, text=True)
+    cmd = [pg_bin("pg_ctl", state), "-D", str(folder), "-l", str(folder / "postgres.log"), "-w",
+           "-t", "60", "-o", f"-p {state['pg_port']} -k {folder} -c listen_addresses=127.0.0.1",
+           "start"]
+    done = subprocess.run(as_postgres(cmd, state), capture_output=True, text=True)
     if done.returncode != 0:
         raise LabError(f"PostgreSQL did not start on 127.0.0.1:{state['pg_port']} (is the port "
                        f"taken? --pg-port): {log_tail(folder / 'postgres.log')}")
 
 
-def stop_postgres(folder):
+def stop_postgres(folder, state=None):
     if not (folder / "postmaster.pid").exists():
         return False
-    subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", str(folder), "-m", "fast", "-w", "stop"]),
+    subprocess.run(as_postgres([pg_bin("pg_ctl", state), "-D", str(folder), "-m", "fast", "-w",
+                                "stop"], state),
                    capture_output=True, text=True)
     return True
 
@@ -170,7 +272,11 @@ def write_auth_config(path, state):
 
 def start_mlflow(state, folder):
     log = open(folder / "server.log", "ab")
-    env = {**os.environ, "MLFLOW_AUTH_CONFIG_PATH": str(folder / "auth.ini"),
+    # MLflow's job runner (background jobs of its GenAI features, which the lab has none of)
+    # is off unless asked for: three fewer processes that each import MLflow at the start
+    # (~13 s of a 35 s start on two busy cores) and then poll for jobs.
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ,
+           "MLFLOW_AUTH_CONFIG_PATH": str(folder / "auth.ini"),
            "MLFLOW_FLASK_SERVER_SECRET_KEY": state["secret_key"]}
     env.pop("MLFLOW_TRACKING_URI", None)
     cmd = [str(Path(sys.executable).parent / "mlflow"), "server", "--app-name", "basic-auth",
@@ -261,20 +367,27 @@ def start(args):
         folder.chmod(0o700)
     new = not (folder / STATE).exists()
     if new:
+        source, binaries = choose_postgres(args.postgres)
         state = {"host": args.host, "port": args.port, "pg_port": args.pg_port,
                  "workers": args.workers, "allowed_hosts": args.allowed_hosts,
+                 "pg_source": source, "pg_bin": binaries, "pg_user": postgres_user(source),
                  "pg_password": secrets.token_urlsafe(24),
                  "admin_password": secrets.token_urlsafe(16),
                  "secret_key": secrets.token_hex(32)}
         if os.geteuid() == 0:
-            folder.chmod(0o755)  # the postgres user must reach postgres/ inside it
-        init_cluster(folder / "postgres", state["pg_password"])
+            folder.chmod(0o755)  # PostgreSQL's user must reach postgres/ inside it
+        init_cluster(folder / "postgres", state)
         save_state(folder, state)
     else:
         state = load_state(folder)
         if state.get("server_pid") and process_alive(state["server_pid"]):
             raise LabError(f"the class server in {folder} is running already "
                            f"({local_address(state)}); make server-stop stops it")
+        made_with = state.get("pg_source", SYSTEM)
+        if args.postgres not in ("auto", made_with):
+            raise LabError(f"the database in {folder} was made by {WHOSE[made_with]} PostgreSQL, "
+                           "and only it opens it: start it without --postgres, or move the folder "
+                           "away for a new class server")
     start_postgres(state, folder / "postgres")
     try:
         create_databases(state, ("mlflow", "mlflow_auth"))
@@ -282,12 +395,14 @@ def start(args):
         (folder / "artifacts").mkdir(exist_ok=True)
         start_mlflow(state, folder)
     except BaseException:
-        stop_postgres(folder / "postgres")
+        stop_postgres(folder / "postgres", state)
         raise
     save_state(folder, state)
     address = f"http://{state['host']}:{state['port']}"
-    print(f"class server: {address} (MLflow, accounts on; PostgreSQL on 127.0.0.1:"
-          f"{state['pg_port']}); files in {folder}")
+    postgres = describe_postgres(state.get("pg_source", SYSTEM),
+                                 Path(pg_bin("postgres", state)).parent)
+    print(f"class server: {address} (MLflow, accounts on); {postgres} on 127.0.0.1:"
+          f"{state['pg_port']}; files in {folder}")
     if not state.get("admin_shown"):
         print(f"admin account: admin / {state['admin_password']} (kept in {folder / STATE}, "
               "readable by you only)")
@@ -305,7 +420,7 @@ def stop(args):
     server = stop_process(state["server_pid"]) if state.get("server_pid") else False
     state.pop("server_pid", None)
     save_state(folder, state)
-    database = stop_postgres(folder / "postgres")
+    database = stop_postgres(folder / "postgres", state)
     print(f"class server in {folder}: mlflow server {'stopped' if server else 'was not running'}, "
           f"PostgreSQL {'stopped' if database else 'was not running'}")
 
@@ -381,6 +496,10 @@ def main():
     start_p.add_argument("--port", type=int, default=8080)
     start_p.add_argument("--pg-port", type=int, default=5433)
     start_p.add_argument("--workers", type=int, default=4)
+    start_p.add_argument("--postgres", choices=("auto", SYSTEM, PIP), default="auto",
+                         help="which PostgreSQL makes a new class server's database: the "
+                         "system's, pgserver's from pip (the venv), or auto: the system's where "
+                         "installed, else pip's")
     start_p.add_argument("--allowed-hosts", default=None,
                          help="host names students reach it by (MLflow's --allowed-hosts)")
     accounts_p = commands.add_parser("accounts", help="an account per student of a list")

@@ -1,7 +1,10 @@
 """A class on one server (rnnlab/classroom.py, `make server`): a real PostgreSQL and a real
 `mlflow server` with accounts, started in a temporary folder on 127.0.0.1 and stopped at the
 end. A student's repro logs through it under their own names; another student cannot delete
-it or write into it; missing or wrong credentials are one line."""
+it or write into it; missing or wrong credentials are one line. The module's server runs on
+the PostgreSQL `make server` picks (the system's where installed); one more test starts one on
+the PostgreSQL that pip installs (pgserver), as on a machine without the system's."""
+import contextlib
 import json
 import os
 import shutil
@@ -16,12 +19,12 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from rnnlab import store
+from rnnlab.classroom import pip_pg_bin, system_pg_bin
 from rnnlab.errors import LabError
 from tests.conftest import ROOT, copy_project, free_port, git_commit, run, tool
 
-pytestmark = pytest.mark.skipif(shutil.which("initdb") is None and
-                                not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
-                                reason="no PostgreSQL server on this machine")
+pytestmark = pytest.mark.skipif(system_pg_bin() is None and pip_pg_bin() is None,
+                                reason="no PostgreSQL server on this machine, nor pgserver")
 
 
 def classroom(*args, check=True):
@@ -29,12 +32,29 @@ def classroom(*args, check=True):
                timeout=300)
 
 
-@pytest.fixture(scope="module")
-def server():
-    # Not pytest's tmp_path: its folders are root's own (0700), and PostgreSQL runs as the
-    # postgres user when the tests run as root.
+def class_folder():
+    """A new folder for a class server. Not pytest's tmp_path: its folders are root's own
+    (0700), and PostgreSQL runs as another user when the tests run as root."""
     base = Path(tempfile.mkdtemp(prefix="lab-class-"))
     base.chmod(0o755)
+    return base
+
+
+@contextlib.contextmanager
+def account(env):
+    """MLFLOW_TRACKING_* of ``env`` in this process's environment for a block (MlflowClient
+    reads the credentials there)."""
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+
+
+@pytest.fixture(scope="module")
+def server():
+    base = class_folder()
     folder = base / "class"
     port, pg_port = free_port(), free_port()
     try:
@@ -183,3 +203,50 @@ def test_stop_stops_both(server):
     assert "mlflow server stopped" in stopped.stdout and "PostgreSQL stopped" in stopped.stdout
     assert not listening(state["port"]) and not listening(server["pg_port"])
     assert "server_pid" not in json.loads((folder / "classroom.json").read_text())
+
+
+@pytest.mark.skipif(pip_pg_bin() is None, reason="pgserver (PostgreSQL from pip) not installed")
+def test_start_on_the_postgresql_pip_installs_logs_a_run_and_stops(tmp_path):
+    """`make server` on a machine without the system's PostgreSQL: pgserver's binaries from the
+    venv (forced here with --postgres pip, the system's being installed), as another user when
+    run as root; an account logs in, a run with a file is logged, and stop stops both."""
+    base = class_folder()
+    folder = base / "class"
+    port, pg_port = free_port(), free_port()
+    try:
+        started = classroom("start", "--dir", str(folder), "--port", str(port),
+                            "--pg-port", str(pg_port), "--workers", "1", "--postgres", "pip")
+        assert "PostgreSQL 16" in started.stdout and "pip-installed" in started.stdout
+        state = json.loads((folder / "classroom.json").read_text())
+        assert state["pg_source"] == "pip" and state["pg_bin"] == pip_pg_bin()
+        postmaster = int((folder / "postgres/postmaster.pid").read_text().split()[0])
+        if Path("/proc").is_dir():  # (Linux) the running server is pgserver's binary
+            running = os.path.realpath(f"/proc/{postmaster}/exe")
+            assert running.startswith(os.path.realpath(pip_pg_bin()))
+            if os.geteuid() == 0:  # PostgreSQL refuses root: pgserver's own user runs it
+                assert Path(f"/proc/{postmaster}").stat().st_uid != 0
+        uri = f"http://127.0.0.1:{port}"
+        with pytest.raises(LabError, match="refused the account 'admin' .HTTP 401."), \
+                account({"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": "x"}):
+            store.check(uri)
+        with account({"MLFLOW_TRACKING_USERNAME": "admin",
+                      "MLFLOW_TRACKING_PASSWORD": state["admin_password"]}):
+            store.check(uri)  # the login
+            client = MlflowClient(tracking_uri=uri)
+            experiment = client.create_experiment("pip-postgres")
+            r = client.create_run(experiment)
+            client.log_metric(r.info.run_id, "loss", 0.5, step=0)
+            note = tmp_path / "note.txt"
+            note.write_text("through the server\n")
+            client.log_artifact(r.info.run_id, str(note))
+            client.set_terminated(r.info.run_id)
+            r = client.get_run(r.info.run_id)
+            assert r.info.status == "FINISHED" and r.data.metrics["loss"] == 0.5
+            assert [a.path for a in client.list_artifacts(r.info.run_id)] == ["note.txt"]
+        assert list((folder / "artifacts").rglob("note.txt"))
+        stopped = classroom("stop", "--dir", str(folder))
+        assert "mlflow server stopped" in stopped.stdout and "PostgreSQL stopped" in stopped.stdout
+        assert not listening(port) and not listening(pg_port)
+    finally:
+        classroom("stop", "--dir", str(folder), check=False)
+        shutil.rmtree(base, ignore_errors=True)
