@@ -2,6 +2,7 @@
 run -S`), and names that cannot collide between examples: params.yaml written by hand, the
 venv's real `dvc` (rnnlab/dvc_cli.py), one line before any stage runs."""
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -37,8 +38,8 @@ def replace_line(lab, start, line):
 
 def one_line(proc, *fragments):
     assert proc.returncode != 0, proc.stdout + proc.stderr
-    lines = [line for line in proc.stderr.strip().splitlines()
-             if not line.startswith("make: ***")]  # make's own word that a command failed
+    lines = [line for line in proc.stderr.strip().splitlines()  # not make's own word that a
+             if not re.match(r"make(\[\d+\])?: \*\*\*", line)]  # command failed (make[1] in make test)
     assert len(lines) == 1 and lines[0].startswith("error: params.yaml"), proc.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
