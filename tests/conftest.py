@@ -91,6 +91,23 @@ def wait_http(url, timeout, proc=None):
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+def invoke(port, body):
+    """(status, JSON answer) of POST /invocations to a model served on 127.0.0.1:``port``;
+    ``body`` a dict, or bytes as sent (JSON's NaN, which json.dumps would not write)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=data,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
 @contextlib.contextmanager
 def server(cmd, url, cwd, env=None, timeout=120):
     """A server on loopback for the length of a block; always stopped afterwards."""

@@ -6,8 +6,6 @@ normal cases still work."""
 import json
 import sys
 import types
-import urllib.error
-import urllib.request
 
 import numpy as np
 import pytest
@@ -16,7 +14,7 @@ import yaml
 from rnnlab import prices, series, vocab
 from rnnlab.errors import LabError
 from rnnlab.series import FLOAT32_MAX, Transform
-from tests.conftest import copy_project, free_port, run, server, tool
+from tests.conftest import copy_project, free_port, invoke, run, server, tool
 
 BOUND = 120  # seconds: no stage here may take longer
 
@@ -350,18 +348,6 @@ def test_served_models_refuse_side_files_that_disagree_with_their_network(side_f
         TextGenerator().load_context(context)
     assert str(err.value) == (f"{path}: key 'chars' has 3 characters, but the model "
                               f"{lab / 'models/text_many_to_one.keras'} predicts one of 34")
-
-
-def invoke(port, body):
-    """(status, JSON answer) of POST /invocations; ``body`` a dict, or bytes as sent (NaN)."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=data,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 def cause(answer):

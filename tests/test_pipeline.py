@@ -2,8 +2,6 @@
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 import mlflow
 import mlflow.pyfunc
@@ -11,7 +9,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import ROOT, TINY_LENGTHS, free_port, git_commit, run, server, tool
+from tests.conftest import ROOT, TINY_LENGTHS, free_port, git_commit, invoke, run, server, tool
 
 EPOCHS = 2
 SERVED_EPOCHS = 20
@@ -315,21 +313,12 @@ def test_generators_are_registered_and_served(repro):
            "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
     with server(cmd, f"http://127.0.0.1:{port}/ping", cwd=project.parent,
                 env={"MLFLOW_TRACKING_URI": uri}):
-        def invoke(body):
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
-                                             data=json.dumps(body).encode(),
-                                             headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=60) as r:
-                    return r.status, json.loads(r.read())
-            except urllib.error.HTTPError as err:
-                return err.code, json.loads(err.read())
-
-        status, out = invoke({"inputs": ["Sing a son"], "params": {"length": 13}})
+        status, out = invoke(port, {"inputs": ["Sing a son"], "params": {"length": 13}})
         assert status == 200 and out["predictions"] == ["Sing a song of sixpence"]
-        status, out = invoke({"inputs": ["Sing a son", "king"], "params": {"length": 5, "temperature": 1.0}})
+        status, out = invoke(port, {"inputs": ["Sing a son", "king"],
+                                    "params": {"length": 5, "temperature": 1.0}})
         assert status == 200 and [len(t) for t in out["predictions"]] == [15, 9]
-        status, out = invoke({"inputs": ["Sing é"]})
+        status, out = invoke(port, {"inputs": ["Sing é"]})
         assert status == 400 and "'é'" in out["message"]
 
 
@@ -375,20 +364,12 @@ def test_forecaster_is_registered_and_serves_the_pipelines_prediction(repro):
            "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
     with server(cmd, f"http://127.0.0.1:{port}/ping", cwd=project.parent,
                 env={"MLFLOW_TRACKING_URI": uri}):
-        body = {"dataframe_split": {"columns": ["Close"], "data": rows.tolist()}}
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
-                                         data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as r:
-            (served,) = json.loads(r.read())["predictions"]
-        assert served == pytest.approx(expected, rel=1e-5)  # the CSV keeps 6 digits
+        status, out = invoke(port, {"dataframe_split": {"columns": ["Close"], "data": rows.tolist()}})
+        (served,) = out["predictions"]
+        assert status == 200 and served == pytest.approx(expected, rel=1e-5)  # the CSV keeps 6 digits
         short = {"dataframe_split": {"columns": ["Close"], "data": rows[:5].tolist()}}
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
-                                         data=json.dumps(short).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(request, timeout=60)
-        assert err.value.code == 400 and "last 20 rows" in json.loads(err.value.read())["message"]
+        status, out = invoke(port, short)
+        assert status == 400 and "last 20 rows" in out["message"]
 
 
 @pytest.mark.slow
