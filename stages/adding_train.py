@@ -34,8 +34,6 @@ def main():
     (inputs, targets), (test_inputs, test_targets) = adding.load(m.length)
     probe = (test_inputs[:p["gradient_sequences"]], test_targets[:p["gradient_sequences"]])
 
-    from rnnlab import gradients, models, registry  # TensorFlow: once the inputs are good
-
     run_params = {**p, "cell": m.cell, "length": m.length, "train_size": len(inputs)}
     with all_or_nothing(m.model, m.history, m.gradients, m.run), \
             runs.new_run(adding.EXPERIMENT, m.name, m.stage, m.run, run_params,
@@ -44,6 +42,8 @@ def main():
                          notes=(notes.adding_experiment(),
                                 notes.pending(notes.adding_run(m.cell, m.length, p), "adding_evaluate")),
                          example="adding") as link:
+        from rnnlab import gradients, models, registry  # TensorFlow: inputs and store are good
+
         model = models.compiled_series_model(m.name, m.length, inputs.shape[2],
                                              {**p, "layer": m.cell})
         before = gradients.input_gradient_norms(model, *probe)

@@ -42,8 +42,6 @@ def main():
         raw_val, y_val = series.part_windows(parts, "val", window)
         val = (transform.inputs(raw_val), transform.targets(raw_val, y_val))
 
-    from rnnlab import models, registry  # TensorFlow: once the inputs are good
-
     experiment, columns = meta["experiment"], meta["columns"]
     registered = names.forecaster(experiment, s)
     run_params = {**tp, "window": window, "columns": ",".join(columns), "source": meta["source"],
@@ -57,6 +55,8 @@ def main():
                          view=notes.series_view(),
                          tags={"lab.formulation": series.FORMULATIONS[tp["target"]]},
                          example=s.data, registers=[registered]) as link:
+        from rnnlab import models, registry  # TensorFlow: inputs and store are good
+
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(s.untrained)
         history, kept = models.fit(model, (X, Y), stage, section, tp, validation=val,

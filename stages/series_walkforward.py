@@ -32,12 +32,12 @@ def main():
     folds = walkforward.splits(len(y), test_stop - test_start, wp["folds"], f"{section}.folds")
     transform, _ = series.Transform.load(s.transform)
 
-    from rnnlab import models  # TensorFlow: once the folds are good
-
-    model = models.load(s.model)
     metrics, rows, pooled, lasts = {}, [], {}, []
     with all_or_nothing(s.walkforward_metrics, s.walkforward_plot, s.walkforward_figure), \
             runs.same_run(s.run, stage):
+        from rnnlab import models  # TensorFlow: folds and store are good
+
+        model = models.load(s.model)
         for k, (seen, fold) in enumerate(folds, 1):
             models.continue_training(model, transform.inputs(raw[seen]),
                                      transform.targets(raw[seen], y[seen]), epochs=wp["epochs"],

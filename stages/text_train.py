@@ -29,8 +29,6 @@ def main():
     window, corpus = meta["window"], meta["corpus"]
     train, val = vocab.load_ids("train"), vocab.load_ids("val")
 
-    from rnnlab import models, registry, streams  # TensorFlow: once the inputs are good
-
     samples = len(train) - window
     run_params = {**p, "variant": v.name, "window": window, "vocab_size": len(voc),
                   "corpus": corpus, "samples": samples, "val_samples": max(len(val) - window, 0)}
@@ -41,6 +39,8 @@ def main():
                                 notes.pending(note, f"text_evaluate@{v.name}")),
                          view=notes.text_view(vocab.scored_split(meta)),
                          example="text", registers=[names.generator(corpus, v.name)]) as link:
+        from rnnlab import models, registry, streams  # TensorFlow: inputs and store are good
+
         model = models.compiled_text_model(v.name, len(voc), p)
         split = variants.SPLITS[p["kind"]]
         batches = streams.window_batches(train, window, split, p["batch_size"], shuffle=True,
