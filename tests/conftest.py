@@ -1,8 +1,10 @@
 import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -135,6 +137,9 @@ def server(cmd, url, cwd, env=None, timeout=120):
 
 
 TINY_LENGTHS = [4]
+TINY_CELLS = ["simple_rnn", "lstm"]
+"""Example 5's cells in the shared pipeline: the lecture's argument (the simple RNN against the
+LSTM); the GRU is the same stage with another layer (tests/test_team.py trains it)."""
 
 
 def tiny_adding(p, cells=None):
@@ -144,3 +149,87 @@ def tiny_adding(p, cells=None):
     p["adding_train"].update(units=4, epochs=2, batch_size=32, gradient_sequences=16)
     if cells:
         p["adding_train"]["cells"] = cells
+
+
+PIPELINE_EPOCHS = 2
+SERVED_EPOCHS = 20
+"""The shared pipeline's epochs: 2 for every model, 20 for many_to_one (enough to learn the
+rhyme's first line, at learning rate 0.01, for the serving tests)."""
+
+
+def tiny_pipeline(p):
+    """params.yaml (dict ``p``) at the shared pipeline's budget: every stage in seconds."""
+    p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = PIPELINE_EPOCHS
+    p["stock_tutorial_train"]["epochs"] = PIPELINE_EPOCHS
+    p["stock_walkforward"].update(folds=2, epochs=1)
+    for variant in p["text_train"].values():
+        variant["epochs"] = PIPELINE_EPOCHS
+    p["text_train"]["many_to_one"].update(epochs=SERVED_EPOCHS, learning_rate=0.01)
+    tiny_adding(p, cells=TINY_CELLS)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    project: Path   # the trained copy: never changed by a test (take a ``trained_copy``)
+    output: str     # what its `dvc repro` printed
+    opened: Path    # the files each stage opened (tests/file_audit), one log per stage
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory):
+    """The whole pipeline, run once for the session by the real `dvc repro` at tiny epochs in
+    a copy of the project (every stage, every model, a store with every run), the files each
+    stage opened logged. Tests that need trained models work in a ``trained_copy`` of it.
+    Under `make test`'s workers (pytest-xdist) the first worker that needs it builds it in
+    their shared folder and the other waits for it (its users are one group, on one worker:
+    ``pytest_collection_modifyitems``)."""
+    import yaml
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' shared folder
+    folder, output = root / "pipeline", root / "pipeline" / "output.txt"
+    with FileLock(str(root / "pipeline.lock")):
+        if not output.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # (a build that failed)
+            project = copy_project(folder / "lab")
+            path = project / "params.yaml"
+            p = yaml.safe_load(path.read_text())
+            tiny_pipeline(p)
+            path.write_text(yaml.safe_dump(p, sort_keys=False))
+            git_commit(project, "tiny epochs")
+            (folder / "opened").mkdir()
+            out = run([tool("dvc"), "repro"], cwd=project,
+                      env={"PYTHONPATH": str(ROOT / "tests" / "file_audit"),
+                           "LAB_OPENED_LOG": str(folder / "opened")})
+            output.write_text(out.stdout)
+    return Pipeline(folder / "lab", output.read_text(), folder / "opened")
+
+
+def pytest_collection_modifyitems(items):
+    """Groups for `make test`'s workers (pytest-xdist, --dist loadgroup): the tests that use
+    the session's pipeline run on one worker, and so do the tests of a module that share a
+    module's fixture (a server, a trained copy), which each worker would otherwise set up
+    again; every other test goes to whichever worker is free."""
+    for item in items:
+        if "pipeline" in item.fixturenames:
+            group = "pipeline"
+        elif any(defs[-1].scope == "module"
+                 for defs in item._fixtureinfo.name2fixturedefs.values()):
+            group = item.module.__name__
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def trained_copy(pipeline, dest):
+    """A copy of the shared pipeline's project (git, DVC cache, outputs, MLflow store) at
+    ``dest``, its store following it (rnnlab/store.py: follow_checkout) before a stage opens
+    it, so that the stages' stderr is their own."""
+    from rnnlab import store
+
+    shutil.copytree(pipeline.project, dest, symlinks=True)
+    with contextlib.redirect_stderr(io.StringIO()):
+        store.follow_checkout(f"sqlite:///{dest}/mlflow.db")
+    return Path(dest)

@@ -339,16 +339,12 @@ def price_windows(steps, features):
     return np.stack([walk[i:i + steps] for i in range(40)])
 
 
-def text_windows(vocab_size):
-    """Windows of the corpus, encoded (random ids if the corpus or its vocabulary differ), some
-    full, some short prompts left-padded."""
+def text_windows(project, vocab_size):
+    """Windows of the ``project``'s corpus, encoded, some full, some short prompts left-padded."""
     rng = np.random.default_rng(0)
-    try:
-        voc, _ = vocab_mod.load(ROOT / vocab_mod.VOCAB)
-        ids = voc.encode(vocab_mod.normalize((ROOT / "data/sixpence.txt").read_text("utf-8")))
-        assert len(voc) == vocab_size
-    except Exception:  # noqa: BLE001  (the pipeline's data is not what this test is about)
-        ids = rng.integers(0, vocab_size, size=500, dtype=np.int32)
+    voc, _ = vocab_mod.load(project / vocab_mod.VOCAB)
+    ids = voc.encode(vocab_mod.normalize((project / "data/sixpence.txt").read_text("utf-8")))
+    assert len(voc) == vocab_size
     starts = rng.integers(0, len(ids) - 30, size=8)
     full = np.stack([ids[s:s + 10] for s in starts])
     prompts = textgen.left_pad([ids[s:s + n] for s, n in zip(starts, (1, 2, 3, 5, 7, 9, 10, 10))],
@@ -358,15 +354,15 @@ def text_windows(vocab_size):
 
 
 @pytest.mark.parametrize("name", ["sine", "stock", "text_many_to_one", "text_many_to_many"])
-def test_trained_models_equal_keras(name):
-    path = ROOT / "models" / f"{name}.keras"
-    if not path.exists():
-        pytest.skip(f"{path} not trained")
+def test_trained_models_equal_keras(name, pipeline):
+    """The models the stages trained (the session's pipeline, conftest.py: on every machine,
+    a clean clone's included, whatever its own models/ holds)."""
+    path = pipeline.project / "models" / f"{name}.keras"
     numpy_model = inference.load_model(path)
     model = keras.saving.load_model(path, compile=False)
     if name.startswith("text"):
         vocab_size = model.get_layer("one_hot").output_dim
-        inputs = [x.astype(np.int32) for x in text_windows(vocab_size)]
+        inputs = [x.astype(np.int32) for x in text_windows(pipeline.project, vocab_size)]
         kind = "LSTM"
     else:
         _, steps, features = model.input_shape

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import ROOT, TINY_LENGTHS, free_port, git_commit, invoke, run, server, tool
+from tests.conftest import (PIPELINE_EPOCHS, ROOT, SERVED_EPOCHS, TINY_CELLS, TINY_LENGTHS, free_port,
+                            git_commit, invoke, run, server, tool, trained_copy)
 
-EPOCHS = 2
-SERVED_EPOCHS = 20
+EPOCHS = PIPELINE_EPOCHS
 SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine"}
 STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate")
                                 for m in ("stock", "stock_tutorial")),
@@ -20,7 +20,7 @@ STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate")
 TEXT_STAGES = {"text_encode", "text_baselines", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
                                 for v in ("many_to_one", "many_to_many"))}
 ADDING_STAGES = {*(f"adding_data@{t}" for t in TINY_LENGTHS), "adding_evaluate",
-                 *(f"adding_train@{c}-{t}" for c in ("simple_rnn", "gru", "lstm") for t in TINY_LENGTHS)}
+                 *(f"adding_train@{c}-{t}" for c in TINY_CELLS for t in TINY_LENGTHS)}
 
 
 def ran(output):
@@ -36,28 +36,11 @@ def edit_params(project, change):
 
 
 @pytest.fixture(scope="module")
-def repro(tmp_path_factory):
-    from tests.conftest import copy_project, tiny_adding
-
-    project = copy_project(tmp_path_factory.mktemp("e2e") / "lab")
-
-    def tiny(p):
-        p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = EPOCHS
-        p["stock_tutorial_train"]["epochs"] = EPOCHS
-        p["stock_walkforward"].update(folds=2, epochs=1)
-        for variant in p["text_train"].values():
-            variant["epochs"] = EPOCHS
-        # Enough for many_to_one to learn the first line (a few seconds), for the serving test.
-        p["text_train"]["many_to_one"].update(epochs=SERVED_EPOCHS, learning_rate=0.01)
-        tiny_adding(p)
-
-    edit_params(project, tiny)
-    git_commit(project, "tiny epochs")
-    opened = project.parent / "opened"  # the files each stage opens (test_every_stage_opens_...)
-    opened.mkdir()
-    first = run([tool("dvc"), "repro"], cwd=project,
-                env={"PYTHONPATH": str(ROOT / "tests" / "file_audit"), "LAB_OPENED_LOG": str(opened)})
-    return project, first.stdout
+def repro(pipeline, tmp_path_factory):
+    """The session's pipeline (conftest.py: every stage run by `dvc repro` at tiny epochs), in
+    a copy of its own: the tests below change params and run `dvc repro` again."""
+    project = trained_copy(pipeline, tmp_path_factory.mktemp("e2e") / "lab")
+    return project, pipeline.output
 
 
 @pytest.mark.slow
@@ -118,7 +101,7 @@ def opened_by_stages(folder, project):
 
 
 @pytest.mark.slow
-def test_every_stage_opens_what_dvc_yaml_declares_for_it(repro):
+def test_every_stage_opens_what_dvc_yaml_declares_for_it(pipeline):
     """The paths are written twice, in dvc.yaml (DVC needs them) and in the code (Series,
     Variant, vocab.VOCAB, ...): every stage, run by `dvc repro`, reads only files declared as
     its deps (a file, or one inside a declared folder), writes exactly its outs, and imports
@@ -126,13 +109,13 @@ def test_every_stage_opens_what_dvc_yaml_declares_for_it(repro):
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo
 
-    project, _ = repro
+    project = pipeline.project
     with Repo(str(project)) as repo:
         declared = {stage.name: ({d.def_path for d in stage.deps
                                   if not isinstance(d, ParamsDependency)},
                                  {o.def_path for o in stage.outs})
                     for stage in repo.index.stages}
-    opened, code = opened_by_stages(project.parent / "opened", project)
+    opened, code = opened_by_stages(pipeline.opened, project)
     assert set(opened) == set(declared)
     wrong = []
     for stage, (deps, outs) in declared.items():
@@ -430,20 +413,25 @@ NOTES_CHARACTERS = 4000
 """How much of README.md stands in for a user's text: enough for every prompt's characters."""
 
 
+OWN_TEXT_STAGES = {"text_encode", "text_baselines",
+                   *(f"text_{s}@many_to_one" for s in ("train", "evaluate", "generate"))}
+
+
 @pytest.fixture(scope="module")
-def own_files(repro):
+def own_files(pipeline, tmp_path_factory):
     """A user's own text and a download in a finance site's shape, each named in params.yaml,
     then one `dvc repro` that runs both (the next two tests; one repro, one report, instead of
-    one each). README.md's start stands in for the text."""
-    project, _ = repro
+    one each), in a copy of the session's pipeline. README.md's start stands in for the text,
+    and one text model, many_to_one, learns it (params.yaml defines the models: the other
+    section is left out, and with it its stages)."""
+    project = trained_copy(pipeline, tmp_path_factory.mktemp("own") / "lab")
     (project / "data/notes.md").write_text(
         (ROOT / "README.md").read_text(encoding="utf-8")[:NOTES_CHARACTERS], encoding="utf-8")
-    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())
 
     def use_notes(p):
         p["text_encode"].update(corpus="data/notes.md", val=0.1)
         p["text_train"]["many_to_one"].update(epochs=1)
-        p["text_generate"] = defaults["text_generate"]
+        del p["text_train"]["many_to_many"]
 
     header, *rows = (ROOT / "data/msft.csv").read_text().splitlines()
     lines = ["Date,Open,High,Low,Close,Adj Close,Volume"]
@@ -467,18 +455,18 @@ def own_files(repro):
 def test_any_text_file_trains_on_its_start_and_is_scored_on_its_held_out_end(own_files):
     """A user's own text, named in params.yaml: no code change."""
     project, out = own_files
-    assert TEXT_STAGES | {"report"} <= ran(out)
+    assert OWN_TEXT_STAGES | {"report"} <= ran(out)
     vocab = json.loads((project / "data/text/vocab.json").read_text())
     sizes = vocab["split"]
     assert sizes["val"] == round(0.1 * vocab["characters"]) and sizes["gap"] == 10
     assert sizes["train"] + sizes["gap"] + sizes["val"] == vocab["characters"]
-    for name in ("many_to_one", "many_to_many", "ngram", "unigram", "ceiling"):
+    for name in ("many_to_one", "ngram", "unigram", "ceiling"):
         scores = json.loads((project / f"metrics/text_{name}.json").read_text())
         assert list(scores) == ["val"] or set(scores) == {"val", "order"}, scores
         assert scores["val"]["windows"] == sizes["val"] - 10
     history = (project / "plots/text_many_to_one_history.csv").read_text().splitlines()
     assert history[0].split(",") == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
-    assert "'Sing a son' -> 'Sing a son" in (project / "reports/samples/many_to_many.txt").read_text()
+    assert "'Sing a son' -> 'Sing a son" in (project / "reports/samples/many_to_one.txt").read_text()
     assert "`data/notes.md`" in (project / "reports/README.md").read_text()
     client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
     run_id = json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"]
@@ -493,7 +481,7 @@ def test_a_finance_site_csv_trains_by_params_alone(own_files):
     """A download in another site's shape (newest first, US dates, Adj Close, Volume) with
     extra input columns and a log-return target: no code change."""
     project, out = own_files
-    assert ran(out) - TEXT_STAGES == STOCK_STAGES | {"report"}  # (the text's: the test above)
+    assert ran(out) - OWN_TEXT_STAGES == STOCK_STAGES | {"report"}  # (the text's: the test above)
     meta = json.loads((project / "data/stock/meta.json").read_text())
     assert meta["columns"] == ["Adj Close", "Open", "High", "Low", "Volume"]
     assert meta["experiment"] == "msft-daily"
@@ -521,7 +509,7 @@ def test_example_5_is_a_run_per_cell_and_length_and_a_new_length_trains_only_its
     for length in TINY_LENGTHS:
         scores = metrics[f"T{length}"]
         assert scores["baseline"]["mse_analytic"] == pytest.approx(1 / 6)
-        for cell in adding.CELLS:
+        for cell in TINY_CELLS:
             s = scores[cell]
             assert s["mse"] == pytest.approx(s["baseline_ratio"] * scores["baseline"]["mse"])
             assert s["epochs"] <= EPOCHS and s["gradient_ratio"] > 0
@@ -533,7 +521,7 @@ def test_example_5_is_a_run_per_cell_and_length_and_a_new_length_trains_only_its
     experiment = client.get_experiment_by_name(adding.EXPERIMENT)
     found = client.search_runs([experiment.experiment_id])
     assert sorted((r.data.tags["lab.cell"], r.data.tags["lab.length"]) for r in found) == \
-        sorted((c, str(t)) for c in adding.CELLS for t in TINY_LENGTHS)
+        sorted((c, str(t)) for c in TINY_CELLS for t in TINY_LENGTHS)
     for r in found:  # the same metric names in every run, so Compare lines them up
         assert {"loss", "train_seconds", "gradient_ratio", "eval_test_mse",
                 "eval_test_baseline_ratio"} <= set(r.data.metrics)
@@ -541,5 +529,5 @@ def test_example_5_is_a_run_per_cell_and_length_and_a_new_length_trains_only_its
 
     edit_params(project, lambda p: p["adding_data"].update(lengths=[*TINY_LENGTHS, 6]))
     out = run([tool("dvc"), "repro", "adding_evaluate"], cwd=project).stdout
-    assert ran(out) == {"adding_data@6", *(f"adding_train@{c}-6" for c in adding.CELLS),
+    assert ran(out) == {"adding_data@6", *(f"adding_train@{c}-6" for c in TINY_CELLS),
                         "adding_evaluate"}

@@ -81,42 +81,6 @@ NO_JOBS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 @pytest.mark.slow
-def test_exp_run_logs_every_run_to_a_tracking_server(tiny_project, tmp_path):
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    cmd = [tool("mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-           "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
-           "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1"]
-    with server(cmd, f"{uri}/health", cwd=tmp_path, env=NO_JOBS):
-        # Every kind of stage that logs (train, evaluate, generate) for a series and a text
-        # model, not every model: the whole pipeline's runs are test_pipeline.py's.
-        run([tool("dvc"), "exp", "run", "-n", "on-server", "-S", "sine_train.seed=1",
-             "series_evaluate@sine", "text_evaluate@many_to_one", "text_generate@many_to_one"],
-            cwd=tiny_project, env={"MLFLOW_TRACKING_URI": uri})
-        client = MlflowClient(tracking_uri=uri)
-        runs = {r.info.run_name: r for exp in client.search_experiments()
-                for r in client.search_runs([exp.experiment_id])}
-        assert set(runs) == {"on-server-sine", "on-server-many_to_one"}
-        head = run(["git", "rev-parse", "HEAD"], cwd=tiny_project).stdout.strip()
-        for r in runs.values():
-            assert r.info.status == "FINISHED"
-            assert r.data.tags["dvc.exp_name"] == "on-server"
-            assert r.data.tags["dvc.baseline_rev"] == r.data.tags["git.commit"] == head
-            assert r.data.tags["git.dirty"] == "True"  # -S changed params.yaml
-            assert len(r.data.tags["params.hash"]) == 12
-            assert any(k.startswith("eval_") for k in r.data.metrics)
-            assert client.get_metric_history(r.info.run_id, "loss")
-        assert client.search_model_versions("name='sixpence-many-to-one'")
-        assert client.search_model_versions("name='sine-forecaster'")
-        assert runs["on-server-sine"].data.tags["lab.formulation"] == "lecture: the values as they are"
-        assert "samples.txt" in {a.path for a in client.list_artifacts(
-            runs["on-server-many_to_one"].info.run_id)}
-    assert not (tiny_project / "mlflow.db").exists()  # nothing went to the local store
-    shown = json.loads(run([tool("dvc"), "exp", "show", "--json"], cwd=tiny_project).stdout)
-    assert "on-server" in json.dumps(shown)
-
-
-@pytest.mark.slow
 def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
     """Two workers, and no mlflow.db yet: both create it, the experiment and the registered
     model at once, the worst case for SQLite. The text data stages run first, as
@@ -160,9 +124,11 @@ def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
 def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_one_server(
         tiny_project, tmp_path):
     """The team workflow of docs/team.md: two clones (two machines: each its own DVC cache)
-    run `dvc exp run` with different params, logging to one tracking server, and `dvc exp
-    push` to one bare git remote and one DVC remote; a third clone pulls both experiments,
-    sees their metrics and MLflow run ids, and restores a model without retraining."""
+    run `dvc exp run` with different params, logging to one tracking server (every kind of
+    stage that logs, train, evaluate and generate, for a series and a text model: runs,
+    metrics, files, registered models, and nothing in a local store), and `dvc exp push` to
+    one bare git remote and one DVC remote; a third clone pulls both experiments, sees their
+    metrics and MLflow run ids, and restores a model without retraining."""
     dvc = tool("dvc")
     origin, shared = tmp_path / "origin.git", tmp_path / "dvc-remote"
     run([dvc, "remote", "add", "-d", "shared", str(shared)], cwd=tiny_project)
@@ -177,10 +143,13 @@ def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_on
     for folder in machines.values():
         run(["git", "clone", "-q", str(origin), str(folder)], cwd=tmp_path)
     with server(cmd, f"{uri}/health", cwd=tmp_path, env=NO_JOBS):
-        for name, units in (("laptop", 4), ("desktop", 6)):
+        for name, units, text in (("laptop", 4, ["text_evaluate@many_to_one",
+                                                  "text_generate@many_to_one"]),
+                                  ("desktop", 6, [])):
             run([dvc, "exp", "run", "-n", f"{name}-units", "-S", f"sine_train.units={units}",
-                 "series_evaluate@sine"], cwd=machines[name], env={"MLFLOW_TRACKING_URI": uri})
+                 "series_evaluate@sine", *text], cwd=machines[name], env={"MLFLOW_TRACKING_URI": uri})
             run([dvc, "exp", "push", "origin", f"{name}-units"], cwd=machines[name])
+        laptop_logged_to_the_server(machines["laptop"], MlflowClient(tracking_uri=uri))
         reviewer = machines["reviewer"]
         run([dvc, "exp", "pull", "origin", "laptop-units", "desktop-units"], cwd=reviewer)
         shown = json.loads(run([dvc, "exp", "show", "--json"], cwd=reviewer).stdout)
@@ -211,3 +180,26 @@ def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_on
         again = run([dvc, "repro", "series_evaluate@sine"], cwd=reviewer,
                     env={"MLFLOW_TRACKING_URI": uri}).stdout
         assert "Running stage" not in again  # restored, not retrained
+
+
+def laptop_logged_to_the_server(laptop, client):
+    """The laptop's experiment 'laptop-units' (sine and many_to_one, with every stage that
+    logs) is on the server, whole, and nothing went to a local store."""
+    runs = {r.info.run_name: r for exp in client.search_experiments()
+            for r in client.search_runs([exp.experiment_id])
+            if r.data.tags.get("dvc.exp_name") == "laptop-units"}
+    assert set(runs) == {"laptop-units-sine", "laptop-units-many_to_one"}
+    head = run(["git", "rev-parse", "HEAD"], cwd=laptop).stdout.strip()
+    for r in runs.values():
+        assert r.info.status == "FINISHED"
+        assert r.data.tags["dvc.baseline_rev"] == r.data.tags["git.commit"] == head
+        assert r.data.tags["git.dirty"] == "True"  # -S changed params.yaml
+        assert len(r.data.tags["params.hash"]) == 12
+        assert any(k.startswith("eval_") for k in r.data.metrics)
+        assert client.get_metric_history(r.info.run_id, "loss")
+    assert client.search_model_versions("name='sixpence-many-to-one'")
+    assert client.search_model_versions("name='sine-forecaster'")
+    assert runs["laptop-units-sine"].data.tags["lab.formulation"] == "lecture: the values as they are"
+    assert "samples.txt" in {a.path for a in client.list_artifacts(
+        runs["laptop-units-many_to_one"].info.run_id)}
+    assert not (laptop / "mlflow.db").exists()
