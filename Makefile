@@ -47,8 +47,11 @@ repro: $(STAMP)
 lecture: $(STAMP)
 	$(BIN)/python lecture/run.py
 
+# Two workers (pytest-xdist): half of the suite's time is spent waiting on the processes it
+# starts (dvc, stages, servers). TEST_WORKERS=0 runs it in pytest's own process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The UI reads the same store the stages write to: $MLFLOW_TRACKING_URI if set,
 # else the SQLite file at the repo root.
