@@ -88,11 +88,13 @@ budget (printed met / NOT met).
 
 Run from the repository root:  .venv/bin/python benchmarks/server_load.py [--students 30]
     [--workers 4] [--scale 0.25 | --quick] [--budget 90] [--only postgres,sqlite,restart]
-    [--restart-at SECONDS] [--keep]
+    [--restart-at SECONDS] [--nice 0-19] [--keep]
 
 Reading it: the students, the mlflow server and PostgreSQL share the machine's cores, so the
 latencies include waiting for a core (load averages are printed); in a real class the
-students' machines do the client work, the CPU seconds show how it divides. log_model's latency
+students' machines do the client work, the CPU seconds show how it divides; --nice 19 runs the
+students' processes after the server and its database, the nearest one machine comes to that
+(a call's latency then includes the student's own wait for a core). log_model's latency
 is mostly the client's own work (it writes the model locally, then uploads it file by file:
 ~40 requests for a served model). "server CPU ms/request" is what a request costs the mlflow
 server: with accounts, MLflow's basic-auth checks the password hash on every request unless
@@ -525,9 +527,10 @@ class RetryCounter(logging.Handler):
             sys.stderr.write(self.format(record) + "\n")
 
 
-def student_process(user, password, uri, prefix, scale, files, folder, ready, go):
+def student_process(user, password, uri, prefix, scale, files, folder, ready, go, nice=0):
     """A student: ready, wait for the start, run the repro (until SIGTERM), write the results
-    as JSON."""
+    as JSON. ``nice``: its niceness (os.nice), 19 to leave the cores to the server first."""
+    os.nice(nice)
     log = open(Path(folder) / "logs" / f"{user}.log", "w")
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
@@ -792,7 +795,7 @@ def run_load(server, passwords, folder, args, restart_at=None):
     ready, go = ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=student_process, name=user,
                          args=(user, password, server.uri, prefix, args.scale, files, str(folder),
-                               ready, go))
+                               ready, go, args.nice))
              for user, password in passwords.items()]
     try:
         for proc in procs:
@@ -1137,6 +1140,10 @@ def main():
     parser.add_argument("--restart-at", type=float, default=None,
                         help="seconds into the load to restart PostgreSQL (default: a third "
                              "of the postgres part's wall time, else of --budget, else 10)")
+    parser.add_argument("--nice", type=int, default=0, choices=range(20), metavar="0-19",
+                        help="the student processes' niceness: 19 leaves the cores to the "
+                             "server and its database first, as when students compute on "
+                             "their own machines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     if args.quick:
@@ -1156,7 +1163,7 @@ def main():
           f"{epochs_note(args.scale)} (the defaults' "
           f"epochs: {', '.join(str(m.epochs) for m in MODELS)}); the rest of the calls as a "
           f"repro makes them")
-    print(f"Clients: MLFLOW_HTTP_REQUEST_MAX_RETRIES="
+    print(f"Clients: nice {args.nice}, MLFLOW_HTTP_REQUEST_MAX_RETRIES="
           f"{os.environ.get('MLFLOW_HTTP_REQUEST_MAX_RETRIES')}, MLFLOW_HTTP_REQUEST_TIMEOUT="
           f"{os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT')} (the lab's, from `import rnnlab`); "
           f"MLflow {mlflow.__version__}; {os.cpu_count()} cores; files in {base}", flush=True)

@@ -207,6 +207,7 @@ def pipeline(tmp_path_factory):
     return Pipeline(folder / "lab", output.read_text(), folder / "opened")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups
 def pytest_collection_modifyitems(items):
     """Groups for `make test`'s workers (pytest-xdist, --dist loadgroup): the tests that use
     the session's pipeline run on one worker, and so do the tests of a module that share a
