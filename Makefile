@@ -47,11 +47,11 @@ repro: $(STAMP)
 lecture: $(STAMP)
 	$(BIN)/python lecture/run.py
 
-# Two workers (pytest-xdist): half of the suite's time is spent waiting on the processes it
-# starts (dvc, stages, servers). TEST_WORKERS=0 runs it in pytest's own process.
+# Two workers (pytest-xdist): in one process the suite keeps one core busy, running dvc, the
+# stages and servers one after another. TEST_WORKERS=0 runs it in pytest's own process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The UI reads the same store the stages write to: $MLFLOW_TRACKING_URI if set,
 # else the SQLite file at the repo root.

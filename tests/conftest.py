@@ -181,8 +181,8 @@ def pipeline(tmp_path_factory):
     a copy of the project (every stage, every model, a store with every run), the files each
     stage opened logged. Tests that need trained models work in a ``trained_copy`` of it.
     Under `make test`'s workers (pytest-xdist) the first worker that needs it builds it in
-    their shared folder and the other waits for it (its users are one group, on one worker:
-    ``pytest_collection_modifyitems``)."""
+    their shared folder, and the other, if it needs it before then, waits for it (the order of
+    the files makes that rare: ``pytest_collection_modifyitems``)."""
     import yaml
     from filelock import FileLock
 
@@ -207,21 +207,21 @@ def pipeline(tmp_path_factory):
     return Pipeline(folder / "lab", output.read_text(), folder / "opened")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups
 def pytest_collection_modifyitems(items):
-    """Groups for `make test`'s workers (pytest-xdist, --dist loadgroup): the tests that use
-    the session's pipeline run on one worker, and so do the tests of a module that share a
-    module's fixture (a server, a trained copy), which each worker would otherwise set up
-    again; every other test goes to whichever worker is free."""
-    for item in items:
-        if "pipeline" in item.fixturenames:
-            group = "pipeline"
-        elif any(defs[-1].scope == "module"
-                 for defs in item._fixtureinfo.name2fixturedefs.values()):
-            group = item.module.__name__
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
+    """The order `make test`'s two workers take the test files in (pytest-xdist, --dist
+    loadfile: a file's tests on one worker, so a module's server or trained copy is set up
+    once): tests/test_pipeline.py first, the longest, which builds the session's pipeline;
+    then the files that do not use it; the other files that use it last, when it is built, on
+    whichever worker is free. (Grouping by xdist_group marks, --dist loadgroup, is lost on
+    pytest 9: xdist 3.8 renames ``item._nodeid``, which pytest 9 no longer reads.)"""
+    users = {item.path for item in items if "pipeline" in item.fixturenames}
+
+    def turn(item):
+        if item.path.name == "test_pipeline.py":
+            return 0
+        return 2 if item.path in users else 1
+
+    items.sort(key=turn)  # stable: the order within a file is kept
 
 
 def trained_copy(pipeline, dest):
