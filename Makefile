@@ -51,7 +51,7 @@ lecture: $(STAMP)
 # stages and servers one after another. TEST_WORKERS=0 runs it in pytest's own process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The UI reads the same store the stages write to: $MLFLOW_TRACKING_URI if set,
 # else the SQLite file at the repo root.

@@ -210,10 +210,11 @@ def pipeline(tmp_path_factory):
 def pytest_collection_modifyitems(items):
     """The order `make test`'s two workers take the test files in (pytest-xdist, --dist
     loadfile: a file's tests on one worker, so a module's server or trained copy is set up
-    once): tests/test_pipeline.py first, the longest, which builds the session's pipeline;
-    then the files that do not use it; the other files that use it last, when it is built, on
-    whichever worker is free. (Grouping by xdist_group marks, --dist loadgroup, is lost on
-    pytest 9: xdist 3.8 renames ``item._nodeid``, which pytest 9 no longer reads.)"""
+    once; --no-loadscope-reorder: in this order, not the most tests first):
+    tests/test_pipeline.py first, the longest, which builds the session's pipeline; then the
+    files that do not use it; the other files that use it last, when it is built, on whichever
+    worker is free. (Grouping by xdist_group marks, --dist loadgroup, is lost on pytest 9:
+    xdist 3.8 renames ``item._nodeid``, which pytest 9 no longer reads.)"""
     users = {item.path for item in items if "pipeline" in item.fixturenames}
 
     def turn(item):
