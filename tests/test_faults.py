@@ -54,6 +54,7 @@ def lab(trained):
         shutil.rmtree(target)
     shutil.copy(trained.parent / "mlflow.db.good", target)
     put_back(trained, before)
+    assert snapshot(trained) == before, "a test left the lab changed"
 
 
 def snapshot(lab):
@@ -70,7 +71,7 @@ def put_back(lab, files):
     """Every output as in ``files`` (a ``snapshot``): new ones removed, changed or missing ones
     written back."""
     for top in WATCHED:
-        for path in sorted((lab / top).rglob("*"), reverse=True):
+        for path in list((lab / top).rglob("*")):
             if path.is_file() and str(path.relative_to(lab)) not in files:
                 path.unlink()
     for name, data in files.items():
