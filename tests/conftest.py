@@ -157,15 +157,18 @@ SERVED_EPOCHS = 20
 rhyme's first line, at learning rate 0.01, for the serving tests)."""
 
 
-def tiny_pipeline(p):
-    """params.yaml (dict ``p``) at the shared pipeline's budget: every stage in seconds."""
-    p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = PIPELINE_EPOCHS
-    p["stock_tutorial_train"]["epochs"] = PIPELINE_EPOCHS
+def tiny_pipeline(p, epochs=PIPELINE_EPOCHS, cells=TINY_CELLS, served=True):
+    """params.yaml (dict ``p``) on a budget of seconds a stage: ``epochs`` for every model,
+    example 5's ``cells``; ``served``: many_to_one trained to serve (SERVED_EPOCHS). The
+    defaults are the shared pipeline's."""
+    p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = epochs
+    p["stock_tutorial_train"]["epochs"] = epochs
     p["stock_walkforward"].update(folds=2, epochs=1)
     for variant in p["text_train"].values():
-        variant["epochs"] = PIPELINE_EPOCHS
-    p["text_train"]["many_to_one"].update(epochs=SERVED_EPOCHS, learning_rate=0.01)
-    tiny_adding(p, cells=TINY_CELLS)
+        variant["epochs"] = epochs
+    if served:
+        p["text_train"]["many_to_one"].update(epochs=SERVED_EPOCHS, learning_rate=0.01)
+    tiny_adding(p, cells=cells)
 
 
 @dataclass(frozen=True)

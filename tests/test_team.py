@@ -10,21 +10,14 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import free_port, git_commit, run, server, tiny_adding, tool
-
-EPOCHS = 1
+from tests.conftest import free_port, git_commit, run, server, tiny_pipeline, tool
 
 
 @pytest.fixture
 def tiny_project(project):
     path = project / "params.yaml"
     p = yaml.safe_load(path.read_text())
-    p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = EPOCHS
-    p["stock_tutorial_train"]["epochs"] = EPOCHS
-    p["stock_walkforward"].update(folds=2, epochs=1)
-    for variant in p["text_train"].values():
-        variant["epochs"] = EPOCHS
-    tiny_adding(p, cells=["gru"])  # (every cell is a stage: one is enough here)
+    tiny_pipeline(p, epochs=1, cells=["gru"], served=False)  # (every cell is a stage: one is enough)
     path.write_text(yaml.safe_dump(p, sort_keys=False))
     git_commit(project, "tiny epochs")
     return project
