@@ -18,6 +18,7 @@ import yaml
 from mlflow import MlflowClient
 
 from rnnlab.lifeline import process_alive, started
+from rnnlab.store import first_use_lock
 from tests.conftest import run, tool
 
 STOCK_OUTPUTS = ("models/stock.keras", "models/stock_untrained.keras",
@@ -44,7 +45,14 @@ def default_sighup():
 
 
 def store(project):
-    return MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    """The project's store, its tables created under the stages' first-use lock: a test's
+    client that creates them while a stage does (it opens its run before importing
+    TensorFlow) fails one of the two."""
+    uri = f"sqlite:///{project}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri)
+    with first_use_lock(uri):
+        client.search_experiments()
+    return client
 
 
 def wait_for_run(client, proc, logged="loss", timeout=180):
@@ -53,7 +61,8 @@ def wait_for_run(client, proc, logged="loss", timeout=180):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"{proc.args} exited ({proc.returncode}) before training")
+            said = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"{proc.args} exited ({proc.returncode}) before training: {said}")
         experiment = client.get_experiment_by_name("msft")
         runs = client.search_runs([experiment.experiment_id]) if experiment else []
         if runs and (logged is None or client.get_metric_history(runs[0].info.run_id, logged)):
