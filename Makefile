@@ -62,7 +62,8 @@ UI_PAGE := /\#/experiments?workflowType=machine_learning
 ui: $(STAMP)
 	@case "$${MLFLOW_TRACKING_URI:-}" in \
 	  http://*|https://*) echo "MLFLOW_TRACKING_URI is a tracking server: open $${MLFLOW_TRACKING_URI%/}$(UI_PAGE)";; \
-	  *) echo "Open http://127.0.0.1:$(UI_PORT)$(UI_PAGE) (the runs; Ctrl-C stops the UI)"; \
+	  *) $(BIN)/python -m rnnlab.store || exit 1; \
+	     echo "Open http://127.0.0.1:$(UI_PORT)$(UI_PAGE) (the runs; Ctrl-C stops the UI)"; \
 	     exec $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
 	       --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
 	       --default-artifact-root "$(CURDIR)/mlartifacts";; \

@@ -214,6 +214,21 @@ def first_use_lock(uri):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def prepare(uri):
+    """Check the store (``check``) and, for a SQLite file MLflow has not set up yet, create
+    its tables under ``first_use_lock``. `make ui` runs this (``python -m rnnlab.store``)
+    before MLflow's UI opens the store: the UI creating the tables of a new mlflow.db while a
+    first `make repro`'s stage does breaks one of the two ('table _alembic_tmp_tags already
+    exists'); a store that cannot work is one line rather than the UI's traceback."""
+    check(uri)
+    if not uri.startswith("sqlite:///"):
+        return
+    with first_use_lock(uri), errors_of(uri):
+        from mlflow import MlflowClient
+
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # MLflow's migrations
+
+
 # ---- once MLflow talks to it ----
 
 @contextlib.contextmanager
@@ -276,3 +291,7 @@ def failure_line(err):
             from_mlflow and any(sign in message for sign in FAILURES)):
         return f"MLflow store {tracking_uri()}: {database_cause(message)}"
     return None
+
+
+if __name__ == "__main__":  # `make ui`, before it starts MLflow's UI on the store
+    errors.run(lambda: prepare(tracking_uri()))

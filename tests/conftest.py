@@ -29,6 +29,15 @@ def copy_project(dest):
     return Path(dest)
 
 
+def add_makefile(path):
+    """The Makefile in the copy ``path``, with the tests' venv up to date for it (its
+    requirements.lock older than the venv's stamp): run it as `make <target> VENV=...`."""
+    for name in ("Makefile", "requirements.lock"):
+        shutil.copy(ROOT / name, Path(path) / name)
+    os.utime(Path(path) / "requirements.lock", (0, 0))
+    return Path(sys.executable).parent.parent
+
+
 def git_commit(path, message="test"):
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}

@@ -1,14 +1,13 @@
 """One reading of params.yaml on every route a user has (`make repro`, `dvc repro`, `dvc exp
 run -S`), and names that cannot collide between examples: params.yaml written by hand, the
 venv's real `dvc` (rnnlab/dvc_cli.py), one line before any stage runs."""
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, git_commit, run, tool
+from tests.conftest import add_makefile, copy_project, git_commit, run, tool
 
 OUTPUTS = ("data/text", "data/stock", "data/sine", "models", "runs", "metrics", "mlflow.db")
 
@@ -71,11 +70,7 @@ BAD = [  # (line start, the line written by hand, what the error names)
 @pytest.fixture(scope="module")
 def makefile(pristine):
     """The Makefile, its venv up to date (its lock older than the venv's stamp)."""
-    from tests.conftest import ROOT
-
-    for name in ("Makefile", "requirements.lock"):
-        shutil.copy(ROOT / name, pristine / name)
-    os.utime(pristine / "requirements.lock", (0, 0))
+    add_makefile(pristine)
     git_commit(pristine, "Makefile")
 
 

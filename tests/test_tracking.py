@@ -1,12 +1,19 @@
+import contextlib
 import os
+import signal
+import sqlite3
+import subprocess
+import time
 
 import mlflow
+import psutil
 import pytest
 
 from rnnlab import runs
 from rnnlab.errors import LabError
 from rnnlab.outputs import read_json
-from rnnlab.store import tracking_uri
+from rnnlab.store import first_use_lock, tracking_uri
+from tests.conftest import add_makefile, free_port, wait_http
 
 
 @pytest.fixture
@@ -181,3 +188,56 @@ def test_an_example_cannot_log_into_another_examples_experiment_or_model(store):
                       example="text", registers=["baz-many-to-one"]):
         pass
     assert client.get_registered_model("baz-many-to-one").tags[runs.EXAMPLE] == "text"
+
+
+def make_ui(project, **env):
+    """`make ui` in ``project`` with the tests' venv, on a free port, in its own session."""
+    port = free_port()
+    venv = add_makefile(project)
+    base = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    proc = subprocess.Popen(["make", "ui", f"VENV={venv}", f"UI_PORT={port}"], cwd=project,
+                            env={**base, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def waits_on(proc, path, timeout=60):
+    """Whether a process of ``proc``'s group has ``path`` open within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if any(f.path == str(path) for f in child.open_files()):
+                    return True
+        time.sleep(0.2)
+    return False
+
+
+def test_make_ui_sets_up_a_new_store_under_the_stages_lock(project):
+    """`make ui` opened beside a first `make repro`: MLflow's UI would create the tables of the
+    new mlflow.db while the first stage does, and one of the two fails ('table
+    _alembic_tmp_tags already exists'). The UI waits for the stage's first-use lock instead,
+    then creates them itself (rnnlab/store.py, ``prepare``)."""
+    db = project / "mlflow.db"
+    proc, address = make_ui(project)
+    try:
+        with first_use_lock(f"sqlite:///{db}"):  # a stage creating the store's tables
+            assert waits_on(proc, f"{db}.lock"), proc.stdout.read() if proc.poll() is not None else ""
+            assert not db.exists()
+        wait_http(address + "/health", timeout=120, proc=proc)
+        with contextlib.closing(sqlite3.connect(db)) as c:
+            tables = {name for (name,) in c.execute("SELECT name FROM sqlite_master")}
+        assert {"experiments", "runs", "logged_models"} <= tables
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def test_make_ui_on_a_store_that_cannot_work_is_one_line(project):
+    proc, _ = make_ui(project, MLFLOW_TRACKING_URI=f"sqlite:///{project}/gone/mlflow.db")
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert f"error: sqlite:///{project}/gone/mlflow.db: the folder of {project}/gone/mlflow.db " \
+           "does not exist" in out.splitlines(), out
+    assert "Traceback" not in out
