@@ -8,10 +8,12 @@ stages reopen it from that link (``same_run``) and add their figures, samples an
 import contextlib
 import hashlib
 import json
+import math
 import os
 import socket
 import subprocess
 import sys
+import time
 
 from rnnlab import links, names, notes, store
 from rnnlab.errors import LabError, first_line, on_hard_stop, stop_line
@@ -367,6 +369,46 @@ def log_metrics(metrics):
     import mlflow
 
     mlflow.log_metrics(metrics)
+
+
+SEND_EVERY = 1.0
+"""Seconds between two sends of a training's per-epoch metrics (``EpochMetrics``)."""
+
+
+class EpochMetrics:
+    """A training's per-epoch metrics on their way to the active run: each epoch with its own
+    step and time, sent at most ``SEND_EVERY`` seconds after it ended, with whatever else ended
+    meanwhile, in one synchronous request (MLflow's log_batch); the first epoch and the last
+    are sent at once. One request an epoch was ~21 a second for the sine (its 100 epochs take
+    under 5 s), which a class server does not keep up with for thirty students
+    (benchmarks/server_load.py, docs/team.md); the UI's curves still grow every second.
+
+    Not MLflow's ``synchronous=False``: its background thread only logs a failure, and writes
+    on into a run the stage has already ended. Here a store that fails still fails the stage
+    within the second; an interrupted training loses the points of its last second, and its
+    run is KILLED anyway. rnnlab/progress.py (the train stages' Keras callback) uses this;
+    so does the load benchmark, to log as the stages do."""
+
+    def __init__(self):
+        self.waiting, self.sent = [], -math.inf
+
+    def add(self, step, values):
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self.waiting += [Metric(key, value, now, step) for key, value in values.items()]
+
+    def due(self, last=False):
+        """Whether to send now: the first epoch, the last, or ``SEND_EVERY`` since a send."""
+        return bool(self.waiting) and (last or time.monotonic() - self.sent >= SEND_EVERY)
+
+    def send(self):
+        import mlflow
+
+        if self.waiting:
+            mlflow.MlflowClient().log_batch(mlflow.active_run().info.run_id, metrics=self.waiting)
+            self.waiting = []
+        self.sent = time.monotonic()
 
 
 def log_text(text, artifact_file):

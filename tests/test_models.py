@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -95,3 +97,68 @@ def test_steps_per_execution_changes_no_number():
     assert loss1 == loss32
     for a, b in zip(w1, w32):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture
+def run_in(tmp_path, monkeypatch):
+    """An active MLflow run in a SQLite store of its own; the log_batch requests it gets."""
+    import mlflow
+
+    from rnnlab import runs
+
+    sent = []
+    log_batch = mlflow.MlflowClient.log_batch
+
+    def counted(self, run_id, metrics=(), *args, **kwargs):
+        sent.append(len(metrics))
+        return log_batch(self, run_id, metrics, *args, **kwargs)
+
+    monkeypatch.setattr(mlflow.MlflowClient, "log_batch", counted)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    with mlflow.start_run() as run:
+        yield run.info.run_id, sent, runs
+    mlflow.set_tracking_uri(None)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+def tiny_fit(epochs, **p):
+    X = np.random.default_rng(2).normal(size=(32, 3, 1)).astype("float32")
+    models.seed_everything(0)
+    model = models.series_model("sine", 3, 1, "simple_rnn", 4)
+    model.compile(loss="mse", optimizer=models.optimizer("adam", 0.01))
+    p = {"epochs": epochs, "batch_size": 32, **p}
+    return models.fit(model, (X[:24], X[:24, -1]), "sine_train", "sine_train", p,
+                      validation=(X[24:], X[24:, -1]))
+
+
+def stored(run_id, key):
+    import mlflow
+
+    return [(m.step, m.value) for m in sorted(mlflow.MlflowClient().get_metric_history(run_id, key),
+                                               key=lambda m: m.step)]
+
+
+def test_every_epoch_is_stored_in_few_requests(run_in):
+    """Each epoch's metrics reach the run with their step, in one request a second, not one an
+    epoch (rnnlab/runs.py, EpochMetrics)."""
+    run_id, sent, _ = run_in
+    history, _ = tiny_fit(40)
+    for key in ("loss", "val_loss"):
+        assert stored(run_id, key) == list(enumerate(history[key]))
+    assert 2 <= len(sent) < 40, sent  # the first epoch at once, the last at its end
+    assert sent[0] == 2  # the first epoch's loss and val_loss, sent as it ended
+
+
+def test_an_early_stop_stores_its_last_epochs(run_in):
+    run_id, _, _ = run_in
+    history, _ = tiny_fit(500, patience=1)
+    assert len(history["loss"]) < 500  # it stopped early
+    assert stored(run_id, "val_loss") == list(enumerate(history["val_loss"]))
+
+
+def test_epochs_longer_than_a_second_are_sent_one_by_one(run_in, monkeypatch):
+    run_id, sent, runs = run_in
+    monkeypatch.setattr(runs, "SEND_EVERY", 0.0)  # as epochs longer than a second
+    history, _ = tiny_fit(5)
+    assert sent == [2] * 5
+    assert stored(run_id, "loss") == list(enumerate(history["loss"]))
