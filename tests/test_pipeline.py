@@ -2,6 +2,7 @@
 import json
 import os
 import sys
+from pathlib import Path
 
 import mlflow
 import mlflow.pyfunc
@@ -353,6 +354,12 @@ def test_forecaster_is_registered_and_serves_the_pipelines_prediction(repro):
         short = {"dataframe_split": {"columns": ["Close"], "data": rows[:5].tolist()}}
         status, out = invoke(port, short)
         assert status == 400 and "last 20 rows" in out["message"]
+    # it carries the lab's modules it imports, and no others (rnnlab/registry.py, served_code)
+    saved = Path(mlflow.artifacts.download_artifacts("models:/msft-forecaster/1", tracking_uri=uri,
+                                                     dst_path=str(project.parent / "served")))
+    code = {path.name for path in (saved / "code" / "rnnlab").iterdir()}
+    assert {"__init__.py", "inference.py", "series.py", "windows.py"} <= code
+    assert not code & {"classroom.py", "registry.py", "textgen.py"}
 
 
 @pytest.mark.slow
