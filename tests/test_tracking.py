@@ -236,7 +236,12 @@ def test_make_ui_sets_up_a_new_store_under_the_stages_lock(project):
 
 def test_make_ui_on_a_store_that_cannot_work_is_one_line(project):
     proc, _ = make_ui(project, MLFLOW_TRACKING_URI=f"sqlite:///{project}/gone/mlflow.db")
-    out, _ = proc.communicate(timeout=120)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    finally:  # a UI that started after all is stopped, not left running
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
     assert proc.returncode != 0
     assert f"error: sqlite:///{project}/gone/mlflow.db: the folder of {project}/gone/mlflow.db " \
            "does not exist" in out.splitlines(), out
