@@ -1,7 +1,7 @@
 """Benchmark: a class's load, measured (prints figures side by side, asserts nothing).
 
-N simulated students (--students, default 30), each a separate process, log at the same moment
-what one student's `make repro` logs into MLflow, against:
+N simulated students (--students, default 30), each a separate process, start at the same moment
+and log what one student's `make repro` logs into MLflow, when it logs it, against:
 
   postgres  the class server as `make server` starts it (rnnlab/classroom.py: PostgreSQL, and
             `mlflow server --app-name basic-auth` with proxied artifacts), one account per
@@ -31,14 +31,17 @@ cells at T = 100), in the experiments the lab names '<user>-sine', '<user>-msft'
 rnnlab.store.check (the lab's own check: /health and one experiments/search, over urllib),
 get_experiment_by_name, create_experiment and set_experiment_tags the first time,
 set_experiment, search_runs (the orphans check of rnnlab/runs.py), start_run with the lab's
-tags (a ~1 KB description among them), log_params (12 to 16), one log_metrics per epoch (loss,
-and val_loss or accuracy where the model has them; the defaults' epochs: sine 100, stock 27
-(early stop), stock_tutorial 41, the text models 100 each, the adding cells 30, 5 and 13), the
+tags (a ~1 KB description among them), log_params (12 to 16), the epochs' metrics (loss, and
+val_loss or accuracy where the model has them; the defaults' epochs: sine 100, stock 27 (early
+stop), stock_tutorial 41, the text models 100 each, the adding cells 30, 5 and 13) sent as the
+stages send them, by rnnlab/runs.py's EpochMetrics (one log_batch request for the epochs of
+each second, the first and the last epoch at once), the
 adding cells' train_seconds and gradient ratios, log_text of the model summary (and vocab.json
 for the text models), the Keras model (a pyfunc model with one weights file of the .keras
 file's size: no TensorFlow here) and, for the series and text models, the served model:
-mlflow.pyfunc.log_model of a tiny python_model defined here, with the lab's code (a snapshot of
-rnnlab/*.py as code_paths, as rnnlab/registry.py logs it), a weights file, a signature, an
+mlflow.pyfunc.log_model of a tiny python_model defined here, with the lab's code (the modules of
+rnnlab that rnnlab/forecaster.py or generator.py imports, as rnnlab/registry.py's served_code
+gives them to code_paths), a weights file, a signature, an
 input example, pinned pip_requirements, registered as '<user>-sine-forecaster',
 '<user>-msft-forecaster', '<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
 '<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
@@ -52,19 +55,26 @@ run ends FAILED); a failed train stage skips that model's later stages, as DVC w
 clients run with the lab's environment (`import rnnlab`: MLFLOW_HTTP_REQUEST_MAX_RETRIES=2,
 MLFLOW_HTTP_REQUEST_TIMEOUT=30), printed with the results.
 
-Scaled down, and said so in the output: --scale (default 0.25; --quick: 0.05) multiplies the
-epochs, i.e. the per-epoch log_metrics calls (at least 2 a model); the rest of the call
-pattern does not change. --budget (default 90 s) bounds each part's load: students still
-running then are stopped (SIGTERM; what they had logged stays), so that the default run ends
-in about 10 minutes on two cores whatever the server's speed. The figures then cover what was
-done within the budget ("calls done" says how much of the plan), and an estimate of the whole
-class's time is printed (wall time / fraction of the planned calls done: rough, since calls
-differ in cost). --budget 0: no bound.
+Paced (the default): each stage begins when one default `make repro` on this machine began it
+(TIMELINE, read from that repro's mlflow.db: the 8 runs over ~300 s), and between the calls the
+student sleeps for what its own machine computes (the first epoch ~6 s after the run opens,
+TensorFlow imported; then each epoch's seconds), so that the calls reach the server at a real
+class's pace: everyone's sine at once, then everyone's stock model, and so on. A stage that
+starts late (the calls before it took longer) starts at once. --burst instead sends each
+student's calls back to back with no training time, the train stages first: a stress test
+beyond any class, scaled down with --scale (default 0.25; --quick: --burst --scale 0.05, for a
+check), which multiplies the epochs (at least 2 a model). --budget (default 600 s; 90 s with
+--burst) bounds each part's load: students still running then are stopped (SIGTERM; what they
+had logged stays). The figures then cover what was done within the budget ("calls done" says
+how much of the plan), and an estimate of the whole class's time is printed (wall time /
+fraction of the planned calls done: rough, since calls differ in cost). --budget 0: no bound.
 
 Measured: the wall time of the load (from the moment every student process is ready and
 released at once to the last one's exit), runs/s (runs verified FINISHED / wall time), each
 MLflow call's latency in its process (every call above timed on its own, failed ones with their
-retries included), p50/p95/max per call kind and over all calls (and p95 with the log_model
+retries included; the epochs' sends are calls, the epochs between them are not), each HTTP
+request's (requests' Session.send: the server's answer, as the client waited for it),
+p50/p95/max per call kind and over all calls (and p95 with the log_model
 calls aside: their latency is mostly the client's own work, and their share of the calls grows
 as --scale shrinks, 6% at --quick, 4% at 0.25), the HTTP requests the clients
 sent (requests' Session.send; urllib3's retries counted apart), the CPU seconds of the clients,
@@ -87,7 +97,7 @@ Goal: with PostgreSQL, 0 errors, 0 lost, p95 latency < 1 s, the whole plan done 
 budget (printed met / NOT met).
 
 Run from the repository root:  .venv/bin/python benchmarks/server_load.py [--students 30]
-    [--workers 4] [--scale 0.25 | --quick] [--budget 90] [--only postgres,sqlite,restart]
+    [--workers 4] [--burst [--scale 0.25] | --quick] [--budget 600] [--only postgres,sqlite,restart]
     [--restart-at SECONDS] [--nice 0-19] [--keep]
 
 Reading it: the students, the mlflow server and PostgreSQL share the machine's cores, so the
@@ -136,6 +146,7 @@ sys.path.insert(0, str(ROOT))
 import rnnlab  # noqa: E402,F401  (the stages' environment: MLflow's retries and timeout, no telemetry)
 import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
+from rnnlab import runs  # noqa: E402  (EpochMetrics: the epochs' metrics sent as the stages send them)
 
 PARTS = ["postgres", "uncached", "sqlite", "restart"]
 DEFAULT_PARTS = ["postgres", "sqlite", "restart"]
@@ -181,6 +192,22 @@ MODELS = [
     Model("lstm_100", "adding-problem", "adding", 13, ("loss",), 3, 12, 85, 90),
 ]
 BY_NAME = {m.name: m for m in MODELS}
+TIMELINE = {  # model: (train at, first epoch after, seconds an epoch, evaluate at)
+    "sine": (0.0, 4.4, 0.047, 81.8),
+    "stock": (16.5, 6.4, 0.56, 89.5),
+    "stock_tutorial": (46.1, 6.0, 0.52, 96.8),
+    "many_to_one": (126.5, 8.3, 0.127, 184.2),
+    "many_to_many": (154.5, 6.6, 0.143, 191.5),
+    "simple_rnn_100": (209.8, 6.2, 0.62, 234.6),
+    "gru_100": (242.1, 8.0, 1.65, 258.5),
+    "lstm_100": (265.3, 8.2, 1.13, 287.6),
+}
+"""When one default `make repro` on this machine (2 cores) made its MLflow calls, read from its
+mlflow.db (the runs of commit 0ca86de): seconds from the sine's run to each run's start, from a
+run's start to its first epoch's metrics (TensorFlow imported, data and model built, one epoch
+trained), between two epochs, and to the evaluation's metrics. A text model's generate stage
+follows its evaluate stage by GENERATE_AFTER seconds."""
+GENERATE_AFTER = 10.0
 TRAIN_METRICS = ("train_seconds", "gradient_ratio", "gradient_first", "gradient_last")  # adding
 STAGES = {"series": ("series_train", "series_evaluate"), "text": ("text_train", "text_evaluate"),
           "adding": ("adding_train", "adding_evaluate")}
@@ -208,15 +235,16 @@ def run_files(model):
 
 
 def plan(scale, expected_files):
-    """What one student logs in all: {'calls', 'runs', 'points', ...}."""
+    """What one student logs in all: {'calls' (the epochs' sends aside: their number depends on
+    the pace), 'runs', 'points', ...}."""
     p = collections.Counter()
     experiments = set()
     for m in MODELS:
         first = m.experiment not in experiments
         experiments.add(m.experiment)
         n, ids = epochs(m, scale), len(logged_models(m))
-        p["calls"] += (6 + 2 * first + n + (m.kind == "adding") + (2 if m.kind == "text" else 1)
-                       + 1 + 3 * bool(m.registered) + 1)  # train
+        p["calls"] += (6 + 2 * first + (m.kind == "adding") + (2 if m.kind == "text" else 1)
+                       + 1 + 3 * bool(m.registered) + 1)  # train, its epochs' sends aside
         p["calls"] += 9 + ids  # evaluate
         p["calls"] += 8 * (m.kind == "text")  # generate
         p["runs"] += 1
@@ -259,8 +287,9 @@ def note(rng, size=1000):
 
 
 def make_files(folder):
-    """The files every student logs: figures, weights, the lab's code (a snapshot of
-    rnnlab/*.py, what code_paths uploads). {name: path}."""
+    """The files every student logs: figures, weights, a served model's code (the modules of
+    rnnlab its pyfunc module imports, as rnnlab/registry.py's served_code copies them for
+    code_paths). {name: path}."""
     folder.mkdir(parents=True)
     files = {}
     for model in MODELS:
@@ -270,11 +299,12 @@ def make_files(folder):
         path = folder / f"{model.name}.keras"
         path.write_bytes(random.Random(model.name).randbytes(model.weights_kb * KB))
         files[f"{model.name}.keras"] = str(path)
-    code = folder / "code" / "rnnlab"
-    code.mkdir(parents=True)
-    for source in sorted((ROOT / "rnnlab").glob("*.py")):
-        shutil.copyfile(source, code / source.name)
-    files["code"] = str(code)
+    from rnnlab import registry
+
+    for kind in ("forecaster", "generator"):
+        (folder / kind).mkdir()
+        files[f"code {kind}"] = registry.served_code(str(ROOT / "rnnlab" / f"{kind}.py"),
+                                                     str(folder / kind))
     (folder / "transform.json").write_text(json.dumps({"window": 20, "columns": ["Close"],
                                                        "min": 0.1, "max": 95.0}))
     files["transform"] = str(folder / "transform.json")
@@ -326,7 +356,7 @@ def log_model_args(model, files, which):
     extra = "transform" if model.kind == "series" else "vocab"
     return dict(name=f"{model.name}-{served_kind(model)}", python_model=Tiny(),
                 artifacts={"model": files[f"{model.name}.keras"], extra: files[extra]},
-                code_paths=[files["code"]],
+                code_paths=[files[f"code {served_kind(model)}"]],
                 signature=infer_signature(example, output, params=params),
                 input_example=example if params is None else (example, params),
                 pip_requirements=registry.pyfunc_requirements(
@@ -347,12 +377,14 @@ class Student:
     """One student's repro: every MLflow call timed, every success recorded (``acked``) for
     the verification; the first exception ends its stage."""
 
-    def __init__(self, user, uri, prefix, scale, files, t0):
+    def __init__(self, user, uri, prefix, scale, files, t0, paced, spread=0.0):
         self.user, self.uri, self.prefix, self.scale, self.files = user, uri, prefix, scale, files
-        self.t0 = t0
+        self.t0, self.paced = t0, paced
         self.calls, self.errors = [], []   # [kind, start (s after t0), seconds, ok]
         self.acked = {}  # {model: what the server said it logged}
         self.rng = random.Random(user)
+        # how much slower than TIMELINE's machine this student's own computes: 1 to 1 + spread
+        self.slower = 1.0 + spread * random.Random(f"{user} machine").random()
 
     def call(self, kind, fn, *args, **kwargs):
         start = time.perf_counter()
@@ -413,14 +445,18 @@ class Student:
             "run_id": run.info.run_id, "finished": False, "points": {k: 0 for k in model.keys},
             "train_metrics": False, "eval_batches": 0, "files": [], "models": {}, "version": None}
         self.call("log_params", mlflow.log_params, params)
-        loss = 1.0
+        _, first, each, _ = TIMELINE[model.name]
+        batch, loss = runs.EpochMetrics(), 1.0
         for epoch in range(n):
+            self.train_for(first if epoch == 0 else each)
             loss *= 0.97
-            values = {key: 1 - loss if key == "accuracy" else
-                      loss * (1.1 if key == "val_loss" else 1) for key in model.keys}
-            self.call("log_metrics (epoch)", mlflow.log_metrics, values, step=epoch)
-            for key in model.keys:
-                acked["points"][key] += 1
+            batch.add(epoch, {key: 1 - loss if key == "accuracy" else
+                              loss * (1.1 if key == "val_loss" else 1) for key in model.keys})
+            if batch.due(last=epoch + 1 == n):  # as rnnlab/progress.py sends them
+                sending = collections.Counter(m.key for m in batch.waiting)
+                self.call("log_batch (epochs)", batch.send)
+                for key, count in sending.items():
+                    acked["points"][key] += count
         if model.kind == "adding":
             self.call("log_metrics (train)", mlflow.log_metrics,
                       {key: self.rng.random() for key in TRAIN_METRICS})
@@ -448,6 +484,11 @@ class Student:
                       served.registered_model_version, description=note(self.rng, 900))
         self.call("end_run", mlflow.end_run, status="FINISHED")
         acked["finished"] = True
+
+    def train_for(self, seconds):
+        """An epoch's training (on the student's own machine: no CPU here), when paced."""
+        if self.paced:
+            time.sleep(seconds * self.slower)
 
     def reopen(self, model, stage):
         """rnnlab/runs.py's same_run: the run again, for an evaluate or generate stage."""
@@ -500,12 +541,34 @@ class Student:
         return False
 
     def repro(self):
-        trained = [m for m in MODELS if self.stage(STAGES[m.kind][0], self.train, m,
-                                                   STAGES[m.kind][0])]
-        for model in trained:
-            stage = STAGES[model.kind][1]
-            if self.stage(stage, self.evaluate, model, stage) and model.kind == "text":
-                self.stage("text_generate", self.generate, model)
+        """The stages in DVC's order: paced, each begun when TIMELINE's repro began it (or at
+        once, if the calls before it took longer); else the train stages first, then the
+        others, back to back. A failed train stage skips its model's later stages, as DVC
+        would; a failed evaluate stage its generate stage."""
+        if not self.paced:
+            trained = [m for m in MODELS if self.stage(STAGES[m.kind][0], self.train, m,
+                                                       STAGES[m.kind][0])]
+            for model in trained:
+                stage = STAGES[model.kind][1]
+                if self.stage(stage, self.evaluate, model, stage) and model.kind == "text":
+                    self.stage("text_generate", self.generate, model)
+            return
+        events = []
+        for m in MODELS:
+            train_at, _, _, evaluate_at = TIMELINE[m.name]
+            train, evaluate = STAGES[m.kind]
+            events += [(train_at, m.name, train, self.train, (m, train)),
+                       (evaluate_at, m.name, evaluate, self.evaluate, (m, evaluate))]
+            if m.kind == "text":
+                events.append((evaluate_at + GENERATE_AFTER, m.name, "text_generate",
+                               self.generate, (m,)))
+        failed = set()
+        for at, name, stage, body, args in sorted(events, key=lambda e: e[0]):
+            if name in failed:
+                continue
+            time.sleep(max(0.0, self.t0 + at * self.slower - time.time()))
+            if not self.stage(stage, body, *args):
+                failed.add(name)
 
 
 class RetryCounter(logging.Handler):
@@ -527,9 +590,12 @@ class RetryCounter(logging.Handler):
             sys.stderr.write(self.format(record) + "\n")
 
 
-def student_process(user, password, uri, prefix, scale, files, folder, ready, go, nice=0):
+def student_process(user, password, uri, prefix, scale, files, folder, ready, go, nice=0,
+                    paced=True, spread=0.0):
     """A student: ready, wait for the start, run the repro (until SIGTERM), write the results
-    as JSON. ``nice``: its niceness (os.nice), 19 to leave the cores to the server first."""
+    as JSON. ``nice``: its niceness (os.nice), 19 to leave the cores to the server first;
+    ``paced``: the calls at TIMELINE's moments (``spread``: on a machine 1 to 1 + spread
+    times as slow), else back to back."""
     os.nice(nice)
     log = open(Path(folder) / "logs" / f"{user}.log", "w")
     os.dup2(log.fileno(), 1)
@@ -541,12 +607,16 @@ def student_process(user, password, uri, prefix, scale, files, folder, ready, go
         os.environ.pop("MLFLOW_TRACKING_PASSWORD", None)
     import requests
 
-    sent = [0]
+    sent, waited = [0], []
     send = requests.Session.send
 
     def counting(self, *args, **kwargs):
         sent[0] += 1
-        return send(self, *args, **kwargs)
+        start = time.perf_counter()
+        try:
+            return send(self, *args, **kwargs)
+        finally:
+            waited.append(round(time.perf_counter() - start, 4))
 
     requests.Session.send = counting
     retries = RetryCounter()
@@ -563,7 +633,7 @@ def student_process(user, password, uri, prefix, scale, files, folder, ready, go
     ready.put(user)
     go.wait()
     t0 = float((Path(folder) / "t0").read_text())
-    me = Student(user, uri, prefix, scale, files, t0)
+    me = Student(user, uri, prefix, scale, files, t0, paced, spread)
     cpu, stopped = os.times(), False
     try:
         me.repro()
@@ -573,7 +643,8 @@ def student_process(user, password, uri, prefix, scale, files, folder, ready, go
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         now = os.times()
         result = {"user": user, "calls": me.calls, "errors": me.errors, "acked": me.acked,
-                  "requests": sent[0], "retries": [retries.status, retries.connection],
+                  "requests": sent[0], "request_seconds": waited,
+                  "retries": [retries.status, retries.connection],
                   "stopped": stopped,
                   "end": time.time() - t0, "cpu": now.user + now.system - cpu.user - cpu.system}
         (Path(folder) / "results" / f"{user}.json").write_text(json.dumps(result))
@@ -795,7 +866,7 @@ def run_load(server, passwords, folder, args, restart_at=None):
     ready, go = ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=student_process, name=user,
                          args=(user, password, server.uri, prefix, args.scale, files, str(folder),
-                               ready, go, args.nice))
+                               ready, go, args.nice, not args.burst, args.spread))
              for user, password in passwords.items()]
     try:
         for proc in procs:
@@ -961,11 +1032,13 @@ def pct(values, q):
     return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
 
 
+EPOCHS = "log_batch (epochs)"  # the kind of the epochs' sends
 WHAT = ["runs", "finished", "points", "run_files", "logged_models", "model_files", "versions"]
 
 
 def summarise(load, v, users, planned):
     calls = [c for r in load["results"] for c in r["calls"]]
+    requests = [x for r in load["results"] for x in r["request_seconds"]]
     errors = [e for r in load["results"] for e in r["errors"]]
     latencies = [c[2] for c in calls]
     kinds = collections.defaultdict(list)
@@ -980,7 +1053,9 @@ def summarise(load, v, users, planned):
         "stopped": load["stopped"], "wall": load["wall"], "cpu": load["cpu"],
         "requests": sum(r["requests"] for r in load["results"]),
         "retries": [sum(r["retries"][i] for r in load["results"]) for i in (0, 1)],
-        "calls": len(calls), "calls_planned": planned["calls"] * n,
+        "calls": sum(c[0] != EPOCHS for c in calls), "sends": sum(c[0] == EPOCHS for c in calls),
+        "calls_planned": planned["calls"] * n,
+        "request_p50": pct(requests, 50), "request_p95": pct(requests, 95),
         "p50": pct(latencies, 50), "p95": pct(latencies, 95),
         "p95_no_model": pct([c[2] for c in calls if not c[0].startswith("log_model")], 95),
         "max": max(latencies, default=float("nan")),
@@ -1007,7 +1082,9 @@ def print_part(s):
     stopped = (f"; stopped by the budget: {len(s['stopped'])} students" if s["stopped"] else "")
     killed = f" ({len(s['killed'])} did not report, killed)" if s["killed"] else ""
     print(f"   load: {s['wall']:.1f} s{stopped}{killed}; {s['calls']} MLflow calls of "
-          f"{s['calls_planned']} planned ({100 * s['done']:.0f}%), {s['requests']} HTTP requests "
+          f"{s['calls_planned']} planned ({100 * s['done']:.0f}%) and {s['sends']} sends of "
+          f"epochs' metrics, {s['requests']} HTTP requests (p50 {s['request_p50']:.3f} s, p95 "
+          f"{s['request_p95']:.3f} s) "
           f"({s['requests'] / s['wall']:.1f}/s), retried {s['retries'][0]} after an HTTP error "
           f"and {s['retries'][1]} after a connection error; latency p50 "
           f"{s['p50']:.3f} s, p95 {s['p95']:.3f} s, max {s['max']:.2f} s", flush=True)
@@ -1056,7 +1133,9 @@ def table(rows, columns):
 def print_summary(done, args):
     parts = [p for p in PARTS if p in done]
     budget = f"--budget {args.budget:g} s" if args.budget else "no --budget"
-    print(f"\nSummary: {args.students} students at once, servers with --workers {args.workers}, "
+    pace = "burst" if args.burst else f"paced as a repro, --spread {args.spread:g}"
+    print(f"\nSummary: {args.students} students at once ({pace}), servers with --workers "
+          f"{args.workers}, "
           f"--scale {args.scale:g} ({epochs_note(args.scale)}), {budget}")
 
     def row(label, f):
@@ -1068,6 +1147,7 @@ def print_summary(done, args):
     rows = [
         row("students", lambda s: s["students"]),
         row("calls done / planned", lambda s: f"{s['calls']}/{s['calls_planned']}"),
+        row("sends of epochs' metrics", lambda s: s["sends"]),
         row("runs FINISHED / planned", lambda s: f"{s['finished']['found']}/{s['runs']['planned']}"),
         row("wall s", lambda s: f"{s['wall']:.1f}" + (" (budget)" if s["stopped"] else "")),
         row("runs/s", lambda s: f"{s['runs_per_s']:.2f}"),
@@ -1077,6 +1157,7 @@ def print_summary(done, args):
         row("latency p95 s", lambda s: f"{s['p95']:.3f}"),
         row("latency max s", lambda s: f"{s['max']:.2f}"),
         row("p95 s, log_model aside", lambda s: f"{s['p95_no_model']:.3f}"),
+        row("HTTP request p50 / p95 s", lambda s: f"{s['request_p50']:.3f} / {s['request_p95']:.3f}"),
         row("errors", lambda s: s["errors"]),
         row("client retries: HTTP/connection", lambda s: f"{s['retries'][0]}/{s['retries'][1]}"),
         row("lost runs", lost("runs")),
@@ -1130,11 +1211,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--workers", type=int, default=4, help="the servers' --workers")
-    parser.add_argument("--scale", type=float, default=0.25,
-                        help="epochs logged, as a fraction of the defaults' (at least 2)")
-    parser.add_argument("--quick", action="store_true", help="--scale 0.05, for a check")
-    parser.add_argument("--budget", type=float, default=90,
-                        help="seconds each part's load may take (0: no bound)")
+    parser.add_argument("--burst", action="store_true",
+                        help="no training time: each student's calls back to back, the train "
+                             "stages first (a stress test, beyond any class)")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="paced: each student's machine 1 to 1 + SPREAD times as slow as "
+                             "TIMELINE's (uniform, seeded by the student's name; 0: all alike, "
+                             "in lockstep)")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="with --burst: epochs logged, as a fraction of the defaults' (at "
+                             "least 2; default 0.25)")
+    parser.add_argument("--quick", action="store_true", help="--burst --scale 0.05, for a check")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds each part's load may take (0: no bound; default 600, "
+                             "with --burst 90)")
     parser.add_argument("--only", default=",".join(DEFAULT_PARTS),
                         help=f"parts, comma-separated: {', '.join(PARTS)}")
     parser.add_argument("--restart-at", type=float, default=None,
@@ -1147,7 +1237,13 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     if args.quick:
-        args.scale = 0.05
+        args.burst, args.scale = True, 0.05
+    if args.scale is not None and not args.burst:
+        parser.error("--scale goes with --burst: a paced repro logs the defaults' epochs")
+    if args.scale is None:
+        args.scale = 0.25 if args.burst else 1.0
+    if args.budget is None:
+        args.budget = 90.0 if args.burst else 600.0
     only = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(only) - set(PARTS)
     if unknown or not only:
@@ -1159,6 +1255,9 @@ def main():
     print(f"A class's load: {args.students} students at once, each {len(MODELS)} runs, against "
           f"{', '.join(TITLES[p] for p in PARTS if p in only)}; servers with --workers "
           f"{args.workers}; {budget}")
+    print("Paced: each stage's calls when one `make repro` on this machine made them, its "
+          "epochs' metrics sent as the stages send them (a request a second at most)"
+          if not args.burst else "Burst: no training time, each student's calls back to back")
     print(f"{'Not scaled' if args.scale == 1 else 'Scaled down'}: --scale {args.scale:g}, "
           f"{epochs_note(args.scale)} (the defaults' "
           f"epochs: {', '.join(str(m.epochs) for m in MODELS)}); the rest of the calls as a "
