@@ -18,7 +18,7 @@ import yaml
 from mlflow import MlflowClient
 
 from rnnlab.lifeline import process_alive, started
-from rnnlab.store import first_use_lock
+from rnnlab.store import prepare
 from tests.conftest import run, tool
 
 STOCK_OUTPUTS = ("models/stock.keras", "models/stock_untrained.keras",
@@ -45,14 +45,12 @@ def default_sighup():
 
 
 def store(project):
-    """The project's store, its tables created under the stages' first-use lock: a test's
-    client that creates them while a stage does (it opens its run before importing
-    TensorFlow) fails one of the two."""
+    """The project's store, its tables created under the stages' first-use lock (``prepare``,
+    as `make ui` does): a test's client that creates them while a stage does (it opens its
+    run before importing TensorFlow) fails one of the two."""
     uri = f"sqlite:///{project}/mlflow.db"
-    client = MlflowClient(tracking_uri=uri)
-    with first_use_lock(uri):
-        client.search_experiments()
-    return client
+    prepare(uri)
+    return MlflowClient(tracking_uri=uri)
 
 
 def wait_for_run(client, proc, logged="loss", timeout=180):

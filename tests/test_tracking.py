@@ -190,15 +190,22 @@ def test_an_example_cannot_log_into_another_examples_experiment_or_model(store):
     assert client.get_registered_model("baz-many-to-one").tags[runs.EXAMPLE] == "text"
 
 
+@contextlib.contextmanager
 def make_ui(project, **env):
-    """`make ui` in ``project`` with the tests' venv, on a free port, in its own session."""
+    """`make ui` in ``project`` with the tests' venv, on a free port, in its own session:
+    (its process, the UI's address); on leaving, the UI is stopped, whatever happened."""
     port = free_port()
     venv = add_makefile(project)
     base = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     proc = subprocess.Popen(["make", "ui", f"VENV={venv}", f"UI_PORT={port}"], cwd=project,
                             env={**base, **env}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    return proc, f"http://127.0.0.1:{port}"
+    try:
+        yield proc, f"http://127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
 
 
 def waits_on(proc, path, timeout=60):
@@ -219,8 +226,7 @@ def test_make_ui_sets_up_a_new_store_under_the_stages_lock(project):
     _alembic_tmp_tags already exists'). The UI waits for the stage's first-use lock instead,
     then creates them itself (rnnlab/store.py, ``prepare``)."""
     db = project / "mlflow.db"
-    proc, address = make_ui(project)
-    try:
+    with make_ui(project) as (proc, address):
         with first_use_lock(f"sqlite:///{db}"):  # a stage creating the store's tables
             assert waits_on(proc, f"{db}.lock"), proc.stdout.read() if proc.poll() is not None else ""
             assert not db.exists()
@@ -228,20 +234,11 @@ def test_make_ui_sets_up_a_new_store_under_the_stages_lock(project):
         with contextlib.closing(sqlite3.connect(db)) as c:
             tables = {name for (name,) in c.execute("SELECT name FROM sqlite_master")}
         assert {"experiments", "runs", "logged_models"} <= tables
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
 
 
 def test_make_ui_on_a_store_that_cannot_work_is_one_line(project):
-    proc, _ = make_ui(project, MLFLOW_TRACKING_URI=f"sqlite:///{project}/gone/mlflow.db")
-    try:
+    with make_ui(project, MLFLOW_TRACKING_URI=f"sqlite:///{project}/gone/mlflow.db") as (proc, _):
         out, _ = proc.communicate(timeout=120)
-    finally:  # a UI that started after all is stopped, not left running
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
     assert proc.returncode != 0
     assert f"error: sqlite:///{project}/gone/mlflow.db: the folder of {project}/gone/mlflow.db " \
            "does not exist" in out.splitlines(), out
