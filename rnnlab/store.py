@@ -132,27 +132,15 @@ def check(uri):
 
 
 def _check_reachable(uri, timeout=10):
-    if not uri.startswith(("http://", "https://")):
-        return
-    try:
-        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).close()
-    except urllib.error.HTTPError as err:
-        if err.code in (401, 403):
-            raise LabError(f"MLflow tracking server {uri} refused the request (HTTP {err.code}: "
-                           "credentials, or the server's --allowed-hosts)") from None
-        return  # it answered: reachable
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise LabError(f"MLflow tracking server {uri} is unreachable ({reason}); "
-                       "start it or unset MLFLOW_TRACKING_URI") from None
-    _check_account(uri, timeout)
-
-
-def _check_account(uri, timeout):
-    """On a server with accounts (MLflow's basic-auth app), one line for missing or wrong
-    credentials, before anything is logged: /health answers anyone, the API does not."""
+    """A server that does not answer, or (MLflow's basic-auth app) missing or wrong
+    credentials: one line each, before anything is logged. One request, the cheapest the API
+    has that an account needs (the first experiment); a server without accounts answers it to
+    anyone. Not /health as well: every stage checks, and for a class server each request
+    counts (docs/team.md)."""
     import base64
 
+    if not uri.startswith(("http://", "https://")):
+        return
     request = urllib.request.Request(
         uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1")
     user = os.environ.get("MLFLOW_TRACKING_USERNAME")
@@ -162,6 +150,9 @@ def _check_account(uri, timeout):
     try:
         urllib.request.urlopen(request, timeout=timeout).close()
     except urllib.error.HTTPError as err:
+        if err.code == 403 and b"Invalid Host header" in err.read(200):
+            raise LabError(f"MLflow tracking server {uri} refused the request (HTTP 403): its "
+                           "--allowed-hosts does not list this address") from None
         if err.code == 401 and not user:
             raise LabError(f"MLflow tracking server {uri} needs an account: set "
                            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD") from None
@@ -171,8 +162,11 @@ def _check_account(uri, timeout):
         if err.code == 403:
             raise LabError(f"MLflow tracking server {uri}: the account {user!r} may not read "
                            "experiments (HTTP 403); ask its admin") from None
-    except (urllib.error.URLError, OSError):
-        return  # answered /health a moment ago: MLflow's own retries and errors take over
+        # it answered: MLflow's own retries and errors take over
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise LabError(f"MLflow tracking server {uri} is unreachable ({reason}); "
+                       "start it or unset MLFLOW_TRACKING_URI") from None
 
 
 def _check_sqlite(uri):

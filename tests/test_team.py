@@ -68,6 +68,25 @@ def test_unreachable_tracking_server_fails_fast(tiny_project):
             assert not (tiny_project / out).exists(), (kind, out)
 
 
+def test_a_server_that_refuses_this_address_is_one_line(tmp_path):
+    """A server whose --allowed-hosts does not list the address the stages use answers its API
+    403 (its /health still 200): the stages' check (rnnlab/store.py) says so, not 'the account
+    may not read experiments'."""
+    from rnnlab import store
+    from rnnlab.errors import LabError
+
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    cmd = [tool("mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+           "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
+           "--allowed-hosts", "lab.example.edu:8080"]
+    with server(cmd, f"{uri}/health", cwd=tmp_path, env=NO_JOBS):
+        with pytest.raises(LabError) as err:
+            store.check(uri)
+    assert str(err.value) == (f"MLflow tracking server {uri} refused the request (HTTP 403): "
+                              "its --allowed-hosts does not list this address")
+
+
 # MLflow's job runner (background jobs of its GenAI features; nothing here uses them) off: three
 # fewer processes importing MLflow while the server starts (~13 s of a loaded 2-core start).
 NO_JOBS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
