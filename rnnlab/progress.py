@@ -12,7 +12,7 @@ class EpochLog(keras.callbacks.Callback):
     terminal: Keras' Progbar when stdout is a terminal, else one line every tenth of the epochs
     and at the last, so that training on a large corpus never looks hung and a log stays short.
 
-    The store gets them a second at most after each epoch, several epochs to a request
+    The store gets them ten seconds at most after each epoch, several epochs to a request
     (rnnlab/runs.py, ``EpochMetrics``).
 
     Not ``mlflow.keras.autolog``: that also logs some thirty fit and optimizer fields as params

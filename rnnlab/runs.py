@@ -371,8 +371,10 @@ def log_metrics(metrics):
     mlflow.log_metrics(metrics)
 
 
-SEND_EVERY = 1.0
-"""Seconds between two sends of a training's per-epoch metrics (``EpochMetrics``)."""
+SEND_EVERY = 10.0
+"""Seconds between two sends of a training's per-epoch metrics (``EpochMetrics``): MLflow's UI
+refreshes an experiment's runs every 30 s, so that sending more often shows nobody anything
+sooner."""
 
 
 class EpochMetrics:
@@ -380,14 +382,16 @@ class EpochMetrics:
     step and time, sent at most ``SEND_EVERY`` seconds after it ended, with whatever else ended
     meanwhile, in one synchronous request (MLflow's log_batch); the first epoch and the last
     are sent at once. One request an epoch was ~21 a second for the sine (its 100 epochs take
-    under 5 s), which a class server does not keep up with for thirty students
-    (benchmarks/server_load.py, docs/team.md); the UI's curves still grow every second.
+    under 5 s), and log_batch is one of the costliest requests of a class server with accounts
+    (its permission check reads the whole run): at one request a second, thirty students'
+    log_batch requests, most of them the epochs', took a quarter of the server's CPU
+    (benchmarks/server_load.py, docs/team.md).
 
     Not MLflow's ``synchronous=False``: its background thread only logs a failure, and writes
     on into a run the stage has already ended. Here a store that fails still fails the stage
-    within the second; an interrupted training loses the points of its last second, and its
-    run is KILLED anyway. rnnlab/progress.py (the train stages' Keras callback) uses this;
-    so does the load benchmark, to log as the stages do."""
+    at the first epoch; an interrupted training loses the points of its last ``SEND_EVERY``
+    seconds, and its run is KILLED anyway. rnnlab/progress.py (the train stages' Keras
+    callback) uses this; so does the load benchmark, to log as the stages do."""
 
     def __init__(self):
         self.waiting, self.sent = [], -math.inf

@@ -115,7 +115,8 @@ def run_in(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mlflow.MlflowClient, "log_batch", counted)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
-    with mlflow.start_run() as run:
+    # its own experiment: an earlier test in this process may have left another one active
+    with mlflow.start_run(experiment_id=mlflow.create_experiment("epochs")) as run:
         yield run.info.run_id, sent, runs
     mlflow.set_tracking_uri(None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
@@ -139,8 +140,8 @@ def stored(run_id, key):
 
 
 def test_every_epoch_is_stored_in_few_requests(run_in):
-    """Each epoch's metrics reach the run with their step, in one request a second, not one an
-    epoch (rnnlab/runs.py, EpochMetrics)."""
+    """Each epoch's metrics reach the run with their step, several epochs to a request, not one
+    an epoch (rnnlab/runs.py, EpochMetrics)."""
     run_id, sent, _ = run_in
     history, _ = tiny_fit(40)
     for key in ("loss", "val_loss"):
@@ -156,9 +157,9 @@ def test_an_early_stop_stores_its_last_epochs(run_in):
     assert stored(run_id, "val_loss") == list(enumerate(history["val_loss"]))
 
 
-def test_epochs_longer_than_a_second_are_sent_one_by_one(run_in, monkeypatch):
+def test_epochs_longer_than_send_every_are_sent_one_by_one(run_in, monkeypatch):
     run_id, sent, runs = run_in
-    monkeypatch.setattr(runs, "SEND_EVERY", 0.0)  # as epochs longer than a second
+    monkeypatch.setattr(runs, "SEND_EVERY", 0.0)  # as epochs longer than SEND_EVERY
     history, _ = tiny_fit(5)
     assert sent == [2] * 5
     assert stored(run_id, "loss") == list(enumerate(history["loss"]))
