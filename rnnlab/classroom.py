@@ -271,7 +271,7 @@ def write_auth_config(path, state):
                     "admin_username = admin\n"
                     f"admin_password = {state['admin_password']}\n"
                     "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-                    # Checking a password costs ~0.3 s of CPU (PBKDF2); without the cache every
+                    # Checking a password costs ~0.3 s of CPU (scrypt); without the cache every
                     # request pays it: 25x SQLite's cost per request, measured
                     # (benchmarks/server_load.py). A changed password reaches the other workers
                     # within a minute.
