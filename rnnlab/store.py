@@ -126,12 +126,12 @@ def check(uri):
     if scheme not in SCHEMES:
         raise LabError(f"MLFLOW_TRACKING_URI={uri}: not a tracking store a stage can use "
                        f"(schemes: {', '.join(SCHEMES)}); unset it for the project's mlflow.db")
-    _check_reachable(uri)
+    _check_server(uri)
     if scheme == "sqlite":
         _check_sqlite(uri)
 
 
-def _check_reachable(uri, timeout=10):
+def _check_server(uri, timeout=10):
     """A server that does not answer, or (MLflow's basic-auth app) missing or wrong
     credentials: one line each, before anything is logged. One request, the cheapest the API
     has that an account needs (the first experiment); a server without accounts answers it to
