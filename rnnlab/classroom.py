@@ -263,8 +263,10 @@ def create_databases(state, names):
 
 # ---- the MLflow server ----
 
-def write_auth_config(path, state):
-    uri = database_uri(state, "mlflow_auth", sockets=path.parent / "postgres")
+def write_auth_config(folder, state):
+    """MLflow's basic-auth config, ``folder``/auth.ini (mode 0600: it holds passwords)."""
+    path = folder / "auth.ini"
+    uri = database_uri(state, "mlflow_auth", sockets=folder / "postgres")
     path.write_text("[mlflow]\n"
                     "default_permission = READ\n"
                     f"database_uri = {uri}\n"
@@ -400,7 +402,7 @@ def start(args):
     start_postgres(state, folder / "postgres")
     try:
         create_databases(state, ("mlflow", "mlflow_auth"))
-        write_auth_config(folder / "auth.ini", state)
+        write_auth_config(folder, state)
         (folder / "artifacts").mkdir(exist_ok=True)
         start_mlflow(state, folder)
     except BaseException:
