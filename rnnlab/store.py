@@ -131,24 +131,32 @@ def check(uri):
         _check_sqlite(uri)
 
 
+_ANSWERED = set()
+"""The (server, account) pairs that ``_check_server`` found working in this process."""
+
+
 def _check_server(uri, timeout=10):
     """A server that does not answer, or (MLflow's basic-auth app) missing or wrong
     credentials: one line each, before anything is logged. One request, the cheapest the API
     has that an account needs (the first experiment); a server without accounts answers it to
-    anyone. Not /health as well: every stage checks, and for a class server each request
-    counts (docs/team.md)."""
+    anyone. Not /health as well, and once per process and account, not at each ``connect``:
+    every stage checks, and for a class server each request counts (docs/team.md)."""
     import base64
 
     if not uri.startswith(("http://", "https://")):
         return
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    answered = (uri, user, os.environ.get("MLFLOW_TRACKING_PASSWORD"))
+    if answered in _ANSWERED:
+        return
     request = urllib.request.Request(
         uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1")
-    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
     if user:
         token = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
         request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
     try:
         urllib.request.urlopen(request, timeout=timeout).close()
+        _ANSWERED.add(answered)
     except urllib.error.HTTPError as err:
         if err.code == 403 and b"Invalid Host header" in err.read(200):
             raise LabError(f"MLflow tracking server {uri} refused the request (HTTP 403): its "
