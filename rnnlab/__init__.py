@@ -12,6 +12,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # A tracking server that stops answering fails a stage in seconds, not minutes of retries.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+# A run's address is printed by the lab (rnnlab/runs.py: say_where), without the request for the
+# whole run that MLflow makes to print it.
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # No "Downloading artifacts" progress bars on stderr while a stage logs or registers a model.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

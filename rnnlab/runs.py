@@ -38,19 +38,25 @@ def view_address(experiment_id):
 
 
 def use_experiment(name, note=None, view=None):
-    """Point MLflow at the store and at experiment ``name``, creating it if needed, tagged so
-    that the UI opens on its runs, with ``note`` as its description if given. ``view``: the
-    columns (``metrics.`name```, ``params.`name```) of the runs table that the description
-    links to, the headline metrics beside the params that tell runs apart (MLflow's table shows
-    none by default)."""
-    import mlflow
+    """Point MLflow at the store and find experiment ``name``, creating it if needed, tagged so
+    that the UI opens on its runs, with ``note`` as its description if given; the experiment.
+    ``view``: the columns (``metrics.`name```, ``params.`name```) of the runs table that the
+    description links to, the headline metrics beside the params that tell runs apart
+    (MLflow's table shows none by default). One request when nothing changes: the experiment
+    is not made MLflow's active one (``mlflow.set_experiment`` would look it up again), its
+    id goes to ``mlflow.start_run``."""
+    from mlflow import MlflowClient
 
     uri = store.connect()
     with store.first_use_lock(uri), store.errors_of(uri):
-        if mlflow.get_experiment_by_name(name) is None:
-            mlflow.create_experiment(name, artifact_location=store.artifact_location(uri, name),
-                                     tags=KIND)
-        experiment = mlflow.set_experiment(name)
+        client = MlflowClient()  # a new SQLite store gets its tables here: under the lock
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            experiment = client.get_experiment(client.create_experiment(
+                name, artifact_location=store.artifact_location(uri, name), tags=KIND))
+        if experiment.lifecycle_stage == "deleted":
+            raise LabError(f"the MLflow experiment '{name}' of {uri} is deleted (in the UI's "
+                           "trash): restore it there, or remove it for good with `mlflow gc`")
         tags = dict(KIND)
         if note:
             tags[NOTE] = note
@@ -58,8 +64,9 @@ def use_experiment(name, note=None, view=None):
             tags[f"mlflow.sharedViewState.{VIEW}"] = json.dumps({"selectedColumns": view})
             tags[NOTE] = (f"{note or ''}\n\n[The runs with their headline metrics as columns]"
                           f"({view_address(experiment.experiment_id)})").lstrip()
-        if tags.items() - experiment.tags.items():
-            mlflow.set_experiment_tags(tags)  # new, or made by an older lab
+        for key, value in tags.items():
+            if experiment.tags.get(key) != value:  # new, or made by an older lab
+                client.set_experiment_tag(experiment.experiment_id, key, value)
         return experiment
 
 
@@ -85,22 +92,21 @@ def new_run(experiment, model, stage, link_file, params, notes=None, view=None, 
     import mlflow
 
     experiment_note, run_note = notes or (None, None)
-    experiment = names.owned(experiment)  # 'alice-msft' on a class's server
-    use_experiment(experiment, experiment_note, view)
-    if example:
-        claim(experiment, example, registers)
+    found = use_experiment(names.owned(experiment), experiment_note, view)  # 'alice-msft' on a class's server
+    unclaimed = claim(found, example, registers) if example else ()
     close_orphans()
     tags = {**(tags or {}), **provenance_tags(stage), "params.hash": params_hash(params),
             **owner_tags(), **({NOTE: run_note} if run_note else {})}
     prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
-    with mlflow.start_run(run_name=f"{prefix}-{model}" if prefix else model, tags=tags) as run:
+    with mlflow.start_run(experiment_id=found.experiment_id, tags=tags,
+                          run_name=f"{prefix}-{model}" if prefix else model) as run:
         with _killed_on_interrupt(), on_hard_stop(_ender(run.info.run_id)):
             mlflow.log_params(params)
-            link = links.Link(run.info.run_id, experiment, run.info.run_name)
+            link = links.Link(run.info.run_id, found.name, run.info.run_name)
             yield link
-            if example:
-                claim(experiment, example, registers)  # the models it registered are its own
+            tag_registered(unclaimed, example)  # the models it registered are its own
             links.write(link_file, link)
+    say_where(run)
 
 
 EXAMPLE = "lab.example"
@@ -109,16 +115,17 @@ holds ('sine', 'stock', 'text', 'adding')."""
 
 
 def claim(experiment, example, registered=()):
-    """Tag ``experiment`` and the ``registered`` models that exist as ``example``'s; LabError
-    if one of them is another example's. Names come from data files (rnnlab/names.py), and the
-    params check refuses two examples of one params.yaml sharing a name; this refuses what an
-    earlier params.yaml named (data/foo.csv as the prices then, data/foo.txt as the corpus
-    now), which the store remembers and params.yaml does not."""
+    """Tag ``experiment`` (an MLflow Experiment) and the ``registered`` models that exist as
+    ``example``'s; LabError if one of them is another example's. Names come from data files
+    (rnnlab/names.py), and the params check refuses two examples of one params.yaml sharing a
+    name; this refuses what an earlier params.yaml named (data/foo.csv as the prices then,
+    data/foo.txt as the corpus now), which the store remembers and params.yaml does not. The
+    names in ``registered`` that carry no example yet (not registered so far): the train stage
+    tags them once it has registered them."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
-    found = client.get_experiment_by_name(experiment)
     models = []
     for name in registered:
         try:
@@ -126,7 +133,7 @@ def claim(experiment, example, registered=()):
         except MlflowException as err:
             if err.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
-    for kind, name, tags in [("experiment", experiment, found.tags),
+    for kind, name, tags in [("experiment", experiment.name, experiment.tags),
                              *(("registered model", m.name, m.tags) for m in models)]:
         theirs = tags.get(EXAMPLE, example)
         if theirs != example:
@@ -134,11 +141,27 @@ def claim(experiment, example, registered=()):
                            f"models (named after a data file of an earlier params.yaml): the "
                            f"{example} example's would land among them; rename the data file, "
                            f"or delete that {kind} in the UI")
-    if EXAMPLE not in found.tags:
-        client.set_experiment_tag(found.experiment_id, EXAMPLE, example)
+    if EXAMPLE not in experiment.tags:
+        client.set_experiment_tag(experiment.experiment_id, EXAMPLE, example)
     for m in models:
         if EXAMPLE not in m.tags:
             client.set_registered_model_tag(m.name, EXAMPLE, example)
+    tagged = {m.name for m in models}
+    return [name for name in registered if name not in tagged]
+
+
+def tag_registered(registered, example):
+    """Tag the ``registered`` models as ``example``'s: those the block registered (``claim``
+    found them untagged), skipping any it did not."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    for name in registered:
+        try:
+            MlflowClient().set_registered_model_tag(name, EXAMPLE, example)
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
 
 
 def params_hash(params):
@@ -283,30 +306,27 @@ def same_run(link_file, stage, train=None):
     ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the tag.
     Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails while
     this is recorded, the stage's own error is the one raised. This process becomes the run's
-    owner (``OWNER_TAGS``) before it reopens it, so that no ``close_orphans`` takes it for
-    one."""
+    owner (``OWNER_TAGS``) as it reopens it, so that no ``close_orphans`` takes it for one."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     link = links.read(link_file)
-    use_experiment(link.experiment_name)
+    uri = store.connect()
     close_orphans()
-    uri = store.tracking_uri()
-    with store.errors_of(uri):
-        try:
-            before = mlflow.get_run(link.run_id)
+    status, tag = "FINISHED", failure_tag(stage)
+    with store.first_use_lock(uri), store.errors_of(uri):
+        try:  # one update of the run: RUNNING, and these tags
+            run = mlflow.start_run(run_id=link.run_id, tags={stage_tag(stage): stage,
+                                                             **owner_tags()})
         except MlflowException as err:
             if err.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
             raise LabError(f"MLflow run {link.run_id} named in {link_file} is not in {uri} (a new "
                            f"store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
                            f"dvc repro --force --downstream {train or train_stage(stage)}") from None
-        run = mlflow.start_run(run_id=link.run_id)
-    status, tag = "FINISHED", failure_tag(stage)
     try:
-        mlflow.set_tag(stage_tag(stage), stage)
         yield run
-        if tag in before.data.tags:
+        if tag in run.data.tags:
             mlflow.tracking.MlflowClient().delete_tag(link.run_id, tag)
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt):
@@ -317,6 +337,18 @@ def same_run(link_file, stage, train=None):
     finally:
         with contextlib.suppress(Exception):
             mlflow.end_run(status=status)
+    say_where(run)
+
+
+def say_where(run):
+    """The run's and its experiment's pages on a tracking server, as MLflow itself prints them
+    when a run ends ('🏃 View run ...'), which it does after one more request for the whole run
+    (the lab turns that off: MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT, rnnlab/__init__.py)."""
+    uri = store.tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        experiment = f"{uri.rstrip('/')}/#/experiments/{run.info.experiment_id}"
+        print(f"🏃 View run {run.info.run_name} at: {experiment}/runs/{run.info.run_id}\n"
+              f"🧪 View experiment at: {experiment}")
 
 
 def train_stage(stage):
@@ -341,11 +373,16 @@ def log_evaluation(run, link_file, metrics, figure, result, meaning):
     description, its ``result`` in a line and what the metrics mean (``meaning``)."""
     import mlflow
 
-    models = links.read(link_file).models
-    for model_id in models.values():
-        mlflow.log_metrics(metrics, model_id=model_id)
-    if not models:
-        mlflow.log_metrics(metrics)
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    models = list(links.read(link_file).models.values()) or [None]
+    # One request (log_batch) for all, not mlflow.log_metrics once a model: each carries a
+    # millisecond of its own, as separate calls did, since MLflow keys a run's metric points
+    # without the model's id (the same point twice would be one, after a failed insert).
+    mlflow.MlflowClient().log_batch(run.info.run_id, metrics=[
+        Metric(key, value, now + i, 0, model_id=model_id)
+        for i, model_id in enumerate(models) for key, value in metrics.items()])
     log_as(*figure)
     mlflow.set_tag(NOTE, notes.with_result(run.data.tags.get(NOTE, ""), result, meaning))
 

@@ -90,6 +90,26 @@ def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
     assert got.data.tags[runs.failure_tag("demo_evaluate")] == "interrupted (SIGINT)"
 
 
+def test_a_reopened_run_is_this_process_s_not_an_orphan(store):
+    """The train stage's process is gone by the time an evaluate stage reopens its run: the
+    reopened run names the evaluate stage's process as its owner, so that a close_orphans
+    meanwhile (another stage's, a queued experiment's) leaves it RUNNING."""
+    run_file = store / "runs/x.json"
+    run_file.parent.mkdir()
+    with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
+        pass
+    train = subprocess.Popen(["true"])  # the train stage's process, now gone
+    train.wait()
+    run_id = read_json(run_file)["run_id"]
+    mlflow.MlflowClient().set_tag(run_id, "lab.pid", str(train.pid))
+    with runs.same_run(run_file, "demo_evaluate"):
+        tags = mlflow.get_run(run_id).data.tags
+        assert tags["lab.pid"] == str(os.getpid())
+        runs.close_orphans()
+        assert mlflow.get_run(run_id).info.status == "RUNNING"
+    assert mlflow.get_run(run_id).info.status == "FINISHED"
+
+
 def test_a_store_that_fails_while_a_failure_is_recorded_keeps_the_stage_error(store, monkeypatch):
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
