@@ -110,6 +110,17 @@ def test_a_reopened_run_is_this_process_s_not_an_orphan(store):
     assert mlflow.get_run(run_id).info.status == "FINISHED"
 
 
+def test_a_deleted_experiment_is_one_line_and_no_run(store):
+    with runs.new_run("demo", "model", "demo_train", store / "a.json", {}):
+        pass
+    mlflow.delete_experiment(mlflow.get_experiment_by_name("demo").experiment_id)
+    with pytest.raises(LabError, match=r"^the MLflow experiment 'demo' of sqlite:.* is deleted "
+                                       r"\(in the UI's trash\): restore it there"):
+        with runs.new_run("demo", "model", "demo_train", store / "b.json", {}):
+            raise AssertionError("trained in a deleted experiment")
+    assert not (store / "b.json").exists()
+
+
 def test_a_store_that_fails_while_a_failure_is_recorded_keeps_the_stage_error(store, monkeypatch):
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
