@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from rnnlab import store
+from rnnlab import runs, store
 from rnnlab.classroom import pip_pg_bin, system_pg_bin
 from rnnlab.errors import LabError
 from tests.conftest import ROOT, copy_project, free_port, git_commit, run, tool
@@ -178,6 +179,28 @@ def test_another_student_can_neither_delete_nor_write_into_it(server, alice_proj
     assert len(lines) == 1 and lines[0].startswith(f"error: MLflow tracking server {server['uri']}: "
                                                    "permission denied to 'bob' (HTTP 403)"), proc.stderr
     assert not metrics.exists()
+
+
+def test_a_students_orphans_are_closed_by_that_student_alone(server, alice_project):
+    """A run alice's stage left RUNNING (its process gone): bob's stages, on the same machine,
+    leave it alone (they may not change it, and do not look for it); alice's next stage marks
+    it KILLED."""
+    project, _ = alice_project
+    experiment = json.loads((project / "runs/sine.json").read_text())["experiment_name"]
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with account(student(server, "alice")):
+        client = MlflowClient(tracking_uri=server["uri"])
+        orphan = client.create_run(client.get_experiment_by_name(experiment).experiment_id,
+                                   tags={**runs.owner_tags(), "lab.pid": str(gone.pid)})
+    with account(student(server, "bob")):
+        runs.close_orphans()
+        assert MlflowClient(tracking_uri=server["uri"]).get_run(
+            orphan.info.run_id).info.status == "RUNNING"
+    with account(student(server, "alice")):
+        runs.close_orphans()
+        assert MlflowClient(tracking_uri=server["uri"]).get_run(
+            orphan.info.run_id).info.status == "KILLED"
 
 
 def test_missing_or_wrong_credentials_are_one_line_before_anything_is_written(server, tmp_path):
