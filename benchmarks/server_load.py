@@ -27,29 +27,36 @@ of the real sizes (no TensorFlow, no training): 8 runs, one per model (sine, sto
 stock_tutorial, many_to_one, many_to_many, and the adding problem's simple_rnn, gru and lstm
 cells at T = 100), in the experiments the lab names '<user>-sine', '<user>-msft',
 '<user>-sixpence' and '<user>-adding-problem'. First the 8 train stages, then the evaluate
-(and, for the text models, generate) stages, as DVC orders them. A train stage:
-rnnlab.store.check (the lab's own check: one experiments/search, over urllib),
-get_experiment_by_name, create_experiment and set_experiment_tags the first time,
-set_experiment, search_runs (the orphans check of rnnlab/runs.py), start_run with the lab's
-tags (a ~1 KB description among them), log_params (12 to 16), the epochs' metrics (loss, and
-val_loss or accuracy where the model has them; the defaults' epochs: sine 100, stock 27 (early
-stop), stock_tutorial 41, the text models 100 each, the adding cells 30, 5 and 13) sent as the
-stages send them, by rnnlab/runs.py's EpochMetrics (one log_batch request for the epochs of
-each second, the first and the last epoch at once), the
-adding cells' train_seconds and gradient ratios, log_text of the model summary (and vocab.json
-for the text models), the Keras model (a pyfunc model with one weights file of the .keras
-file's size: no TensorFlow here) and, for the series and text models, the served model:
-mlflow.pyfunc.log_model of a tiny python_model defined here, with the lab's code (the modules of
-rnnlab that rnnlab/forecaster.py or generator.py imports, as rnnlab/registry.py's served_code
-gives them to code_paths), a weights file, a signature, an
-input example, pinned pip_requirements, registered as '<user>-sine-forecaster',
-'<user>-msft-forecaster', '<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
+(and, for the text models, generate; for the stock model, walk-forward and strategy) stages,
+as DVC orders them. Where the stages call the lab's own functions, so does this: the lab's
+requests are the ones the server gets. Every stage begins with rnnlab.store.check (one
+experiments/search, over urllib: once per stage, which is a process). A train stage:
+rnnlab/runs.py's use_experiment (get_experiment_by_name; create_experiment and its tags the
+first time), claim (get_registered_model of its registered name; the experiment's tag the
+first time), close_orphans (a search of the account's RUNNING runs), start_run with the
+lab's tags (a ~1 KB description among them), log_params (12 to 16), the epochs' metrics (loss,
+and val_loss or accuracy where the model has them; the defaults' epochs: sine 100, stock 27
+(early stop), stock_tutorial 41, the text models 100 each, the adding cells 30, 5 and 13) sent
+as the stages send them, by rnnlab/runs.py's EpochMetrics (one log_batch request for the
+epochs of each ten seconds, the first and the last epoch at once), the adding cells'
+train_seconds and gradient ratios, log_text of the model summary (and vocab.json for the text
+models), the Keras model (a pyfunc model with one weights file of the .keras file's size: no
+TensorFlow here) and, for the series and text models, the served model: mlflow.pyfunc.log_model
+of a tiny python_model defined here, with the lab's code (the modules of rnnlab that
+rnnlab/forecaster.py or generator.py imports, as rnnlab/registry.py's served_code gives them to
+code_paths), a weights file, a signature, an input example, pinned pip_requirements,
+registered as '<user>-sine-forecaster', '<user>-msft-forecaster',
+'<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
 '<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
-descriptions); end_run FINISHED. An evaluate stage: the same checks, get_run, start_run of the
-same run, set_tag, the evaluation metrics (120, 167, 167, 14, 18 or 3 keys, as in the project's
-mlflow.db) in one log_metrics call per logged model (model_id, as rnnlab/runs.py links them),
-log_artifact of the figure (a PNG of 140, 270, 350, 100 or 85 KB), set_tag of the description,
-end_run. A generate stage reopens the run once more and logs samples.txt.
+descriptions), the registered model's tag (tag_registered); end_run FINISHED. A later stage
+reopens the run as rnnlab/runs.py's same_run does (close_orphans; start_run of the same run
+with the stage's and the owner's tags), logs, and ends it: an evaluate stage, the evaluation
+metrics (120, 167, 167, 14, 18 or 3 keys, as in the project's mlflow.db) for every logged model
+in one log_batch (model_id, as rnnlab/runs.py's log_evaluation links them), log_artifact of the
+figure (a PNG of 140, 270, 350, 100 or 85 KB), set_tag of the description; a generate stage,
+samples.txt; the stock model's walk-forward (80 keys, a 41 KB figure) and strategy (26 keys,
+strategy.txt, a 100 KB figure) stages, MORE_STAGES. No end_run asks for the whole run to print
+its address (MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT, as `import rnnlab` sets it).
 An exception from a call ends its stage, as it would end the stage's process (a train stage's
 run ends FAILED); a failed train stage skips that model's later stages, as DVC would. The
 clients run with the lab's environment (`import rnnlab`: MLFLOW_HTTP_REQUEST_MAX_RETRIES=2,
@@ -199,16 +206,24 @@ TIMELINE = {  # model: (train at, first epoch after, seconds an epoch, evaluate 
     "stock_tutorial": (46.1, 6.0, 0.52, 96.8),
     "many_to_one": (126.5, 8.3, 0.127, 184.2),
     "many_to_many": (154.5, 6.6, 0.143, 191.5),
-    "simple_rnn_100": (209.8, 6.2, 0.62, 234.6),
-    "gru_100": (242.1, 8.0, 1.65, 258.5),
-    "lstm_100": (265.3, 8.2, 1.13, 287.6),
+    "simple_rnn_100": (209.8, 6.2, 0.62, 295.7),
+    "gru_100": (242.1, 8.0, 1.65, 295.7),
+    "lstm_100": (265.3, 8.2, 1.13, 295.7),
 }
 """When one default `make repro` on this machine (2 cores) made its MLflow calls, read from its
 mlflow.db (the runs of commit 0ca86de): seconds from the sine's run to each run's start, from a
 run's start to its first epoch's metrics (TensorFlow imported, data and model built, one epoch
-trained), between two epochs, and to the evaluation's metrics. A text model's generate stage
-follows its evaluate stage by GENERATE_AFTER seconds."""
+trained), between two epochs, and to the evaluation's metrics (the adding cells': one
+evaluate stage for the three). A text model's generate stage follows its evaluate stage by
+GENERATE_AFTER seconds."""
 GENERATE_AFTER = 10.0
+MORE_STAGES = {"stock": {
+    "series_walkforward": (111.9, 80, {"figures/walkforward.png": 41}),
+    "stock_strategy": (121.1, 26, {"strategy.txt": None, "figures/strategy.png": 100}),
+}}
+"""The stages that reopen a model's run after its evaluation, beside the text models' generate:
+{model: {stage: (at, metric keys, {run file: KB of a figure, or None for a text})}}; when, and
+how much, as in TIMELINE's repro."""
 TRAIN_METRICS = ("train_seconds", "gradient_ratio", "gradient_first", "gradient_last")  # adding
 STAGES = {"series": ("series_train", "series_evaluate"), "text": ("text_train", "text_evaluate"),
           "adding": ("adding_train", "adding_evaluate")}
@@ -232,6 +247,8 @@ def run_files(model):
     files = {"model_summary.txt": None, "figures/evaluation.png": len(figure(model))}
     if model.kind == "text":
         files.update({"vocab.json": None, "samples.txt": None})
+    for _, _, more in MORE_STAGES.get(model.name, {}).values():
+        files.update({name: kb and len(more_figure(model, name)) for name, kb in more.items()})
     return files
 
 
@@ -240,16 +257,30 @@ def plan(scale, expected_files):
     the pace), 'runs', 'points', ...}."""
     p = collections.Counter()
     experiments = set()
+    reopen = 3  # close_orphans, start_run, end_run
+    per_model = {  # a stage's calls for one model, its store.check aside
+        Student.evaluate: lambda m, stage: reopen + 3,  # its metrics, figure, description
+        Student.generate: lambda m, stage: reopen + 1,  # samples.txt
+        Student.more: lambda m, stage: reopen + 1 + len(MORE_STAGES[m.name][stage][2])}
+    for _, stage, body, models in stages(paced=True):
+        p["calls"] += 1  # store.check
+        for m in models:
+            if body is not Student.train:
+                p["calls"] += per_model[body](m, stage)
+                continue
+            first = m.experiment not in experiments
+            experiments.add(m.experiment)
+            # its epochs' sends aside: use_experiment, close_orphans, start_run, log_params,
+            # the summary, the Keras model, end_run; claim; the adding cells' train metrics;
+            # the text models' vocabulary; the served model, its descriptions and tag
+            p["calls"] += (7 + (bool(m.registered) or first) + (m.kind == "adding")
+                           + (m.kind == "text") + 4 * bool(m.registered))
     for m in MODELS:
-        first = m.experiment not in experiments
-        experiments.add(m.experiment)
         n, ids = epochs(m, scale), len(logged_models(m))
-        p["calls"] += (6 + 2 * first + (m.kind == "adding") + (2 if m.kind == "text" else 1)
-                       + 1 + 3 * bool(m.registered) + 1)  # train, its epochs' sends aside
-        p["calls"] += 9 + ids  # evaluate
-        p["calls"] += 8 * (m.kind == "text")  # generate
+        more = MORE_STAGES.get(m.name, {}).values()
         p["runs"] += 1
-        p["points"] += n * len(m.keys) + m.evals * ids + len(TRAIN_METRICS) * (m.kind == "adding")
+        p["points"] += (n * len(m.keys) + m.evals * ids + len(TRAIN_METRICS) * (m.kind == "adding")
+                        + sum(keys for _, keys, _ in more))
         p["run_files"] += len(run_files(m))
         p["logged_models"] += ids
         p["model_files"] += sum(len(expected_files[(m.name, k)]) for k in logged_models(m))
@@ -278,6 +309,13 @@ def figure(model):
     return png_bytes(model.figure_kb * KB, model.name)
 
 
+@functools.lru_cache(maxsize=None)
+def more_figure(model, name):
+    """A figure of a stage in MORE_STAGES."""
+    kb = next(files[name] for _, _, files in MORE_STAGES[model.name].values() if name in files)
+    return png_bytes(kb * KB, f"{model.name} {name}")
+
+
 def note(rng, size=1000):
     words = ["the", "network", "learns", "next", "value", "window", "epochs", "loss", "val",
              "persistence", "drift", "scaled", "training", "part", "forecast", "lecture"]
@@ -297,6 +335,11 @@ def make_files(folder):
         path = folder / f"{model.name}.png"
         path.write_bytes(figure(model))
         files[f"{model.name}.png"] = str(path)
+        for _, _, more in MORE_STAGES.get(model.name, {}).values():
+            for name in (n for n in more if n.endswith(".png")):
+                path = folder / f"{model.name}-{os.path.basename(name)}"
+                path.write_bytes(more_figure(model, name))
+                files[f"{model.name} {name}"] = str(path)
         path = folder / f"{model.name}.keras"
         path.write_bytes(random.Random(model.name).randbytes(model.weights_kb * KB))
         files[f"{model.name}.keras"] = str(path)
@@ -383,6 +426,8 @@ class Student:
         self.t0, self.paced = t0, paced
         self.calls, self.errors = [], []   # [kind, start (s after t0), seconds, ok]
         self.acked = {}  # {model: what the server said it logged}
+        self.experiments = set()  # the experiments its train stages found or made so far
+        self.failed = set()  # the models a stage failed for: their later stages are skipped
         self.rng = random.Random(user)
         # how much slower than TIMELINE's machine this student's own computes: 1 to 1 + spread
         self.slower = 1.0 + spread * random.Random(f"{user} machine").random()
@@ -402,37 +447,24 @@ class Student:
         self.calls.append([kind, offset, time.perf_counter() - start, True])
         return result
 
-    def use_experiment(self, name, view=None):
-        """rnnlab/runs.py's use_experiment: the store checked, the experiment made or found,
-        its tags set when they differ (the first time)."""
-        from rnnlab import store
-
-        self.call("store.check", store.check, self.uri)
-        mlflow.set_tracking_uri(self.uri)
-        if self.call("get_experiment_by_name", mlflow.get_experiment_by_name, name) is None:
-            self.call("create_experiment", mlflow.create_experiment, name, tags=KIND)
-        experiment = self.call("set_experiment", mlflow.set_experiment, name)
-        tags = dict(KIND)
-        if view:
-            tags[NOTE] = note(random.Random(name), 600)
-            tags["mlflow.sharedViewState.lab"] = json.dumps({"selectedColumns": view})
-        if tags.items() - experiment.tags.items():
-            self.call("set_experiment_tags", mlflow.set_experiment_tags, tags)
-        return experiment
-
     def train(self, model, stage):
+        """A train stage: rnnlab/runs.py's new_run (the lab's own use_experiment, claim and
+        close_orphans), the epochs, rnnlab/registry.py's files and models."""
         view = [f"metrics.`eval_test_rmse_{p}`" for p in ("model", "persistence", "drift")]
-        self.use_experiment(f"{self.user}-{model.experiment}", view)
-        host = socket.gethostname()
-        self.call("search_runs", mlflow.search_runs,
-                  filter_string=f"attributes.status = 'RUNNING' and tags.`dvc.stage.{stage}` = "
-                                f"'{stage}@{model.name}' and tags.`lab.host` = '{host}'",
-                  output_format="list")
+        name = f"{self.user}-{model.experiment}"
+        first = name not in self.experiments
+        self.experiments.add(name)
+        experiment = self.call("use_experiment", runs.use_experiment, name,
+                               note(random.Random(name), 600), view)
+        registers = [f"{self.user}-{model.registered}"] if model.registered else []
+        unclaimed = []
+        if registers or first:  # else claim makes no request
+            unclaimed = self.call("claim", runs.claim, experiment, model.kind, registers)
+        self.call("close_orphans", runs.close_orphans)
         commit = secrets.token_hex(20)
         tags = {f"dvc.stage.{stage}": f"{stage}@{model.name}", "git.commit": commit,
                 "git.dirty": "False", "dvc.exp_name": "workspace", "dvc.baseline_rev": commit,
-                "params.hash": secrets.token_hex(6), "lab.host": host, "lab.pid": str(os.getpid()),
-                NOTE: note(self.rng)}
+                "params.hash": secrets.token_hex(6), **runs.owner_tags(), NOTE: note(self.rng)}
         if model.kind == "series":
             tags["lab.formulation"] = "next log return (scale-free)"
         elif model.kind == "adding":
@@ -440,22 +472,23 @@ class Student:
         params = {f"param_{i}": str(self.rng.random())[:8] for i in range(model.params)}
         n = epochs(model, self.scale)
         kept = max(0, n - 1 - model.patience)
-        run = self.call("start_run", mlflow.start_run, run_name=f"{self.prefix}-{model.name}",
-                        tags=tags)
+        run = self.call("start_run", mlflow.start_run, experiment_id=experiment.experiment_id,
+                        run_name=f"{self.prefix}-{model.name}", tags=tags)
         acked = self.acked[model.name] = {
             "run_id": run.info.run_id, "finished": False, "points": {k: 0 for k in model.keys},
-            "train_metrics": False, "eval_batches": 0, "files": [], "models": {}, "version": None}
+            "train_metrics": False, "eval_batches": 0, "more": [], "files": [], "models": {},
+            "version": None}
         self.call("log_params", mlflow.log_params, params)
-        _, first, each, _ = TIMELINE[model.name]
+        _, first_epoch, each, _ = TIMELINE[model.name]
         batch, loss = runs.EpochMetrics(), 1.0
         for epoch in range(n):
-            self.train_for(first if epoch == 0 else each)
+            self.train_for(first_epoch if epoch == 0 else each)
             loss *= 0.97
             batch.add(epoch, {key: 1 - loss if key == "accuracy" else
                               loss * (1.1 if key == "val_loss" else 1) for key in model.keys})
             if batch.due(last=epoch + 1 == n):  # as rnnlab/progress.py sends them
                 sending = collections.Counter(m.key for m in batch.waiting)
-                self.call("log_batch (epochs)", batch.send)
+                self.call(EPOCHS, batch.send)
                 for key, count in sending.items():
                     acked["points"][key] += count
         if model.kind == "adding":
@@ -472,7 +505,7 @@ class Student:
                            **log_model_args(model, self.files, "keras"))
         acked["models"]["keras"] = logged.model_id
         if model.registered:
-            name = f"{self.user}-{model.registered}"
+            name = registers[0]
             served = self.call("log_model + register", mlflow.pyfunc.log_model, step=kept,
                                registered_model_name=name,
                                **log_model_args(model, self.files, "served"))
@@ -483,6 +516,8 @@ class Student:
                       description=note(self.rng, 800))
             self.call("update_model_version", client.update_model_version, name,
                       served.registered_model_version, description=note(self.rng, 900))
+        if unclaimed:
+            self.call("tag_registered", runs.tag_registered, unclaimed, model.kind)
         self.call("end_run", mlflow.end_run, status="FINISHED")
         acked["finished"] = True
 
@@ -492,44 +527,86 @@ class Student:
             time.sleep(seconds * self.slower)
 
     def reopen(self, model, stage):
-        """rnnlab/runs.py's same_run: the run again, for an evaluate or generate stage."""
+        """rnnlab/runs.py's same_run: the run again (RUNNING, the stage's and the owner's tags
+        in the same call), for an evaluate, generate, walk-forward or strategy stage."""
         acked = self.acked[model.name]
-        self.use_experiment(f"{self.user}-{model.experiment}")
-        self.call("get_run", mlflow.get_run, acked["run_id"])
-        self.call("start_run (reopen)", mlflow.start_run, run_id=acked["run_id"])
+        self.call("close_orphans", runs.close_orphans)
+        self.call("start_run (reopen)", mlflow.start_run, run_id=acked["run_id"],
+                  tags={f"dvc.stage.{stage}": f"{stage}@{model.name}", **runs.owner_tags()})
         acked["finished"] = False
-        self.call("set_tag", mlflow.set_tag, f"dvc.stage.{stage}", f"{stage}@{model.name}")
         return acked
 
+    def close(self, acked):
+        self.call("end_run", mlflow.end_run, status="FINISHED")
+        acked["finished"] = True
+
+    def log_figure(self, acked, source, artifact_file):
+        """rnnlab/runs.py's log_as: the file under a fixed name."""
+        with tempfile.TemporaryDirectory() as tmp:
+            folder, name = os.path.split(artifact_file)
+            path = Path(tmp) / name
+            shutil.copyfile(self.files[source], path)
+            self.call("log_artifact (png)", mlflow.log_artifact, str(path), folder)
+        acked["files"].append(artifact_file)
+
     def evaluate(self, model, stage):
+        """rnnlab/runs.py's log_evaluation: the metrics for every logged model in one request."""
+        from mlflow.entities import Metric
+
         acked = self.reopen(model, stage)
         metrics = {f"eval_{i:03d}": self.rng.random() for i in range(model.evals)}
-        for which in logged_models(model):
-            self.call("log_metrics (eval)", mlflow.log_metrics, metrics,
-                      model_id=acked["models"][which])
-            acked["eval_batches"] += 1
-        with tempfile.TemporaryDirectory() as tmp:  # as rnnlab/runs.py's log_as
-            path = Path(tmp) / "evaluation.png"
-            shutil.copyfile(self.files[f"{model.name}.png"], path)
-            self.call("log_artifact (png)", mlflow.log_artifact, str(path), "figures")
-        acked["files"].append("figures/evaluation.png")
+        now = int(time.time() * 1000)
+        ids = [acked["models"][which] for which in logged_models(model)]
+        self.call("log_metrics (eval)", mlflow.MlflowClient().log_batch, acked["run_id"],
+                  metrics=[Metric(k, v, now + i, 0, model_id=model_id)
+                           for i, model_id in enumerate(ids) for k, v in metrics.items()])
+        acked["eval_batches"] += len(ids)
+        self.log_figure(acked, f"{model.name}.png", "figures/evaluation.png")
         self.call("set_tag", mlflow.set_tag, NOTE, note(self.rng, 1100))
-        self.call("end_run", mlflow.end_run, status="FINISHED")
-        acked["finished"] = True
+        self.close(acked)
 
-    def generate(self, model):
-        acked = self.reopen(model, "text_generate")
+    def more(self, model, stage):
+        """A stage of MORE_STAGES (the stock model's walk-forward and trading strategy): its
+        metrics in one log_metrics, its text and figures."""
+        acked = self.reopen(model, stage)
+        _, keys, files = MORE_STAGES[model.name][stage]
+        self.call(f"log_metrics ({stage})", mlflow.log_metrics,
+                  {f"{stage}_{i:03d}": self.rng.random() for i in range(keys)})
+        acked["more"].append([stage, keys])
+        for artifact_file in files:
+            if artifact_file.endswith(".png"):
+                self.log_figure(acked, f"{model.name} {artifact_file}", artifact_file)
+            else:
+                self.call("log_text", mlflow.log_text, note(self.rng, 250), artifact_file)
+                acked["files"].append(artifact_file)
+        self.close(acked)
+
+    def generate(self, model, stage):
+        acked = self.reopen(model, stage)
         self.call("log_text", mlflow.log_text, note(self.rng, 500), "samples.txt")
         acked["files"].append("samples.txt")
-        self.call("end_run", mlflow.end_run, status="FINISHED")
-        acked["finished"] = True
+        self.close(acked)
 
-    def stage(self, name, body, *args):
-        """Run a stage; on a failed call, end the run as the stage's process would: FAILED
-        for a train stage, else as it was (rnnlab/runs.py's same_run). False if it failed."""
+    def stage(self, name, body, models):
+        """Run stage ``name``, a process of its own (the store checked once; MLflow's caches
+        empty), on those of ``models`` whose earlier stages did not fail: ``body(model, name)``
+        for each. On a failed call, end the run as the stage's process would (FAILED for a
+        train stage, else as it was: rnnlab/runs.py's same_run) and skip these models' later
+        stages, as DVC would."""
+        from mlflow.tracking._tracking_service import utils
+
+        models = [m for m in models if m.name not in self.failed]
+        if not models:
+            return
+        from rnnlab import store
+
+        store._ANSWERED.clear()
+        utils._artifact_repos_cache.clear()  # a run's artifact store, found with a get_run
         try:
-            body(*args)
-            return True
+            self.call("store.check", store.check, self.uri)
+            for model in models:
+                body(self, model, name)
+            return
         except StageFailed:
             pass
         except Exception as err:  # a fault of this benchmark, not of the server: shown as such
@@ -539,37 +616,37 @@ class Student:
         with contextlib.suppress(Exception):
             if mlflow.active_run():
                 mlflow.end_run(status="FAILED" if name.endswith("_train") else "FINISHED")
-        return False
+        self.failed.update(m.name for m in models)
 
     def repro(self):
-        """The stages in DVC's order: paced, each begun when TIMELINE's repro began it (or at
-        once, if the calls before it took longer); else the train stages first, then the
-        others, back to back. A failed train stage skips its model's later stages, as DVC
-        would; a failed evaluate stage its generate stage."""
-        if not self.paced:
-            trained = [m for m in MODELS if self.stage(STAGES[m.kind][0], self.train, m,
-                                                       STAGES[m.kind][0])]
-            for model in trained:
-                stage = STAGES[model.kind][1]
-                if self.stage(stage, self.evaluate, model, stage) and model.kind == "text":
-                    self.stage("text_generate", self.generate, model)
-            return
-        events = []
-        for m in MODELS:
-            train_at, _, _, evaluate_at = TIMELINE[m.name]
-            train, evaluate = STAGES[m.kind]
-            events += [(train_at, m.name, train, self.train, (m, train)),
-                       (evaluate_at, m.name, evaluate, self.evaluate, (m, evaluate))]
-            if m.kind == "text":
-                events.append((evaluate_at + GENERATE_AFTER, m.name, "text_generate",
-                               self.generate, (m,)))
-        failed = set()
-        for at, name, stage, body, args in sorted(events, key=lambda e: e[0]):
-            if name in failed:
-                continue
-            time.sleep(max(0.0, self.t0 + at * self.slower - time.time()))
-            if not self.stage(stage, body, *args):
-                failed.add(name)
+        """The stages in DVC's order (``stages``): paced, each begun when TIMELINE's repro
+        began it (or at once, if the calls before it took longer); else back to back, the train
+        stages first."""
+        for at, name, body, models in stages(self.paced):
+            if self.paced:
+                time.sleep(max(0.0, self.t0 + at * self.slower - time.time()))
+            self.stage(name, body, models)
+
+
+def stages(paced):
+    """[(at, stage, Student method, models)] in the order a repro runs them: paced, by
+    TIMELINE (and MORE_STAGES); else the train stages first, then the others. The adding
+    cells' evaluate stage is one process for the three."""
+    trains, later = [], collections.defaultdict(list)
+    for m in MODELS:
+        train_at, _, _, evaluate_at = TIMELINE[m.name]
+        train, evaluate = STAGES[m.kind]
+        trains.append((train_at, train, Student.train, [m]))
+        later[(evaluate_at, evaluate, Student.evaluate)].append(m)
+        if m.kind == "text":
+            later[(evaluate_at + GENERATE_AFTER, "text_generate", Student.generate)].append(m)
+        for stage, (at, _, _) in MORE_STAGES.get(m.name, {}).items():
+            later[(at, stage, Student.more)].append(m)
+    order = sorted([*trains, *((at, stage, body, models)
+                               for (at, stage, body), models in later.items())],
+                   key=lambda e: e[0])
+    return order if paced else [e for e in order if e in trains] + \
+        [e for e in order if e not in trains]
 
 
 class RetryCounter(logging.Handler):
@@ -967,7 +1044,7 @@ def verify(server, load, expected_files):
             except Exception:
                 run = None
             points = sum(a["points"].values()) + len(TRAIN_METRICS) * a["train_metrics"] + \
-                model.evals * a["eval_batches"]
+                model.evals * a["eval_batches"] + sum(keys for _, keys in a["more"])
             c["points_acked"] += points
             c["run_files_acked"] += len(a["files"])
             c["logged_models_acked"] += len(a["models"])
@@ -991,6 +1068,8 @@ def verify(server, load, expected_files):
                 batches = len(client.get_metric_history(run.info.run_id, present[0]))
                 found += len(present) * min(batches, a["eval_batches"])
                 c["extra_points"] += len(present) * max(0, batches - a["eval_batches"])
+            for stage, keys in a["more"]:
+                found += sum(f"{stage}_{i:03d}" in run.data.metrics for i in range(keys))
             c["points_found"] += found
             root = artifact_path(server.artifacts, run.info.artifact_uri)
             for path in a["files"]:
@@ -1034,8 +1113,9 @@ def pct(values, q):
 
 
 EPOCHS = "log_batch (epochs)"  # the kind of the epochs' sends
-LOG_CALLS = ("log_params", EPOCHS, "log_metrics (train)", "log_metrics (eval)", "log_text",
-             "log_artifact (png)", "set_tag")
+LOG_CALLS = ("log_params", EPOCHS, "log_metrics (train)", "log_metrics (eval)",
+             *(f"log_metrics ({stage})" for more in MORE_STAGES.values() for stage in more),
+             "log_text", "log_artifact (png)", "set_tag")
 """The calls that log into a run (a row of their own): not log_model (a model saved, checked
 and uploaded file by file), nor the calls that find, open, close or register."""
 WHAT = ["runs", "finished", "points", "run_files", "logged_models", "model_files", "versions"]
