@@ -49,13 +49,13 @@ registered as '<user>-sine-forecaster', '<user>-msft-forecaster',
 '<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
 '<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
 descriptions), the registered model's tag (tag_registered); end_run FINISHED. A later stage
-reopens the run as rnnlab/runs.py's same_run does (close_orphans; start_run of the same run
-with the stage's and the owner's tags), logs, and ends it: an evaluate stage, the evaluation
-metrics (120, 167, 167, 14, 18 or 3 keys, as in the project's mlflow.db) for every logged model
-in one log_batch (model_id, as rnnlab/runs.py's log_evaluation links them), log_artifact of the
-figure (a PNG of 140, 270, 350, 100 or 85 KB), set_tag of the description; a generate stage,
-samples.txt; the stock model's walk-forward (80 keys, a 41 KB figure) and strategy (26 keys,
-strategy.txt, a 100 KB figure) stages, MORE_STAGES. No end_run asks for the whole run to print
+logs into the run as it is, through rnnlab/runs.py's own same_run (the run read, the stage's
+tag set; not reopened) and helpers: an evaluate stage, the evaluation metrics (120, 167, 167,
+14, 18 or 3 keys, as in the project's mlflow.db) for every logged model in one log_batch
+(model_id, as log_evaluation links them), the figure (log_as: a PNG of 140, 270, 350, 100 or
+85 KB), the description (set_tag); a generate stage, samples.txt; the stock model's
+walk-forward (80 keys, a 41 KB figure) and strategy (26 keys, strategy.txt, a 100 KB figure)
+stages, MORE_STAGES. No end_run asks for the whole run to print
 its address (MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT, as `import rnnlab` sets it).
 An exception from a call ends its stage, as it would end the stage's process (a train stage's
 run ends FAILED); a failed train stage skips that model's later stages, as DVC would. The
@@ -221,7 +221,7 @@ MORE_STAGES = {"stock": {
     "series_walkforward": (111.9, 80, {"figures/walkforward.png": 41}),
     "stock_strategy": (121.1, 26, {"strategy.txt": None, "figures/strategy.png": 100}),
 }}
-"""The stages that reopen a model's run after its evaluation, beside the text models' generate:
+"""The stages that log into a model's run after its evaluation, beside the text models' generate:
 {model: {stage: (at, metric keys, {run file: KB of a figure, or None for a text})}}; when, and
 how much, as in TIMELINE's repro."""
 TRAIN_METRICS = ("train_seconds", "gradient_ratio", "gradient_first", "gradient_last")  # adding
@@ -257,11 +257,10 @@ def plan(scale, expected_files):
     the pace), 'runs', 'points', ...}."""
     p = collections.Counter()
     experiments = set()
-    reopen = 3  # close_orphans, start_run, end_run
-    per_model = {  # a stage's calls for one model, its store.check aside
-        Student.evaluate: lambda m, stage: reopen + 3,  # its metrics, figure, description
-        Student.generate: lambda m, stage: reopen + 1,  # samples.txt
-        Student.more: lambda m, stage: reopen + 1 + len(MORE_STAGES[m.name][stage][2])}
+    per_model = {  # a later stage's calls for one model, its store.check aside: same_run, and
+        Student.evaluate: lambda m, stage: 1 + 3,  # its metrics, figure, description
+        Student.generate: lambda m, stage: 1 + 1,  # samples.txt
+        Student.more: lambda m, stage: 1 + 1 + len(MORE_STAGES[m.name][stage][2])}
     for _, stage, body, models in stages(paced=True):
         p["calls"] += 1  # store.check
         for m in models:
@@ -421,8 +420,9 @@ class Student:
     """One student's repro: every MLflow call timed, every success recorded (``acked``) for
     the verification; the first exception ends its stage."""
 
-    def __init__(self, user, uri, prefix, scale, files, t0, paced, spread=0.0):
+    def __init__(self, user, uri, prefix, scale, files, t0, paced, spread=0.0, links=None):
         self.user, self.uri, self.prefix, self.scale, self.files = user, uri, prefix, scale, files
+        self.links = links  # a folder for its runs/<model>.json
         self.t0, self.paced = t0, paced
         self.calls, self.errors = [], []   # [kind, start (s after t0), seconds, ok]
         self.acked = {}  # {model: what the server said it logged}
@@ -526,66 +526,73 @@ class Student:
         if self.paced:
             time.sleep(seconds * self.slower)
 
-    def reopen(self, model, stage):
-        """rnnlab/runs.py's same_run: the run again (RUNNING, the stage's and the owner's tags
-        in the same call), for an evaluate, generate, walk-forward or strategy stage."""
+    def link(self, model):
+        """runs/<model>.json as the train stage writes it (rnnlab/links.py), for same_run."""
+        from rnnlab import links
+
         acked = self.acked[model.name]
-        self.call("close_orphans", runs.close_orphans)
-        self.call("start_run (reopen)", mlflow.start_run, run_id=acked["run_id"],
-                  tags={f"dvc.stage.{stage}": f"{stage}@{model.name}", **runs.owner_tags()})
-        acked["finished"] = False
-        return acked
+        path = self.links / f"{model.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        links.write(path, links.Link(acked["run_id"], f"{self.user}-{model.experiment}",
+                                     f"{self.prefix}-{model.name}", dict(acked["models"])))
+        return path
 
-    def close(self, acked):
-        self.call("end_run", mlflow.end_run, status="FINISHED")
-        acked["finished"] = True
-
-    def log_figure(self, acked, source, artifact_file):
-        """rnnlab/runs.py's log_as: the file under a fixed name."""
-        with tempfile.TemporaryDirectory() as tmp:
-            folder, name = os.path.split(artifact_file)
-            path = Path(tmp) / name
-            shutil.copyfile(self.files[source], path)
-            self.call("log_artifact (png)", mlflow.log_artifact, str(path), folder)
-        acked["files"].append(artifact_file)
+    @contextlib.contextmanager
+    def same_run(self, model, stage):
+        """rnnlab/runs.py's same_run, the lab's own: the run as it is (read, the stage's tag
+        set), for a later stage to log into with the lab's helpers; (its link file, the run)."""
+        link = self.link(model)
+        block = runs.same_run(link, f"{stage}@{model.name}")
+        run = self.call("same_run", block.__enter__)
+        try:
+            yield link, run
+        except BaseException:
+            if not block.__exit__(*sys.exc_info()):
+                raise
+        else:
+            block.__exit__(None, None, None)
 
     def evaluate(self, model, stage):
-        """rnnlab/runs.py's log_evaluation: the metrics for every logged model in one request."""
+        """rnnlab/runs.py's log_evaluation, its three requests timed apart: the metrics for
+        every logged model in one log_batch, the figure (log_as), the description."""
         from mlflow.entities import Metric
 
-        acked = self.reopen(model, stage)
-        metrics = {f"eval_{i:03d}": self.rng.random() for i in range(model.evals)}
-        now = int(time.time() * 1000)
-        ids = [acked["models"][which] for which in logged_models(model)]
-        self.call("log_metrics (eval)", mlflow.MlflowClient().log_batch, acked["run_id"],
-                  metrics=[Metric(k, v, now + i, 0, model_id=model_id)
-                           for i, model_id in enumerate(ids) for k, v in metrics.items()])
-        acked["eval_batches"] += len(ids)
-        self.log_figure(acked, f"{model.name}.png", "figures/evaluation.png")
-        self.call("set_tag", mlflow.set_tag, NOTE, note(self.rng, 1100))
-        self.close(acked)
+        acked = self.acked[model.name]
+        client = mlflow.MlflowClient()
+        with self.same_run(model, stage) as (_, run):
+            metrics = {f"eval_{i:03d}": self.rng.random() for i in range(model.evals)}
+            now = int(time.time() * 1000)
+            self.call("log_metrics (eval)", client.log_batch, run.info.run_id, metrics=[
+                Metric(k, v, now + i, 0, model_id=model_id)
+                for i, model_id in enumerate(acked["models"].values()) for k, v in metrics.items()])
+            acked["eval_batches"] += len(acked["models"])
+            self.call("log_artifact (png)", runs.log_as, self.files[f"{model.name}.png"],
+                      "figures/evaluation.png")
+            acked["files"].append("figures/evaluation.png")
+            self.call("set_tag", client.set_tag, run.info.run_id, NOTE, note(self.rng, 1100))
 
     def more(self, model, stage):
         """A stage of MORE_STAGES (the stock model's walk-forward and trading strategy): its
-        metrics in one log_metrics, its text and figures."""
-        acked = self.reopen(model, stage)
+        metrics (rnnlab/runs.py's log_metrics), texts (log_text) and figures (log_as)."""
+        acked = self.acked[model.name]
         _, keys, files = MORE_STAGES[model.name][stage]
-        self.call(f"log_metrics ({stage})", mlflow.log_metrics,
-                  {f"{stage}_{i:03d}": self.rng.random() for i in range(keys)})
-        acked["more"].append([stage, keys])
-        for artifact_file in files:
-            if artifact_file.endswith(".png"):
-                self.log_figure(acked, f"{model.name} {artifact_file}", artifact_file)
-            else:
-                self.call("log_text", mlflow.log_text, note(self.rng, 250), artifact_file)
+        with self.same_run(model, stage):
+            self.call(f"log_metrics ({stage})", runs.log_metrics,
+                      {f"{stage}_{i:03d}": self.rng.random() for i in range(keys)})
+            acked["more"].append([stage, keys])
+            for artifact_file in files:
+                if artifact_file.endswith(".png"):
+                    self.call("log_artifact (png)", runs.log_as,
+                              self.files[f"{model.name} {artifact_file}"], artifact_file)
+                else:
+                    self.call("log_text", runs.log_text, note(self.rng, 250), artifact_file)
                 acked["files"].append(artifact_file)
-        self.close(acked)
 
     def generate(self, model, stage):
-        acked = self.reopen(model, stage)
-        self.call("log_text", mlflow.log_text, note(self.rng, 500), "samples.txt")
-        acked["files"].append("samples.txt")
-        self.close(acked)
+        acked = self.acked[model.name]
+        with self.same_run(model, stage):
+            self.call("log_text", runs.log_text, note(self.rng, 500), "samples.txt")
+            acked["files"].append("samples.txt")
 
     def stage(self, name, body, models):
         """Run stage ``name``, a process of its own (the store checked once; MLflow's caches
@@ -711,7 +718,8 @@ def student_process(user, password, uri, prefix, scale, files, folder, ready, go
     ready.put(user)
     go.wait()
     t0 = float((Path(folder) / "t0").read_text())
-    me = Student(user, uri, prefix, scale, files, t0, paced, spread)
+    me = Student(user, uri, prefix, scale, files, t0, paced, spread,
+                 links=Path(folder) / "links" / user)
     cpu, stopped = os.times(), False
     try:
         me.repro()

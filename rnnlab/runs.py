@@ -313,48 +313,68 @@ def failure_tag(stage):
     return f"lab.failure.{stage.replace('@', '/')}"
 
 
+_LATER = []
+"""The run a later stage (``same_run``) logs into: the helpers below write into it, else into
+MLflow's active run (the train stage's)."""
+
+
 @contextlib.contextmanager
 def same_run(link_file, stage, train=None):
-    """Reopen the run that the train stage (``train``; by default the one ``train_stage``
-    names) linked in ``link_file``; yield it.
+    """The run that the train stage (``train``; by default the one ``train_stage`` names)
+    linked in ``link_file``, for this stage to log into (``log_evaluation``, ``log_metrics``,
+    ``log_text``, ``log_as``); yield it (as MLflow read it).
 
-    The run keeps its status (FINISHED) whether this stage succeeds or fails: a later stage
-    that fails must not make a good trained model look FAILED. Instead it tags the run
-    ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the tag.
-    Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails while
-    this is recorded, the stage's own error is the one raised. This process becomes the run's
-    owner (``OWNER_TAGS``) as it reopens it, so that no ``close_orphans`` takes it for one."""
-    import mlflow
+    The run is not reopened: it keeps its status (FINISHED) and its duration (the training's)
+    whether this stage succeeds or fails, so that a later stage that fails does not make a
+    good trained model look FAILED, and nothing is ever left RUNNING by it. A failure tags the
+    run ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the
+    tag. Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails
+    while this is recorded, the stage's own error is the one raised. Not reopening saves a
+    class server three requests a stage (MLflow's start_run reads the run, sets it RUNNING and
+    reads it again), each reading the whole run for the accounts' check."""
+    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     link = links.read(link_file)
     uri = store.connect()
-    close_orphans()
-    status, tag = "FINISHED", failure_tag(stage)
+    retrain = f"dvc repro --force --downstream {train or train_stage(stage)}"
     with store.first_use_lock(uri), store.errors_of(uri):
-        try:  # one update of the run: RUNNING, and these tags
-            run = mlflow.start_run(run_id=link.run_id, tags={stage_tag(stage): stage,
-                                                             **owner_tags()})
+        client = MlflowClient()  # a new SQLite store gets its tables here: under the lock
+        try:
+            run = client.get_run(link.run_id)
         except MlflowException as err:
             if err.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
             raise LabError(f"MLflow run {link.run_id} named in {link_file} is not in {uri} (a new "
                            f"store, or another MLFLOW_TRACKING_URI?); retrain to make a new one: "
-                           f"dvc repro --force --downstream {train or train_stage(stage)}") from None
+                           f"{retrain}") from None
+        if run.info.lifecycle_stage == "deleted":
+            raise LabError(f"MLflow run {link.run_id} named in {link_file} is deleted (in the UI's "
+                           f"trash): restore it there, or retrain to make a new one: {retrain}")
+        client.set_tag(link.run_id, stage_tag(stage), stage)
+    tag = failure_tag(stage)
+    _LATER.append(link.run_id)
     try:
         yield run
         if tag in run.data.tags:
-            mlflow.tracking.MlflowClient().delete_tag(link.run_id, tag)
+            client.delete_tag(link.run_id, tag)
     except BaseException as err:
-        if isinstance(err, KeyboardInterrupt):
-            status = "KILLED"
         with contextlib.suppress(Exception):  # the store may be what failed
-            mlflow.set_tag(tag, _one_line(err)[:500])
+            client.set_tag(link.run_id, tag, _one_line(err)[:500])
+            if isinstance(err, KeyboardInterrupt):
+                client.set_terminated(link.run_id, status="KILLED")
         raise
     finally:
-        with contextlib.suppress(Exception):
-            mlflow.end_run(status=status)
+        _LATER.remove(link.run_id)
     say_where(run)
+
+
+def _into():
+    """The id of the run the helpers log into: a later stage's (``same_run``), else the
+    active run."""
+    import mlflow
+
+    return _LATER[-1] if _LATER else mlflow.active_run().info.run_id
 
 
 def say_where(run):
@@ -401,7 +421,8 @@ def log_evaluation(run, link_file, metrics, figure, result, meaning):
         Metric(key, value, now + i, 0, model_id=model_id)
         for i, model_id in enumerate(models) for key, value in metrics.items()])
     log_as(*figure)
-    mlflow.set_tag(NOTE, notes.with_result(run.data.tags.get(NOTE, ""), result, meaning))
+    mlflow.MlflowClient().set_tag(run.info.run_id, NOTE, notes.with_result(
+        run.data.tags.get(NOTE, ""), result, meaning))
 
 
 def log_as(path, artifact_file):
@@ -415,14 +436,17 @@ def log_as(path, artifact_file):
     folder, name = os.path.split(artifact_file)
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copyfile(path, os.path.join(tmp, name))
-        mlflow.log_artifact(os.path.join(tmp, name), folder or None)
+        mlflow.MlflowClient().log_artifact(_into(), os.path.join(tmp, name), folder or None)
 
 
 def log_metrics(metrics):
-    """Log ``metrics`` ({name: value}) into the active run."""
+    """Log ``metrics`` ({name: value}) into the run (``same_run``'s, else the active one)."""
     import mlflow
+    from mlflow.entities import Metric
 
-    mlflow.log_metrics(metrics)
+    now = int(time.time() * 1000)
+    mlflow.MlflowClient().log_batch(_into(), metrics=[Metric(key, value, now, 0)
+                                                      for key, value in metrics.items()])
 
 
 SEND_EVERY = 10.0
@@ -470,10 +494,11 @@ class EpochMetrics:
 
 
 def log_text(text, artifact_file):
-    """Log ``text`` as the file ``artifact_file`` of the active run."""
+    """Log ``text`` as the file ``artifact_file`` of the run (``same_run``'s, else the active
+    one)."""
     import mlflow
 
-    mlflow.log_text(text, artifact_file)
+    mlflow.MlflowClient().log_text(_into(), text, artifact_file)
 
 
 def flatten(tree, prefix):

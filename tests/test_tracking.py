@@ -43,7 +43,7 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
     assert (link.run_id, link.run_name, link.experiment_name) == (run.info.run_id, "exp-abc-model", "demo")
     with pytest.raises(RuntimeError):
         with runs.same_run(run_file, "demo_evaluate"):
-            mlflow.log_metric("eval_loss", 2.0)
+            runs.log_metrics({"eval_loss": 2.0})
             raise RuntimeError("boom")
     got = mlflow.get_run(info["run_id"])
     # The trained model stays FINISHED; the run says which later stage failed and why.
@@ -90,10 +90,10 @@ def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
     assert got.data.tags[runs.failure_tag("demo_evaluate")] == "interrupted (SIGINT)"
 
 
-def test_a_reopened_run_is_this_process_s_not_an_orphan(store):
-    """The train stage's process is gone by the time an evaluate stage reopens its run: the
-    reopened run names the evaluate stage's process as its owner, so that a close_orphans
-    meanwhile (another stage's, a queued experiment's) leaves it RUNNING."""
+def test_a_later_stage_logs_into_the_run_as_it_is(store):
+    """An evaluate stage does not reopen the train stage's run: it stays FINISHED, with the
+    training's duration, while the stage logs into it (so no close_orphans can take it for an
+    orphan of the train stage's process, long gone)."""
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
     with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
@@ -102,12 +102,18 @@ def test_a_reopened_run_is_this_process_s_not_an_orphan(store):
     train.wait()
     run_id = read_json(run_file)["run_id"]
     mlflow.MlflowClient().set_tag(run_id, "lab.pid", str(train.pid))
+    trained = mlflow.get_run(run_id).info
     with runs.same_run(run_file, "demo_evaluate"):
-        tags = mlflow.get_run(run_id).data.tags
-        assert tags["lab.pid"] == str(os.getpid())
+        runs.log_metrics({"eval_loss": 0.5})
+        runs.log_text("a page\n", "samples.txt")
         runs.close_orphans()
-        assert mlflow.get_run(run_id).info.status == "RUNNING"
-    assert mlflow.get_run(run_id).info.status == "FINISHED"
+        assert mlflow.get_run(run_id).info.status == "FINISHED"
+        assert mlflow.active_run() is None
+    after = mlflow.get_run(run_id)
+    assert (after.info.status, after.info.end_time) == ("FINISHED", trained.end_time)
+    assert after.data.metrics["eval_loss"] == 0.5
+    assert after.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
+    assert "samples.txt" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
 
 
 def test_a_deleted_experiment_is_one_line_and_no_run(store):
