@@ -1,9 +1,10 @@
 """The one MLflow run a model's stages share.
 
 The train stage opens it (``new_run``): params, provenance tags, a description, and, when
-the block ends well, the link runs/<model>.json (rnnlab/links.py). The evaluate and generate
-stages reopen it from that link (``same_run``) and add their figures, samples and scores
-(``log_evaluation``). A run records; nothing here shapes a model, a metric or a plot.
+the block ends well, the link runs/<model>.json (rnnlab/links.py). The later stages (evaluate,
+generate, walk-forward, strategy) find it from that link (``same_run``) and add their figures,
+samples and scores (``log_evaluation``, ``log_metrics``, ...) into it as it is, FINISHED. A run
+records; nothing here shapes a model, a metric or a plot.
 """
 import contextlib
 import hashlib
