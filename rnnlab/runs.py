@@ -93,7 +93,8 @@ def new_run(experiment, model, stage, link_file, params, notes=None, view=None, 
     import mlflow
 
     experiment_note, run_note = notes or (None, None)
-    found = use_experiment(names.owned(experiment), experiment_note, view)  # 'alice-msft' on a class's server
+    # 'alice-msft' on a class's server
+    found = use_experiment(names.owned(experiment), experiment_note, view)
     unclaimed = claim(found, example, registers) if example else ()
     close_orphans()
     tags = {**(tags or {}), **provenance_tags(stage), "params.hash": params_hash(params),
