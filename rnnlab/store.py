@@ -146,13 +146,14 @@ def _check_server(uri, timeout=10):
     if not uri.startswith(("http://", "https://")):
         return
     user = os.environ.get("MLFLOW_TRACKING_USERNAME")
-    answered = (uri, user, os.environ.get("MLFLOW_TRACKING_PASSWORD"))
+    password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    answered = (uri, user, password)
     if answered in _ANSWERED:
         return
     request = urllib.request.Request(
         uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1")
     if user:
-        token = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
+        token = f"{user}:{password or ''}".encode()
         request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
     try:
         urllib.request.urlopen(request, timeout=timeout).close()
