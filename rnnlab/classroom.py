@@ -26,8 +26,8 @@ ignores):
   auth.ini       MLflow's basic-auth config: users and permissions in PostgreSQL as well,
                  default permission READ (everyone reads every experiment; whoever creates an
                  experiment or registered model MANAGEs it, nobody else can write to it); a
-                 checked password is cached for 60 s per server worker (MLflow's
-                 auth_cache_ttl_seconds), or every request pays ~0.3 s of CPU to check it.
+                 checked password is cached for 10 minutes per server worker (MLflow's
+                 auth_cache_ttl_seconds), or every request pays ~0.13 s of CPU to check it.
   *.log          what PostgreSQL and the server printed.
 
 Accounts: ``accounts`` reads a CSV with a ``name`` column (or a plain list, one name a line),
@@ -273,11 +273,14 @@ def write_auth_config(folder, state):
                     "admin_username = admin\n"
                     f"admin_password = {state['admin_password']}\n"
                     "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-                    # Checking a password costs ~0.3 s of CPU (scrypt); without the cache every
+                    # Checking a password costs ~0.13 s of CPU (scrypt); without the cache every
                     # request pays it: 25x SQLite's cost per request, measured
-                    # (benchmarks/server_load.py). A changed password reaches the other workers
-                    # within a minute.
-                    "auth_cache_ttl_seconds = 60\n")
+                    # (benchmarks/server_load.py). Each worker checks each student's password
+                    # once a TTL: at 60 s, thirty students cost a quarter of a core in a lesson,
+                    # and their checks came in bursts (docs/team.md). A changed password or a
+                    # removed account reaches the worker that made the change at once, the
+                    # others within ten minutes.
+                    "auth_cache_ttl_seconds = 600\n")
     path.chmod(0o600)
 
 
