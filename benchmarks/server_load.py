@@ -176,7 +176,8 @@ class Model:
     kind: str         # series | text | adding
     epochs: int       # epochs the default params run (early stopping included)
     keys: tuple       # per-epoch metrics
-    evals: int        # evaluation metric keys
+    evals: tuple      # evaluation metric keys: the model's own (on each logged model too),
+                      # and the baselines' and the data's (the run's only)
     params: int       # params logged
     figure_kb: int    # figures/evaluation.png
     weights_kb: int   # the .keras file
@@ -185,18 +186,18 @@ class Model:
 
 
 MODELS = [
-    Model("sine", "sine", "series", 100, ("loss",), 120, 14, 140, 21, "sine-forecaster"),
-    Model("stock", "msft", "series", 27, ("loss", "val_loss"), 167, 16, 270, 77,
+    Model("sine", "sine", "series", 100, ("loss",), (28, 92), 14, 140, 21, "sine-forecaster"),
+    Model("stock", "msft", "series", 27, ("loss", "val_loss"), (39, 128), 16, 270, 77,
           "msft-forecaster", patience=10),
-    Model("stock_tutorial", "msft", "series", 41, ("loss", "val_loss"), 167, 16, 350, 77,
+    Model("stock_tutorial", "msft", "series", 41, ("loss", "val_loss"), (39, 128), 16, 350, 77,
           "msft-tutorial-forecaster", patience=10),
-    Model("many_to_one", "sixpence", "text", 100, ("loss", "accuracy"), 14, 14, 100, 465,
+    Model("many_to_one", "sixpence", "text", 100, ("loss", "accuracy"), (4, 10), 14, 100, 465,
           "sixpence-many-to-one"),
-    Model("many_to_many", "sixpence", "text", 100, ("loss", "accuracy"), 18, 14, 100, 465,
+    Model("many_to_many", "sixpence", "text", 100, ("loss", "accuracy"), (8, 10), 14, 100, 465,
           "sixpence-many-to-many"),
-    Model("simple_rnn_100", "adding-problem", "adding", 30, ("loss",), 3, 12, 85, 90),
-    Model("gru_100", "adding-problem", "adding", 5, ("loss",), 3, 12, 85, 90),
-    Model("lstm_100", "adding-problem", "adding", 13, ("loss",), 3, 12, 85, 90),
+    Model("simple_rnn_100", "adding-problem", "adding", 30, ("loss",), (2, 1), 12, 85, 90),
+    Model("gru_100", "adding-problem", "adding", 5, ("loss",), (2, 1), 12, 85, 90),
+    Model("lstm_100", "adding-problem", "adding", 13, ("loss",), (2, 1), 12, 85, 90),
 ]
 BY_NAME = {m.name: m for m in MODELS}
 TIMELINE = {  # model: (train at, first epoch after, seconds an epoch, evaluate at)
@@ -223,6 +224,7 @@ MORE_STAGES = {"stock": {
 """The stages that log into a model's run after its evaluation, beside the text models' generate:
 {model: {stage: (at, metric keys, {run file: KB of a figure, or None for a text})}}; when, and
 how much, as in TIMELINE's repro."""
+EVAL_KEYS = ("eval", "eval_baseline")  # the model's own evaluation metrics; the baselines'
 TRAIN_METRICS = ("train_seconds", "gradient_ratio", "gradient_first", "gradient_last")  # adding
 STAGES = {"series": ("series_train", "series_evaluate"), "text": ("text_train", "text_evaluate"),
           "adding": ("adding_train", "adding_evaluate")}
@@ -277,7 +279,8 @@ def plan(scale, expected_files):
         n, ids = epochs(m, scale), len(logged_models(m))
         more = MORE_STAGES.get(m.name, {}).values()
         p["runs"] += 1
-        p["points"] += (n * len(m.keys) + m.evals * ids + len(TRAIN_METRICS) * (m.kind == "adding")
+        p["points"] += (n * len(m.keys) + m.evals[0] * ids + m.evals[1]
+                        + len(TRAIN_METRICS) * (m.kind == "adding")
                         + sum(keys for _, keys, _ in more))
         p["run_files"] += len(run_files(m))
         p["logged_models"] += ids
@@ -559,11 +562,13 @@ class Student:
         acked = self.acked[model.name]
         client = mlflow.MlflowClient()
         with self.same_run(model, stage) as (_, run):
-            metrics = {f"eval_{i:03d}": self.rng.random() for i in range(model.evals)}
+            own, baselines = ({f"{name}_{i:03d}": self.rng.random() for i in range(n)}
+                              for name, n in zip(EVAL_KEYS, model.evals))
             now = int(time.time() * 1000)
             self.call("log_metrics (eval)", client.log_batch, run.info.run_id, metrics=[
-                Metric(k, v, now + i, 0, model_id=model_id)
-                for i, model_id in enumerate(acked["models"].values()) for k, v in metrics.items()])
+                *(Metric(k, v, now + i, 0, model_id=model_id)
+                  for i, model_id in enumerate(acked["models"].values()) for k, v in own.items()),
+                *(Metric(k, v, now, 0) for k, v in baselines.items())])
             acked["eval_batches"] += len(acked["models"])
             self.call("log_artifact (png)", runs.log_as, self.files[f"{model.name}.png"],
                       "figures/evaluation.png")
@@ -1051,7 +1056,8 @@ def verify(server, load, expected_files):
             except Exception:
                 run = None
             points = sum(a["points"].values()) + len(TRAIN_METRICS) * a["train_metrics"] + \
-                model.evals * a["eval_batches"] + sum(keys for _, keys in a["more"])
+                model.evals[0] * a["eval_batches"] + model.evals[1] * bool(a["eval_batches"]) + \
+                sum(keys for _, keys in a["more"])
             c["points_acked"] += points
             c["run_files_acked"] += len(a["files"])
             c["logged_models_acked"] += len(a["models"])
@@ -1069,12 +1075,14 @@ def verify(server, load, expected_files):
                 c["extra_points"] += sum(steps.values()) - min(len(steps), n)
             if a["train_metrics"]:
                 found += sum(k in run.data.metrics for k in TRAIN_METRICS)
-            keys = [f"eval_{i:03d}" for i in range(model.evals)]
-            present = [k for k in keys if k in run.data.metrics]
-            if present:
-                batches = len(client.get_metric_history(run.info.run_id, present[0]))
-                found += len(present) * min(batches, a["eval_batches"])
-                c["extra_points"] += len(present) * max(0, batches - a["eval_batches"])
+            for name, n, sent in zip(EVAL_KEYS, model.evals,
+                                     (a["eval_batches"], min(1, a["eval_batches"]))):
+                present = [k for k in (f"{name}_{i:03d}" for i in range(n))
+                           if k in run.data.metrics]
+                if present:
+                    batches = len(client.get_metric_history(run.info.run_id, present[0]))
+                    found += len(present) * min(batches, sent)
+                    c["extra_points"] += len(present) * max(0, batches - sent)
             for stage, keys in a["more"]:
                 found += sum(f"{stage}_{i:03d}" in run.data.metrics for i in range(keys))
             c["points_found"] += found

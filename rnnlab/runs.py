@@ -405,11 +405,13 @@ def _one_line(err):
     return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
 
 
-def log_evaluation(run, link_file, metrics, figure, result, meaning):
-    """What an evaluate stage adds to the reopened ``run``: ``metrics`` ({name: value}), linked
-    to each model the train stage logged (their ids are in ``link_file``) so that a logged
-    model's page shows them; ``figure``, a (path, artifact name) pair; and the run's
-    description, its ``result`` in a line and what the metrics mean (``meaning``)."""
+def log_evaluation(run, link_file, metrics, figure, result, meaning, baselines=()):
+    """What an evaluate stage adds to the train stage's ``run``: ``metrics`` ({name: value}), the
+    trained model's own scores, linked to each model the train stage logged (their ids are in
+    ``link_file``) so that a logged model's page shows them; ``baselines`` ({name: value}), what
+    the model is measured against (the baselines' scores, the data's), into the run only;
+    ``figure``, a (path, artifact name) pair; and the run's description, its ``result`` in a line
+    and what the metrics mean (``meaning``)."""
     import mlflow
 
     from mlflow.entities import Metric
@@ -418,10 +420,13 @@ def log_evaluation(run, link_file, metrics, figure, result, meaning):
     models = list(links.read(link_file).models.values()) or [None]
     # One request (log_batch) for all, not mlflow.log_metrics once a model: each carries a
     # millisecond of its own, as separate calls did, since MLflow keys a run's metric points
-    # without the model's id (the same point twice would be one, after a failed insert).
+    # without the model's id (the same point twice would be one, after a failed insert). The
+    # baselines once: a class's server writes each point of a model's metric twice (the run's
+    # and the model's), and the evaluation's batch was the costliest request of a class's repro.
     mlflow.MlflowClient().log_batch(run.info.run_id, metrics=[
-        Metric(key, value, now + i, 0, model_id=model_id)
-        for i, model_id in enumerate(models) for key, value in metrics.items()])
+        *(Metric(key, value, now + i, 0, model_id=model_id)
+          for i, model_id in enumerate(models) for key, value in metrics.items()),
+        *(Metric(key, value, now, 0) for key, value in dict(baselines).items())])
     log_as(*figure)
     mlflow.MlflowClient().set_tag(run.info.run_id, NOTE, notes.with_result(
         run.data.tags.get(NOTE, ""), result, meaning))
@@ -503,10 +508,13 @@ def log_text(text, artifact_file):
     mlflow.MlflowClient().log_text(_into(), text, artifact_file)
 
 
-def flatten(tree, prefix):
-    """('eval', {'a': {'b': 1}}) -> ('eval_a_b', 1): MLflow's flat metric names."""
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from flatten(value, f"{prefix}_{key}")
-        else:
-            yield f"{prefix}_{key}", value
+def flatten(tree, prefix, keep=None):
+    """('eval', {'a': {'b': 1}}) -> ('eval_a_b', 1): MLflow's flat metric names; ``keep``, if
+    given, chooses the leaves by their path (('a', 'b'))."""
+    def walk(node, name, path):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from walk(value, f"{name}_{key}", (*path, key))
+            elif keep is None or keep((*path, key)):
+                yield f"{name}_{key}", value
+    return walk(tree, prefix, ())

@@ -51,8 +51,8 @@ def main():
                 runs.log_evaluation(
                     active, m.run,
                     {"eval_test_mse": scores[m.cell]["mse"],
-                     "eval_test_mse_baseline": scores["baseline"]["mse"],
                      "eval_test_baseline_ratio": scores[m.cell]["baseline_ratio"]},
+                    baselines={"eval_test_mse_baseline": scores["baseline"]["mse"]},
                     figure=(adding.FIGURE, "figures/evaluation.png"),
                     result=notes.adding_result(m.cell, m.length, scores[m.cell],
                                                scores["baseline"]["mse"]),

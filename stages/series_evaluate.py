@@ -131,8 +131,12 @@ def main():
                   f"drift {rmse['drift']:.4g}, AR {rmse['ar']:.3g}); the network "
                   f"{forecast.verdict(metrics['test'])}; forecast of {horizon}: rmse "
                   f"{metrics['forecast']['rmse']['model']:.4g}")
-        # eval_test_rmse_model, ...: into the run, linked to the models it logged
-        runs.log_evaluation(active, s.run, dict(runs.flatten(metrics, "eval")),
+        # eval_test_rmse_model, ...: into the run, linked to the models it logged; the
+        # baselines' (eval_test_rmse_persistence) and the data's, into the run only
+        scores = dict(runs.flatten(metrics, "eval"))
+        own = dict(runs.flatten(metrics, "eval", keep=lambda path: "model" in path))
+        runs.log_evaluation(active, s.run, own,
+                            baselines={k: v for k, v in scores.items() if k not in own},
                             figure=(s.figure, "figures/evaluation.png"), result=result,
                             meaning=notes.SERIES_METRICS)
     print(f"{stage}: {result}")

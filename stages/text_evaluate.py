@@ -62,8 +62,9 @@ def main():
         result = (f"{split} accuracy {metrics['accuracy']:.4f}, "
                   f"{metrics['bits_per_char']:.3f} bits/char over {metrics['windows']} windows")
         runs.log_evaluation(
-            active, v.run, {**{f"eval_{split}_{k}": val for k, val in metrics.items()
-                               if k != "windows"}, **others},
+            active, v.run, {f"eval_{split}_{k}": val for k, val in metrics.items()
+                            if k != "windows"},
+            baselines=others,
             figure=(v.figure, "figures/history.png"),
             result=f"{result}; baselines: n-gram {others[f'eval_{split}_accuracy_ngram']:.4f}, "
                    f"unigram {others[f'eval_{split}_accuracy_unigram']:.4f}, ceiling of the "

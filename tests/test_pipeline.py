@@ -234,7 +234,8 @@ def test_mlflow_holds_one_run_per_model(repro):
 def test_what_the_ui_reads(repro):
     """What the MLflow UI shows first, read through MLflow's API: experiments open on their
     runs and say what they are; runs, registered models and versions explain themselves; a
-    logged model carries the trained model's last-epoch and evaluation metrics (not epoch 0's);
+    logged model carries the trained model's last-epoch and evaluation metrics (not epoch 0's),
+    and not the baselines' (the run has them);
     runs of a kind name their artifacts alike; params are params.yaml's, without autologging's."""
     project, _ = repro
     client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
@@ -270,6 +271,10 @@ def test_what_the_ui_reads(repro):
             linked = {m.key: m for m in client.get_logged_model(model_id).metrics}
             assert (linked["loss"].step, linked["loss"].value) == (last.step, last.value)
             assert any(key.startswith("eval_") for key in linked)
+            # the baselines' scores are the run's, not the model's
+            baselines = {k for k in r.data.metrics
+                         if k.endswith(("_persistence", "_ngram", "_unigram", "_ceiling"))}
+            assert baselines and not baselines & set(linked), baselines & set(linked)
         names = {client.get_logged_model(i).name for i in info["models"].values()}
         assert len(names) == 2
     text_run = client.get_run(json.loads((project / "runs/text_many_to_one.json").read_text())["run_id"])
