@@ -50,9 +50,10 @@ registered as '<user>-sine-forecaster', '<user>-msft-forecaster',
 '<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
 descriptions), the registered model's tag (tag_registered); end_run FINISHED. A later stage
 logs into the run as it is, through rnnlab/runs.py's own same_run (the run read, the stage's
-tag set; not reopened) and helpers: an evaluate stage, the evaluation metrics (120, 167, 167,
-14, 18 or 3 keys, as in the project's mlflow.db) for every logged model in one log_batch
-(model_id, as log_evaluation links them), the figure (log_as: a PNG of 140, 270, 350, 100 or
+tag set; not reopened) and helpers: an evaluate stage, the evaluation metrics in one
+log_batch, as log_evaluation logs them: the model's own (28, 39, 39, 4, 8 or 2 keys) for every
+logged model (model_id), the baselines' and the data's (92, 128, 128, 10, 10 or 1) once, as in
+the project's mlflow.db; the figure (log_as: a PNG of 140, 270, 350, 100 or
 85 KB), the description (set_tag); a generate stage, samples.txt; the stock model's
 walk-forward (80 keys, a 41 KB figure) and strategy (26 keys, strategy.txt, a 100 KB figure)
 stages, MORE_STAGES. No end_run asks for the whole run to print
