@@ -557,19 +557,16 @@ class Student:
 
     def evaluate(self, model, stage):
         """rnnlab/runs.py's log_evaluation, its three requests timed apart: the metrics for
-        every logged model in one log_batch, the figure (log_as), the description."""
-        from mlflow.entities import Metric
-
+        every logged model in one log_batch (runs.evaluation_points), the figure (log_as), the
+        description."""
         acked = self.acked[model.name]
         client = mlflow.MlflowClient()
         with self.same_run(model, stage) as (_, run):
             own, baselines = ({f"{name}_{i:03d}": self.rng.random() for i in range(n)}
                               for name, n in zip(EVAL_KEYS, model.evals))
-            now = int(time.time() * 1000)
-            self.call("log_metrics (eval)", client.log_batch, run.info.run_id, metrics=[
-                *(Metric(k, v, now + i, 0, model_id=model_id)
-                  for i, model_id in enumerate(acked["models"].values()) for k, v in own.items()),
-                *(Metric(k, v, now, 0) for k, v in baselines.items())])
+            self.call("log_metrics (eval)", client.log_batch, run.info.run_id,
+                      metrics=runs.evaluation_points(list(acked["models"].values()), own,
+                                                     baselines))
             acked["eval_batches"] += len(acked["models"])
             self.call("log_artifact (png)", runs.log_as, self.files[f"{model.name}.png"],
                       "figures/evaluation.png")
@@ -1056,8 +1053,10 @@ def verify(server, load, expected_files):
                 run = client.get_run(a["run_id"])
             except Exception:
                 run = None
+            # each evaluation's points: the model's own once a logged model, the baselines once
+            sent = (a["eval_batches"], min(1, a["eval_batches"]))
             points = sum(a["points"].values()) + len(TRAIN_METRICS) * a["train_metrics"] + \
-                model.evals[0] * a["eval_batches"] + model.evals[1] * bool(a["eval_batches"]) + \
+                sum(n * times for n, times in zip(model.evals, sent)) + \
                 sum(keys for _, keys in a["more"])
             c["points_acked"] += points
             c["run_files_acked"] += len(a["files"])
@@ -1076,14 +1075,13 @@ def verify(server, load, expected_files):
                 c["extra_points"] += sum(steps.values()) - min(len(steps), n)
             if a["train_metrics"]:
                 found += sum(k in run.data.metrics for k in TRAIN_METRICS)
-            for name, n, sent in zip(EVAL_KEYS, model.evals,
-                                     (a["eval_batches"], min(1, a["eval_batches"]))):
+            for name, n, times in zip(EVAL_KEYS, model.evals, sent):
                 present = [k for k in (f"{name}_{i:03d}" for i in range(n))
                            if k in run.data.metrics]
                 if present:
                     batches = len(client.get_metric_history(run.info.run_id, present[0]))
-                    found += len(present) * min(batches, sent)
-                    c["extra_points"] += len(present) * max(0, batches - sent)
+                    found += len(present) * min(batches, times)
+                    c["extra_points"] += len(present) * max(0, batches - times)
             for stage, keys in a["more"]:
                 found += sum(f"{stage}_{i:03d}" in run.data.metrics for i in range(keys))
             c["points_found"] += found

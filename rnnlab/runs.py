@@ -414,22 +414,28 @@ def log_evaluation(run, link_file, metrics, figure, result, meaning, baselines=(
     and what the metrics mean (``meaning``)."""
     import mlflow
 
-    from mlflow.entities import Metric
-
-    now = int(time.time() * 1000)
-    models = list(links.read(link_file).models.values()) or [None]
-    # One request (log_batch) for all, not mlflow.log_metrics once a model: each carries a
-    # millisecond of its own, as separate calls did, since MLflow keys a run's metric points
-    # without the model's id (the same point twice would be one, after a failed insert). The
-    # baselines once: a class's server writes each point of a model's metric twice (the run's
-    # and the model's), and the evaluation's batch was the costliest request of a class's repro.
-    mlflow.MlflowClient().log_batch(run.info.run_id, metrics=[
-        *(Metric(key, value, now + i, 0, model_id=model_id)
-          for i, model_id in enumerate(models) for key, value in metrics.items()),
-        *(Metric(key, value, now, 0) for key, value in dict(baselines).items())])
+    # One request (log_batch) for all, not mlflow.log_metrics once a model
+    mlflow.MlflowClient().log_batch(run.info.run_id, metrics=evaluation_points(
+        list(links.read(link_file).models.values()), metrics, baselines))
     log_as(*figure)
     mlflow.MlflowClient().set_tag(run.info.run_id, NOTE, notes.with_result(
         run.data.tags.get(NOTE, ""), result, meaning))
+
+
+def evaluation_points(models, metrics, baselines=()):
+    """The metric points of an evaluation (log_evaluation's): ``metrics`` linked to each of
+    ``models`` (logged model ids; none: the run's only), ``baselines`` once, the run's only."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    # Each model's points carry a millisecond of their own, as separate calls did, since MLflow
+    # keys a run's metric points without the model's id (the same point twice would be one,
+    # after a failed insert). The baselines once: a class's server writes each point of a
+    # model's metric twice (the run's and the model's), and the evaluation's batch was the
+    # costliest request of a class's repro.
+    return [*(Metric(key, value, now + i, 0, model_id=model_id)
+              for i, model_id in enumerate(models or [None]) for key, value in metrics.items()),
+            *(Metric(key, value, now, 0) for key, value in dict(baselines).items())]
 
 
 def log_as(path, artifact_file):
