@@ -47,9 +47,11 @@ repro: $(STAMP)
 lecture: $(STAMP)
 	$(BIN)/python lecture/run.py
 
-# Two workers (pytest-xdist): in one process the suite keeps one core busy, running dvc, the
-# stages and servers one after another. TEST_WORKERS=0 runs it in pytest's own process.
-TEST_WORKERS ?= 2
+# Three workers (pytest-xdist) on two cores: in one process the suite keeps one core busy,
+# running dvc, the stages and servers one after another; two workers still left a quarter of
+# the two cores idle while tests waited on them (docs/tests.md). TEST_WORKERS=0 runs it in
+# pytest's own process.
+TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 

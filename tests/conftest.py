@@ -67,6 +67,21 @@ def run(cmd, cwd, check=True, timeout=900, env=None):
     return proc
 
 
+def ran(output):
+    """The stages a `dvc repro` output says it ran."""
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+def edit_params(project, change):
+    """params.yaml of ``project`` changed by ``change`` (a function of its dict)."""
+    import yaml
+
+    path = project / "params.yaml"
+    p = yaml.safe_load(path.read_text())
+    change(p)
+    path.write_text(yaml.safe_dump(p, sort_keys=False))
+
+
 @pytest.fixture
 def project(tmp_path):
     """A fresh copy of the project in a new git repo, with no outputs yet."""
@@ -180,6 +195,12 @@ def tiny_pipeline(p, epochs=PIPELINE_EPOCHS, cells=TINY_CELLS, served=True):
     tiny_adding(p, cells=cells)
 
 
+STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate")
+                                for m in ("stock", "stock_tutorial")),
+                "series_walkforward@stock", "stock_strategy"}
+"""The stages of example 4 (what a change of stock_data reruns, the report aside)."""
+
+
 @dataclass(frozen=True)
 class Pipeline:
     project: Path   # the trained copy: never changed by a test (take a ``trained_copy``)
@@ -220,7 +241,7 @@ def pipeline(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """The order `make test`'s two workers take the test files in (pytest-xdist, --dist
+    """The order `make test`'s workers take the test files in (pytest-xdist, --dist
     loadfile: a file's tests on one worker, so a module's server or trained copy is set up
     once; --no-loadscope-reorder: in this order, not the most tests first):
     tests/test_pipeline.py first, the longest, which builds the session's pipeline; then the

@@ -6,12 +6,7 @@ import json
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import git_commit, run, tool
-
-
-def ran(output):
-    """The stages a `dvc repro` output says it ran."""
-    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+from tests.conftest import git_commit, ran, run, tool
 
 
 def test_a_variant_defined_only_in_params_yaml_runs_through_the_text_stages(project):
