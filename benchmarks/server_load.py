@@ -60,7 +60,7 @@ stages, MORE_STAGES. No end_run asks for the whole run to print
 its address (MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT, as `import rnnlab` sets it).
 An exception from a call ends its stage, as it would end the stage's process (a train stage's
 run ends FAILED); a failed train stage skips that model's later stages, as DVC would. The
-clients run with the lab's environment (`import rnnlab`: MLFLOW_HTTP_REQUEST_MAX_RETRIES=2,
+clients run with the lab's environment (`import rnnlab`: MLFLOW_HTTP_REQUEST_MAX_RETRIES=3,
 MLFLOW_HTTP_REQUEST_TIMEOUT=30), printed with the results.
 
 Paced (the default): each stage begins when one default `make repro` on this machine began it
