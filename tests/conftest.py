@@ -216,7 +216,6 @@ def pipeline(tmp_path_factory):
     Under `make test`'s workers (pytest-xdist) the first worker that needs it builds it in
     their shared folder, and the other, if it needs it before then, waits for it (the order of
     the files makes that rare: ``pytest_collection_modifyitems``)."""
-    import yaml
     from filelock import FileLock
 
     root = tmp_path_factory.getbasetemp()
@@ -227,10 +226,7 @@ def pipeline(tmp_path_factory):
         if not output.exists():
             shutil.rmtree(folder, ignore_errors=True)  # (a build that failed)
             project = copy_project(folder / "lab")
-            path = project / "params.yaml"
-            p = yaml.safe_load(path.read_text())
-            tiny_pipeline(p)
-            path.write_text(yaml.safe_dump(p, sort_keys=False))
+            edit_params(project, tiny_pipeline)
             git_commit(project, "tiny epochs")
             (folder / "opened").mkdir()
             out = run([tool("dvc"), "repro"], cwd=project,

@@ -15,14 +15,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import yaml
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from rnnlab import runs, store
 from rnnlab.classroom import pip_pg_bin, system_pg_bin
 from rnnlab.errors import LabError
-from tests.conftest import ROOT, copy_project, free_port, git_commit, run, tool
+from tests.conftest import ROOT, copy_project, edit_params, free_port, git_commit, run, tool
 
 pytestmark = pytest.mark.skipif(system_pg_bin() is None and pip_pg_bin() is None,
                                 reason="no PostgreSQL server on this machine, nor pgserver")
@@ -84,10 +83,7 @@ def student(server, name, password=None):
 @pytest.fixture(scope="module")
 def alice_project(server, tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("alice") / "lab")
-    path = project / "params.yaml"
-    p = yaml.safe_load(path.read_text())
-    p["sine_train"]["epochs"] = 2
-    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    edit_params(project, lambda p: p["sine_train"].update(epochs=2))
     git_commit(project, "tiny")
     out = run([tool("dvc"), "repro", "series_evaluate@sine"], cwd=project,
               env=student(server, "alice"))

@@ -7,18 +7,15 @@ import threading
 import time
 
 import pytest
-import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import free_port, git_commit, run, server, tiny_pipeline, tool
+from tests.conftest import edit_params, free_port, git_commit, run, server, tiny_pipeline, tool
 
 
 @pytest.fixture
 def tiny_project(project):
-    path = project / "params.yaml"
-    p = yaml.safe_load(path.read_text())
-    tiny_pipeline(p, epochs=1, cells=["gru"], served=False)  # (every cell is a stage: one is enough)
-    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    # (every cell is a stage: one is enough)
+    edit_params(project, lambda p: tiny_pipeline(p, epochs=1, cells=["gru"], served=False))
     git_commit(project, "tiny epochs")
     return project
 

@@ -3,19 +3,19 @@ of its own, runs through text_train, text_evaluate and text_generate, and the re
 for it, with no change to dvc.yaml or the code."""
 import json
 
-import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import git_commit, ran, run, tool
+from tests.conftest import edit_params, git_commit, ran, run, tool
 
 
 def test_a_variant_defined_only_in_params_yaml_runs_through_the_text_stages(project):
-    path = project / "params.yaml"
-    p = yaml.safe_load(path.read_text())
-    p["text_train"]["tiny"] = {"kind": "many_to_many", "layer": "gru", "units": 8, "optimizer": "adam",
-                               "learning_rate": 0.01, "epochs": 2, "batch_size": 64, "seed": 0}
-    p["text_generate"]["temperatures"] = [0.0]
-    path.write_text(yaml.safe_dump(p, sort_keys=False))
+    def add_variant(p):
+        p["text_train"]["tiny"] = {"kind": "many_to_many", "layer": "gru", "units": 8,
+                                   "optimizer": "adam", "learning_rate": 0.01, "epochs": 2,
+                                   "batch_size": 64, "seed": 0}
+        p["text_generate"]["temperatures"] = [0.0]
+
+    edit_params(project, add_variant)
     git_commit(project, "a third variant")
 
     out = run([tool("dvc"), "repro", "text_evaluate@tiny", "text_generate@tiny"], cwd=project).stdout
