@@ -7,7 +7,8 @@ series_evaluate@stock): its directional accuracy, with binomial tests against a 
 against the best constant guess; a long/flat rule (long the next day when the model predicts
 a rise) after a cost of `stock_strategy.cost_bps` basis points per trade, and before costs,
 against buy-and-hold: cumulative return, annualised volatility, Sharpe ratio, maximum drawdown,
-trades; and a verdict sentence.
+trades; and a verdict sentence. Costs are taken from the equity, which never goes below 0: at
+10 000 bp (100%) the first trade wipes it out (rnnlab/trading.py says what every figure is then).
 
 Outputs: metrics/stock_strategy.json, plots/stock_equity.csv (the three equity curves: a row
 per day, the value after it, from 1), reports/figures/stock_strategy.png. Logged into the model's run (runs/stock.json) as
@@ -30,7 +31,11 @@ def main():
         last, actual, predicted = (test[c].to_numpy(float) for c in ("persistence", "target", "model"))
     if len(test) < 2:
         raise LabError(f"{STOCK.test_plot}: {len(test)} test days; the strategy needs at least 2")
-    report, curves = trading.backtest(last, actual, predicted, cost)
+    try:
+        report, curves = trading.backtest(last, actual, predicted, cost)
+    except ValueError as err:  # a NaN prediction, a price <= 0: the file, not the code
+        raise LabError(f"{STOCK.test_plot}: {err} (columns persistence = last, target = actual, "
+                       "model = predicted)") from None
     verdict = report.pop("verdict")
     with all_or_nothing(STOCK.strategy_metrics, STOCK.equity_plot, STOCK.strategy_figure), \
             runs.same_run(STOCK.run, STAGE, train="series_train@stock"):

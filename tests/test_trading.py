@@ -42,9 +42,10 @@ def test_long_flat_returns_and_positions_by_hand():
     np.testing.assert_array_equal(positions, [1, 0, 1, 1, 0])
     np.testing.assert_allclose(returns, [(102 / 100 - 1), 0.0, (103 / 101 - 1), (104 / 103 - 1), 0.0],
                                rtol=0, atol=1e-15)
-    # 10 bps on each change: in (step 0), out (1), in (2), held (3), out (4).
+    # 10 bps of the equity on each change: in (step 0), out (1), in (2), held (3), out (4). An
+    # entry keeps 1 - C of the equity, which then earns the day's move.
     returns, _ = trading.long_flat(LAST, ACTUAL, PREDICTED, 10)
-    np.testing.assert_allclose(returns, [(102 / 100 - 1) - C, -C, (103 / 101 - 1) - C,
+    np.testing.assert_allclose(returns, [(1 - C) * 1.02 - 1, -C, (1 - C) * (103 / 101) - 1,
                                          (104 / 103 - 1), -C], rtol=0, atol=1e-15)
 
 
@@ -54,10 +55,10 @@ def test_long_flat_performance_by_hand():
     assert p["max_drawdown"] == 0.0  # flat on both down days: the curve never falls
     assert p["trades"] == 4 and p["exposure"] == 3 / 5
 
-    r = [(102 / 100 - 1) - C, -C, (103 / 101 - 1) - C, (104 / 103 - 1), -C]
+    r = [(1 - C) * 1.02 - 1, -C, (1 - C) * (103 / 101) - 1, (104 / 103 - 1), -C]
     p = trading.performance(*trading.long_flat(LAST, ACTUAL, PREDICTED, 10))
-    assert p["cumulative_return"] == pytest.approx(
-        (1 + r[0]) * (1 + r[1]) * (1 + r[2]) * (1 + r[3]) * (1 + r[4]) - 1, abs=1e-14)
+    # Four trades, each keeping 1 - C; the prices held: 102/100, then 103/101 * 104/103.
+    assert p["cumulative_return"] == pytest.approx((1 - C) ** 4 * 1.02 * (104 / 101) - 1, abs=1e-14)
     # Each exit costs 0.1% of a peak: 1 - (1 - C), twice.
     assert p["max_drawdown"] == pytest.approx(C, abs=1e-14)
     assert p["trades"] == 4
@@ -70,11 +71,11 @@ def test_long_flat_performance_by_hand():
 def test_buy_and_hold_by_hand():
     returns, positions = trading.buy_and_hold(LAST, ACTUAL, 10)
     np.testing.assert_array_equal(positions, [1, 1, 1, 1, 1])
-    np.testing.assert_allclose(returns, [(102 / 100 - 1) - C, (101 / 102 - 1), (103 / 101 - 1),
+    np.testing.assert_allclose(returns, [(1 - C) * 1.02 - 1, (101 / 102 - 1), (103 / 101 - 1),
                                          (104 / 103 - 1), (102 / 104 - 1)], rtol=0, atol=1e-15)
     p = trading.performance(returns, positions)
-    # (1.02 - C) * 101/102 * 103/101 * 104/103 * 102/104: every price cancels, 1.02 - C remains.
-    assert p["cumulative_return"] == pytest.approx((102 / 100 - C) - 1, abs=1e-14)
+    # (1 - C) 1.02 * 101/102 * 103/101 * 104/103 * 102/104: the prices cancel to 102/100.
+    assert p["cumulative_return"] == pytest.approx(0.999 * 1.02 - 1, abs=1e-14)
     # Peak after step 3, then 104 -> 102 (deeper than the 102 -> 101 of step 1).
     assert p["max_drawdown"] == pytest.approx(1 - 102 / 104, abs=1e-14)
     assert p["trades"] == 1 and p["exposure"] == 1.0
@@ -99,6 +100,112 @@ def test_steps_without_a_move_are_not_scored():
     assert (d["n"], d["hits"], d["accuracy"]) == (2, 0, 0.0)
     d = trading.direction([100.0, 100.0], [100.0, 100.0], [101.0, 99.0])
     assert d["n"] == 0 and all(math.isfinite(v) for v in d.values())
+
+
+# ---- costs come out of the equity, which never goes below 0 ----
+
+# Four days, down 20% on the day of entry, then +10%, +12.5% and -1/11: the price goes
+# 100, 80, 88, 99, 90, so buy-and-hold's equity before costs is 0.8, 0.88, 0.99, 0.9.
+DOWN_LAST = [100.0, 80.0, 88.0, 99.0]
+DOWN_ACTUAL = [80.0, 88.0, 99.0, 90.0]
+
+
+@pytest.mark.parametrize("bps, first, total, drawdown", [
+    # The entry keeps 1 - c of the equity: returns[0] = (1 - c) 0.8 - 1, the total (1 - c) 0.9 - 1,
+    # and the lowest point after the entry, (1 - c) 0.8, is the drawdown from the start's 1.
+    (0, -0.2, -0.1, 0.2),
+    (1, -0.20008, -0.10009, 0.20008),       # c = 0.0001: 0.9999 * 0.8 = 0.79992
+    (9990, -0.9992, -0.9991, 0.9992),       # c = 0.999: 0.001 * 0.8 = 0.0008
+    (10000, -1.0, -1.0, 1.0),               # c = 1: the entry takes it all
+], ids=["0bp", "1bp", "9990bp", "10000bp"])
+def test_buy_and_hold_costs_multiply_the_equity_on_a_down_day_of_entry(bps, first, total, drawdown):
+    returns, positions = trading.buy_and_hold(DOWN_LAST, DOWN_ACTUAL, bps)
+    later = [0.0, 0.0, 0.0] if bps == 10_000 else [0.1, 0.125, -1 / 11]  # wiped out: earns nothing
+    np.testing.assert_allclose(returns, [first, *later], rtol=0, atol=1e-14)
+    kept = (1 + first) / 0.8  # 1 - c
+    np.testing.assert_allclose(trading.equity(returns), [1.0, *(kept * np.array([0.8, 0.88, 0.99, 0.9]))],
+                               rtol=0, atol=1e-14)
+    assert np.all(trading.equity(returns) >= 0.0)
+    p = trading.performance(returns, positions)
+    assert p["cumulative_return"] == pytest.approx(total, abs=1e-14)
+    assert p["max_drawdown"] == pytest.approx(drawdown, abs=1e-14)
+    assert p["trades"] == 1
+    json.dumps(p, allow_nan=False)
+
+
+def test_a_wiped_out_buy_and_hold_stays_at_zero_and_holds_nothing():
+    returns, positions = trading.buy_and_hold(DOWN_LAST, DOWN_ACTUAL, 10_000)
+    np.testing.assert_array_equal(returns, [-1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(positions, [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(trading.equity(returns), [1.0, 0.0, 0.0, 0.0, 0.0])
+    p = trading.performance(returns, positions)
+    # Returns -1, 0, 0, 0: mean -1/4, sample variance ((3/4)^2 + 3 (1/4)^2) / 3 = 1/4, std 1/2.
+    assert p["sharpe"] == pytest.approx(-0.25 / 0.5 * math.sqrt(252), rel=1e-12)  # -sqrt(63)
+    assert p["annual_volatility"] == pytest.approx(0.5 * math.sqrt(252), rel=1e-12)
+    assert (p["cumulative_return"], p["max_drawdown"]) == (-1.0, 1.0)
+    assert p["trades"] == 1 and p["exposure"] == 1 / 4  # the close-out after it is no trade
+
+
+def test_long_flat_at_10000_bp_is_wiped_out_by_its_first_entry_and_trades_no_more():
+    # Calls: down, no move (flat), up, up, down: positions 0, 0, 1, 1, 0; the entry on step 2
+    # takes the whole equity, so the exit on step 4 never happens.
+    returns, positions = trading.long_flat(LAST, ACTUAL, [99.0, 102.0, 102.0, 105.0, 103.0], 10_000)
+    np.testing.assert_array_equal(returns, [0.0, 0.0, -1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(positions, [0.0, 0.0, 1.0, 0.0, 0.0])
+    p = trading.performance(returns, positions)
+    # One -1 in five: mean -0.2, sample variance (0.8^2 + 4 * 0.2^2) / 4 = 0.2.
+    assert p["sharpe"] == pytest.approx(-0.2 / math.sqrt(0.2) * math.sqrt(252), rel=1e-12)
+    assert (p["cumulative_return"], p["max_drawdown"], p["trades"], p["exposure"]) == (-1.0, 1.0, 1, 0.2)
+
+
+def test_performance_of_returns_wiped_out_after_a_gain_ignores_what_follows():
+    # Up 50%, then a loss of everything: what the returns say afterwards cannot move an equity
+    # of 0, so they count as 0.5, -1, 0, 0 with positions 1, 1, 0, 0.
+    p = trading.performance([0.5, -1.0, 0.3, -0.2], [1.0, 1.0, 1.0, 0.0])
+    r = [0.5, -1.0, 0.0, 0.0]
+    mean = sum(r) / 4
+    std = math.sqrt(sum((x - mean) ** 2 for x in r) / 3)
+    assert p["sharpe"] == pytest.approx(mean / std * math.sqrt(252), rel=1e-12)
+    assert p["annual_volatility"] == pytest.approx(std * math.sqrt(252), rel=1e-12)
+    assert (p["cumulative_return"], p["max_drawdown"], p["trades"], p["exposure"]) == (-1.0, 1.0, 1, 0.5)
+
+
+def test_the_report_at_10000_bp_ties_at_minus_100_percent_and_is_finite():
+    report = trading.strategy_report(LAST, ACTUAL, PREDICTED, 10_000)
+    # Both enter on step 0 and lose everything: returns -1, 0, 0, 0, 0, a Sharpe ratio of
+    # -0.2 / sqrt(0.2) sqrt(252) = -sqrt(252 / 5) = -7.10 each.
+    assert report["verdict"].startswith("does not beat buy-and-hold after costs: -100.0% against "
+                                        "-100.0%, Sharpe -7.10 against -7.10")
+    assert report["strategy_before_costs"] == trading.performance(
+        *trading.long_flat(LAST, ACTUAL, PREDICTED, 0))
+    json.dumps(report, allow_nan=False)
+
+
+@pytest.mark.parametrize("bps", [0, 1e-300, 0.5, 5, 100, 5000, 9990, 9999, 9999.999999, 10_000])
+def test_every_cost_the_params_allow_gives_finite_results_and_an_equity_at_or_above_zero(bps):
+    # 400 steps, calls right 60% of the time: about 200 trades, enough near 10 000 bp for the
+    # equity to fall below the smallest float (it is then 0, and so is -100%).
+    last, actual = walk(400, 0.0005, seed=8)
+    rng = np.random.default_rng(9)
+    predicted = np.where(rng.random(len(last)) < 0.6, actual, 2 * last - actual)
+    report, curves = trading.backtest(last, actual, predicted, bps)
+    json.dumps(report, allow_nan=False)
+    assert all(math.isfinite(v) for v in leaves(report) if not isinstance(v, str))
+    for name, returns in curves.items():
+        assert np.all(returns >= -1.0) and np.all(trading.equity(returns) >= 0.0), name
+        assert -1.0 <= report[name]["cumulative_return"] and 0.0 <= report[name]["max_drawdown"] <= 1.0
+
+
+def test_a_higher_cost_never_leaves_more():
+    last, actual = walk(300, 0.001, seed=10)
+    predicted = last * (1 + 0.001 * np.sign(np.random.default_rng(11).standard_normal(len(last))))
+    for leg in ("strategy", "buy_and_hold"):
+        totals = [trading.strategy_report(last, actual, predicted, bps)[leg]["cumulative_return"]
+                  for bps in (0, 1, 10, 100, 1000, 9990, 10_000)]
+        assert all(a > b for a, b in zip(totals[:5], totals[1:5])), leg
+        # At 9 990 bp the rule's trades (about half the steps) leave 0.001 ** 150 or less of the
+        # equity, below the smallest float: -100% as at 10 000 bp.
+        assert totals[4] > totals[5] >= totals[6] == -1.0, leg
 
 
 # ---- direction: reference values ----
@@ -152,6 +259,8 @@ def test_no_drawdown_when_the_equity_only_rises():
 @pytest.mark.parametrize("args, message", [
     ((LAST, ACTUAL, PREDICTED, -1), "cost_bps"),
     ((LAST, ACTUAL, PREDICTED, math.nan), "cost_bps"),
+    ((LAST, ACTUAL, PREDICTED, 10_000.5), "cost_bps"),  # more than the whole equity
+    ((LAST, ACTUAL, PREDICTED, True), "cost_bps"),
     (([100.0, 0.0, 101.0, 103.0, 104.0], ACTUAL, PREDICTED, 0), "positive"),
     ((LAST, [102.0, -101.0, 103.0, 104.0, 102.0], PREDICTED, 0), "positive"),
     ((LAST, ACTUAL[:4], PREDICTED, 0), "lengths"),
@@ -173,6 +282,10 @@ def test_buy_and_hold_and_direction_validate_too():
         trading.direction([100.0, -1.0], [1.0, 2.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="lengths"):
         trading.performance([0.1, 0.2, 0.3], [1.0, 1.0])
+    with pytest.raises(ValueError, match="below -1"):  # a loss of more than the whole equity
+        trading.performance([0.1, -1.01], [1.0, 1.0])
+    with pytest.raises(ValueError, match="below -1"):
+        trading.equity([-1.5])
 
 
 # ---- the report and its verdict ----
@@ -238,3 +351,30 @@ def test_the_drawdown_counts_from_the_starting_equity_of_one():
     # A loss on the first step is a drawdown from 1, not from the first step's value.
     p = trading.performance([-0.1, 0.05, 0.05], [1.0, 1.0, 1.0])
     assert p["max_drawdown"] == pytest.approx(0.1, abs=1e-15)
+
+
+# ---- the stage ----
+
+@pytest.mark.parametrize("column, value, fragment", [
+    ("model", "nan", "predicted has values that are not finite"),
+    ("persistence", "-1.0", "last has prices that are not positive"),
+])
+def test_the_stage_stops_in_one_line_on_a_bad_test_file(project, column, value, fragment):
+    import sys
+
+    from tests.conftest import run
+
+    rows = {"time": ["2020-01-01", "2020-01-02", "2020-01-03"], "target": ["11.0", "12.0", "11.5"],
+            "model": ["10.5", "12.5", "11.0"], "persistence": ["10.0", "11.0", "12.0"]}
+    rows[column][1] = value
+    (project / "plots").mkdir(exist_ok=True)
+    (project / "plots/stock_test.csv").write_text(
+        "time,target,model,persistence\n"
+        + "".join(",".join(rows[c][i] for c in rows) + "\n" for i in range(3)))
+    proc = run([sys.executable, "-m", "stages.stock_strategy"], cwd=project, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: plots/stock_test.csv: ") and fragment in lines[0]
+    for path in ("metrics/stock_strategy.json", "plots/stock_equity.csv",
+                 "reports/figures/stock_strategy.png"):
+        assert not (project / path).exists(), path
