@@ -14,7 +14,10 @@ and "sixpence" hold the numbers, which repeat exactly from run to run on one mac
 scripts are seeded; TensorFlow runs its plain kernels, as in the pipeline's stages);
 "seconds" and "machine" say how long this run took, where. lecture/README.md lists the keys.
 A script that fails, or prints something the parsing below does not find, ends this with one
-line naming the script and a non-zero exit; results.json is then left as it was.
+line naming the script and a non-zero exit; results.json is then left as it was (it is only
+ever replaced whole). So does, before any script runs, a file or folder of the run that this
+process cannot write (results.json, lecture/, a script's output in lecture/out/): it would
+otherwise be met only after a minute of scripts.
 """
 import json
 import os
@@ -22,6 +25,7 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -44,6 +48,50 @@ for key, value in {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
 
 class Failed(Exception):
     """A script that failed or printed something unexpected: the one line to show."""
+
+
+def cannot_write(path):
+    """Why this process cannot write ``path`` as the run will, or None: an existing file is
+    opened for writing without truncating it; for a folder, or a file not made yet, a temporary
+    file is made and removed in it (or in the nearest folder above it that exists). Tried for
+    real, since permission bits alone do not tell (root ignores them, and the immutable
+    attribute or a read-only mount stops root too)."""
+    tried = path
+    while not tried.exists():
+        tried = tried.parent
+    try:
+        if tried.is_dir():
+            with tempfile.NamedTemporaryFile(dir=tried):
+                pass
+        else:
+            with open(tried, "r+b"):
+                pass
+    except OSError as err:
+        what = "it" if tried == path else f"{path.relative_to(tried)} in it"
+        return f"{tried.relative_to(ROOT)}: cannot write {what} ({err.strerror})"
+    return None
+
+
+def check_writable():
+    """Raise Failed, before any script runs, if a file the run writes cannot be written."""
+    outputs = [ROOT / "lecture" / "out" / name for names in OUTPUTS.values() for name in names]
+    for path in [RESULTS, RESULTS.parent, *outputs]:  # the folder: write_whole's renaming
+        reason = cannot_write(path)
+        if reason:
+            raise Failed(f"{reason}: nothing was run; make it writable for this user and run "
+                         "make lecture again")
+
+
+def write_whole(path, text):
+    """``text`` into ``path`` whole or not at all: into a temporary file beside it, then renamed
+    over it (a full disk leaves the old file as it was)."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def run(script):
@@ -177,6 +225,7 @@ def to_json(data):
 
 def main():
     os.chdir(ROOT)
+    check_writable()
     sine_out, sine_s = run("sine.py")
     train_out, train_s = run("sixpence_train.py")
     generate_out, generate_s = run("sixpence_generate.py")
@@ -193,7 +242,10 @@ def main():
                     "tensorflow": tensorflow_version(), "numpy": version("numpy"),
                     "cpus": os.cpu_count(), "system": f"{platform.system()} {platform.machine()}"},
     }
-    RESULTS.write_text(to_json(results), encoding="utf-8")
+    try:
+        write_whole(RESULTS, to_json(results))
+    except OSError as err:  # made unwritable while the scripts ran, or a full disk
+        raise Failed(f"{RESULTS.relative_to(ROOT)}: cannot write it ({err.strerror})") from None
     s, t = results["sine"], results["sixpence"]
     print(f"lecture/results.json: sine X {s['X_shape']} Y {s['Y_shape']}, mse "
           f"{s['mse_before']:.4f} before training, {s['mse_after']:.4f} after; sixpence "
