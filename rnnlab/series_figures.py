@@ -77,7 +77,8 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     scatter.scatter(actual, predicted, s=4, alpha=0.5, color="g")
     reach = max(np.abs(actual).max(), np.abs(predicted).max())
     scatter.plot([-reach, reach], [-reach, reach], "k:", linewidth=0.8, label="perfect")
-    corr = np.corrcoef(actual, predicted)[0, 1] if np.std(predicted) > 0 else 0.0
+    # No correlation where either change never varies (a flat stretch): shown as 0
+    corr = np.corrcoef(actual, predicted)[0, 1] if min(np.std(predicted), np.std(actual)) > 0 else 0.0
     scatter.set(title=f"Daily change on the test part, predicted vs actual (r = {corr:.2f})",
                 xlabel="actual change", ylabel=f"{labels['model']}'s predicted change")
     scatter.legend(fontsize="small")
@@ -88,7 +89,11 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     lag_ax.axvline(0, color="grey", linewidth=0.8)
     lag_ax.set(title="Lagged copy? corr(prediction today, actual k days earlier)",
                xlabel="k (days; +1: yesterday's value)", ylabel="correlation")
-    lag_ax.legend(fontsize="small")
+    if lags["lag_corr"]:
+        lag_ax.legend(fontsize="small")
+    else:  # the targets (or every prediction) never vary: no correlation at any lag
+        lag_ax.text(0.5, 0.5, "no correlation to show: the prices (or predictions) do not vary",
+                    transform=lag_ax.transAxes, ha="center")
 
     for name, colour in (("persistence", "b"), ("model", "g")):
         err = guesses[name] - y
@@ -122,24 +127,32 @@ def stock_figure(path, time, values, bounds, scored, forecasts, horizon, history
     save(fig, path)
 
 
-def walkforward_figure(path, rows, pooled, labels):
+def walkforward_figure(path, rows, pooled, labels, note=None):
     """Theil's U of each predictor at each walk-forward fold (below 1 beats the random walk),
-    the pooled one in the title of each."""
+    the pooled one in the legend. A fold where persistence makes no error has no Theil's U
+    (None in ``rows``): no bars there, and its tick says so. ``note``: why fewer folds than
+    asked, under the title."""
     names = [key.removeprefix("theil_u_") for key in rows[0] if key.startswith("theil_u_")]
     names = [n for n in names if n != "persistence"]
     fig, ax = figure(1, 1, figsize=(9, 4.5))
     width = 0.8 / len(names)
     folds = np.arange(len(rows))
     for i, name in enumerate(names):
-        ax.bar(folds + (i - (len(names) - 1) / 2) * width,
-               [r[f"theil_u_{name}"] - 1 for r in rows], width, bottom=1.0, label=f"{labels[name]} (pooled {pooled['theil_u'][name]:.4f})")
+        heights = [np.nan if r[f"theil_u_{name}"] is None else r[f"theil_u_{name}"] - 1
+                   for r in rows]
+        u = pooled.get("theil_u", {}).get(name)
+        ax.bar(folds + (i - (len(names) - 1) / 2) * width, heights, width, bottom=1.0,
+               label=f"{labels[name]} (pooled {'–' if u is None else f'{u:.4f}'})")
     ax.axhline(1.0, color="k", linewidth=1, label="persistence (the random walk) = 1")
-    ax.set_xticks(folds, [f"fold {r['fold']}\n{r['start']}\n.. {r['stop']}" for r in rows],
-                  fontsize="small")
-    values = [r[f"theil_u_{n}"] for r in rows for n in names]
-    spread = max(abs(v - 1) for v in values) or 0.01
+    ax.set_xticks(folds, [f"fold {r['fold']}\n{r['start']}\n.. {r['stop']}"
+                          + ("" if r[f"theil_u_{names[0]}"] is not None else "\n(never moved)")
+                          for r in rows], fontsize="small")
+    ax.set_xlim(-0.5, len(rows) - 0.5)  # every fold's place, with bars or not
+    values = [r[f"theil_u_{n}"] for r in rows for n in names if r[f"theil_u_{n}"] is not None]
+    spread = max((abs(v - 1) for v in values), default=0.0) or 0.01
     ax.set_ylim(1 - 1.6 * spread, 1 + 1.6 * spread)
-    ax.set(title="Walk-forward: Theil's U at each origin (below 1 beats the random walk)",
+    title = "Walk-forward: Theil's U at each origin (below 1 beats the random walk)"
+    ax.set(title=title + (f"\n{_wrap(note, 90)}" if note else ""),
            ylabel="Theil's U (rmse / persistence's)")
     ax.grid(True, axis="y")
     ax.legend(fontsize="small")

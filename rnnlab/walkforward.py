@@ -13,6 +13,11 @@ At each origin the stage continues training the model on everything before it an
 one step ahead on the fold, beside the baselines refitted on the same data (drift: the mean
 step; AR: least squares on the windows). Per fold: Theil's U, rmse, bias and the
 Diebold-Mariano p-value against persistence; pooled over every fold's errors: the same.
+
+A fold needs MIN_FOLD windows: the stage uses as many of the folds asked as the test part
+holds (``fold_count``), down to one, and says when that is fewer. A fold where the price never
+moves (persistence makes no error there) has no Theil's U and cannot be compared with the
+random walk, as forecast.verdict says; its other scores are kept.
 """
 import numpy as np
 
@@ -23,17 +28,33 @@ MIN_FOLD = 20
 """Windows a fold needs at least: fewer make a Theil's U of a few days' noise."""
 
 
-def splits(n_windows, n_test, folds, where="stock_walkforward.folds"):
+def fold_count(n_test, folds, keys=("stock_walkforward.folds", "stock_data.test")):
+    """(folds used, why fewer or None): as many of the ``folds`` asked as the test part's
+    ``n_test`` windows hold with at least MIN_FOLD windows each, down to one. LabError naming
+    ``keys`` (the folds key, the test fraction's key) if not even one fold fits."""
+    folds_key, test_key = keys
+    fit = n_test // MIN_FOLD
+    if fit < 1:
+        raise LabError(f"params.yaml: the test part has {n_test} windows, fewer than the "
+                       f"{MIN_FOLD} one walk-forward fold needs ('{folds_key}' goes down to one "
+                       f"fold, no further): raise '{test_key}' or use a CSV with more rows")
+    if folds <= fit:
+        return folds, None
+    return fit, (f"'{folds_key}' asks for {folds} folds, but the test part's {n_test} windows "
+                 f"hold {fit} of at least {MIN_FOLD}: using {fit}")
+
+
+def splits(n_windows, n_test, folds):
     """[(train indices, fold indices)] of ``folds`` expanding-window folds over the last
-    ``n_test`` of ``n_windows`` windows (TimeSeriesSplit). LabError if a fold would have
-    fewer than MIN_FOLD windows."""
+    ``n_test`` of ``n_windows`` windows (TimeSeriesSplit), each of n_test // folds windows.
+    ``folds`` is what ``fold_count`` gives: ValueError if a fold would have fewer than
+    MIN_FOLD windows."""
     from sklearn.model_selection import TimeSeriesSplit
 
     size = n_test // folds
     if size < MIN_FOLD:
-        raise LabError(f"params.yaml: '{where}' ({folds}) cuts the test part's {n_test} windows "
-                       f"into folds of {size}; each needs at least {MIN_FOLD}: use fewer folds, "
-                       "a larger 'stock_data.test' fraction or a longer CSV")
+        raise ValueError(f"{folds} folds of {n_test} windows have {size} each, fewer than "
+                         f"{MIN_FOLD}: take the count from fold_count")
     if folds == 1:  # one origin: the plain split (TimeSeriesSplit wants two folds or more)
         return [(np.arange(n_windows - size), np.arange(n_windows - size, n_windows))]
     return list(TimeSeriesSplit(n_splits=folds, test_size=size).split(np.arange(n_windows)))
@@ -53,6 +74,7 @@ FOLD_METRICS = ("theil_u", "rmse", "bias", "dm_pvalue")
 
 
 def scores(y, predictions, last):
-    """The kept one-step scores of ``predictions`` ({name: (n,)}) on targets ``y``."""
+    """The kept one-step scores of ``predictions`` ({name: (n,)}) on targets ``y`` (no
+    ``theil_u`` where persistence makes no error)."""
     got = forecast.one_step(y, predictions, last)
     return {key: got[key] for key in FOLD_METRICS if key in got} | {"windows": len(y)}

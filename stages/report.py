@@ -30,6 +30,11 @@ def table(rows, columns):
     return head + "".join("| " + " | ".join(str(c) for c in row) + " |\n" for row in rows)
 
 
+def fmt_lag(lag):
+    """A peak lag in days ('+1'), '–' where there is none (a series that never moved)."""
+    return "–" if lag is None else f"{lag:+d}"
+
+
 def fmt(value):
     if value is None:
         return "–"
@@ -194,7 +199,8 @@ def tutorial_note(p, metrics, labels, lab):
     lines.append("**A lagged copy**: a network that learnt 'tomorrow is about today' tracks the "
                  "price on a long chart and is a day late. "
                  + "; ".join(f"{STOCK_MODELS[n].capitalize()} model peaks at "
-                             f"{metrics[n]['test']['peak_lag']['model']:+d} day(s), change r "
+                             f"{fmt_lag(metrics[n]['test'].get('peak_lag', {}).get('model'))} "
+                             f"day(s), change r "
                              f"{fmt(metrics[n]['test'].get('change_corr', {}).get('model'))}"
                              for n in STOCK_MODELS)
                  + " (a perfect forecaster peaks at 0 with change r 1; persistence at +1).\n")
@@ -206,18 +212,30 @@ def walkforward_section(p, lab, labels):
     rows = rows_of(lab.walkforward_plot)
     wp = p["stock_walkforward"]
     names = ["model", "drift", "ar"]
+
+    def cells(scores):  # no Theil's U where persistence makes no error: '–'
+        return [*[fmt(scores.get("theil_u", {}).get(n)) for n in names],
+                fmt(scores.get("dm_pvalue", {}).get("model"))]
+
     body = [[f"{r['fold']}: {r['start']} .. {r['stop']}", str(wf[f"fold_{r['fold']}"]["windows"]),
-             *[fmt(wf[f"fold_{r['fold']}"]["theil_u"][n]) for n in names],
-             fmt(wf[f"fold_{r['fold']}"]["dm_pvalue"]["model"])] for r in rows]
+             *cells(wf[f"fold_{r['fold']}"])] for r in rows]
     pooled = wf["pooled"]
-    body.append(["**pooled**", str(pooled["windows"]), *[fmt(pooled["theil_u"][n]) for n in names],
-                 fmt(pooled["dm_pvalue"]["model"])])
+    body.append(["**pooled**", str(pooled["windows"]), *cells(pooled)])
+    folds = wf["folds"]
+    count = f"{folds['used']} fold{'s' * (folds['used'] != 1)}"
+    if folds["used"] < folds["asked"]:
+        count += (f" (`stock_walkforward.folds` asks for {folds['asked']}, but the test part's "
+                  f"{folds['test_windows']} windows hold only {folds['used']} of at least "
+                  f"{folds['min_fold_windows']})")
+    flat = [r["fold"] for r in rows if "theil_u" not in wf[f"fold_{r['fold']}"]]
+    never = (f" In fold{'s' * (len(flat) != 1)} {', '.join(flat)} the price never moves: "
+             "persistence makes no error there, so no Theil's U (–)." if flat else "")
     return ["### Walk-forward: the lab's model at several origins\n",
-            f"One test split is one sample. The test part's end in {wp['folds']} folds "
+            f"One test split is one sample. The test part's end in {count} "
             "(scikit-learn's TimeSeriesSplit, an expanding window); at each fold's origin the "
             f"model continues training for {wp['epochs']} epoch(s) on every window before it, and "
             "the baselines are refitted on the same windows. Theil's U per fold (below 1 beats "
-            f"the random walk); DM p: Diebold-Mariano against persistence. Pooled, the "
+            f"the random walk); DM p: Diebold-Mariano against persistence.{never} Pooled, the "
             f"{labels['model']} {forecast.verdict(pooled)}.\n",
             table(body, ["fold", "days", f"U {labels['model']}", "U drift", f"U {labels['ar']}",
                          "DM p"]),

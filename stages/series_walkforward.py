@@ -8,9 +8,15 @@ batch size and seed, then predicts the fold one step ahead. Persistence, drift a
 refitted on the same windows. Scored per fold and pooled: Theil's U, rmse, bias and the
 Diebold-Mariano p-value against persistence. Continued rather than retrained from scratch:
 the same idea (only the past trains) at a fraction of the cost; the fold count is the knob.
+Each fold needs walkforward.MIN_FOLD windows: fewer folds than asked are used where the test
+part holds no more (said in a line, in the metrics' `folds` entry and in the report), down to
+one; a test part too short for one fold is refused in one line. A fold where the price never
+moves has no Theil's U: it says it cannot be compared with the random walk, as
+series_evaluate does.
 
-Outputs: metrics/<model>_walkforward.json ({fold_<k> | pooled: {metric: {predictor: value}}}),
-plots/<model>_walkforward.csv (a row per fold: its dates and every predictor's Theil's U),
+Outputs: metrics/<model>_walkforward.json ({fold_<k> | pooled: {metric: {predictor: value}},
+folds: {asked, used, test_windows, min_fold_windows}}), plots/<model>_walkforward.csv (a row
+per fold: its dates and every predictor's Theil's U, empty where it has none),
 reports/figures/<model>_walkforward.png. Logged into the model's run (runs/<model>.json) as
 `wf_<fold>_<metric>_<predictor>`.
 """
@@ -29,8 +35,13 @@ def main():
     time, values, bounds = series.joined(series.load_parts(s))
     raw, y = windows.rows_before(values, window, len(values), window)  # window i: target row window + i
     test_start, test_stop = bounds["test"]
-    folds = walkforward.splits(len(y), test_stop - test_start, wp["folds"], f"{section}.folds")
+    n_test = test_stop - test_start
+    used, fewer = walkforward.fold_count(n_test, wp["folds"],
+                                         (f"{section}.folds", f"{s.data}_data.test"))
+    folds = walkforward.splits(len(y), n_test, used)
     transform, _ = series.Transform.load(s.transform)
+    if fewer:
+        print(f"{stage}: {fewer}")
 
     metrics, rows, pooled, lasts = {}, [], {}, []
     with all_or_nothing(s.walkforward_metrics, s.walkforward_plot, s.walkforward_figure), \
@@ -51,24 +62,37 @@ def main():
             for name, guess in guesses.items():
                 pooled.setdefault(name, []).append(guess)
             lasts.append(last)
-            u = metrics[f"fold_{k}"]["theil_u"]
+            u = metrics[f"fold_{k}"].get("theil_u", {})  # none where the price never moved
             rows.append({"fold": k, "start": time[window + fold[0]], "stop": time[window + fold[-1]],
-                         **{f"theil_u_{n}": v for n, v in u.items()}})
+                         **{f"theil_u_{n}": u.get(n) for n in guesses}})
             print(f"{stage}: fold {k}/{len(folds)} {rows[-1]['start']} .. {rows[-1]['stop']}: "
-                  "Theil's U " + ", ".join(f"{n} {v:.4f}" for n, v in u.items()))
+                  + theil_line(metrics[f"fold_{k}"]))
         targets = np.concatenate([y[fold] for _, fold in folds])
         metrics["pooled"] = walkforward.scores(
             targets, {n: np.concatenate(g) for n, g in pooled.items()}, np.concatenate(lasts))
+        metrics["folds"] = {"asked": wp["folds"], "used": used, "test_windows": n_test,
+                            "min_fold_windows": walkforward.MIN_FOLD}
         forecast.check_scores_finite(metrics, s.train_section)
         write_json(s.walkforward_metrics, metrics)
-        write_csv(s.walkforward_plot, {key: [r[key] for r in rows] for key in rows[0]})
+        # A fold without a Theil's U: an empty cell
+        write_csv(s.walkforward_plot, {key: ["" if r[key] is None else r[key] for r in rows]
+                                       for key in rows[0]})
         series_figures.walkforward_figure(s.walkforward_figure, rows, metrics["pooled"],
-                                          forecast.labels(tp["layer"], tp["units"], window))
+                                          forecast.labels(tp["layer"], tp["units"], window),
+                                          note=fewer)
         runs.log_metrics(dict(runs.flatten(metrics, "wf")))
         runs.log_as(s.walkforward_figure, "figures/walkforward.png")
-    u = metrics["pooled"]["theil_u"]
-    print(f"{stage}: pooled over {len(folds)} folds: Theil's U model {u['model']:.4f}, drift "
-          f"{u['drift']:.4f}, AR {u['ar']:.4f}; the network {forecast.verdict(metrics['pooled'])}")
+    print(f"{stage}: pooled over {len(folds)} fold{'s' * (len(folds) != 1)}: "
+          f"{theil_line(metrics['pooled'])}; the network {forecast.verdict(metrics['pooled'])}")
+
+
+def theil_line(scores):
+    """Theil's U of every predictor but persistence, or why there is none."""
+    u = scores.get("theil_u")
+    if u is None:
+        return "no Theil's U (persistence makes no error here)"
+    return "Theil's U " + ", ".join(f"{n} {v:.4f}" for n, v in u.items() if n != "persistence")
+
 
 if __name__ == "__main__":
     run(main)

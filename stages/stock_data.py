@@ -8,12 +8,17 @@ cell inside the series (a multi-ticker file's dates of no trade) are refused, dr
 filled with each column's last value, by `missing` (error | drop | ffill); how many were
 dropped or filled is printed and recorded in meta.json. The parts follow each other in time
 and are never shuffled across: the last `test` fraction of the rows is the test part, the
-`val` fraction before it the validation part, the rest trains.
+`val` fraction before it the validation part, the rest trains. Every stage that scores the
+models does so against persistence (tomorrow = today, the random walk) on the test part: a
+target that never changes there, from the day before it to its end, leaves nothing to compare
+with (persistence makes no error), and is refused before anything trains.
 
 Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target first) and
 data/stock/meta.json, the files every series stage reads (rnnlab/series.py), which also
 records `missing`: {"rule": error | drop | ffill, "rows": rows dropped or filled}.
 """
+import numpy as np
+
 from rnnlab import names, params, prices, series
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing
@@ -35,6 +40,20 @@ def sizes(rows, val, test, window):
     return n_train, n_val, n_test
 
 
+def check_moves(path, column, dates, target, test_start):
+    """LabError naming the file and the column if ``target`` never changes from the day before
+    the test part (row ``test_start - 1``) to the end: persistence makes no error on any
+    window the stages score on the test part, so no Theil's U, no verdict, no walk-forward."""
+    scored = target[test_start - 1:]
+    if np.all(scored == scored[0]):
+        raise LabError(f"{path}: column {column!r} is {scored[0]:g} on every day from "
+                       f"{dates[test_start - 1]} to {dates[-1]}, the test part and the day "
+                       "before it: persistence (tomorrow = today, the random walk every stage "
+                       "scores against) makes no error there, so no score can be compared with "
+                       "it; use another column (stock_data.target), a larger 'stock_data.test' "
+                       "or another file")
+
+
 def main():
     p = params.load(STAGE, STAGE)[STAGE]
     columns = [p["target"], *p["inputs"]]
@@ -43,6 +62,7 @@ def main():
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
     series.check_size(len(dates), p["window"], len(columns),
                       f"{p['csv']} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
+    check_moves(p["csv"], p["target"], dates, values[:, 0], parts[0] + parts[1])
     paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
     with all_or_nothing(*paths):
         series.save_parts(STOCK, dates, values, columns, parts, source=p["csv"], time="date",

@@ -1,6 +1,7 @@
 """Degenerate data says what it is, and serving refuses what it cannot compute (issue 19,
-classes 4 and 5): a corpus of one character, a price file too large to read, broken side files
-of a trained model, and values a served model would overflow on. Each ends in one line naming
+classes 4 and 5; issue 28): a corpus of one character, a price that never moves over the test
+part (no stage could compare it with the random walk), a price file too large to read, broken
+side files of a trained model, and values a served model would overflow on. Each ends in one line naming
 the cause ('error: ...', nothing written) or an HTTP 400 naming the column or param; the
 normal cases still work."""
 import json
@@ -81,6 +82,50 @@ def test_two_distinct_characters_are_enough(lab, text, val, vocabulary):
     assert json.loads((lab / vocab.VOCAB).read_text())["chars"] == vocabulary
     if val:
         assert set(np.load(lab / vocab.SPLITS["val"]).tolist()) == {0}  # all 'a'
+
+
+# ---- a price that never moves over the test part: nothing to compare with the random walk ----
+
+MONTHS = [f"{1990 + i // 12}-{i % 12 + 1:02d}-01" for i in range(60)]
+TEST_START = 60 - round(0.15 * 60)  # stock_data's default fractions: the last 9 rows are tested
+WALK = [f"{10 + (i % 7) * 0.5 + i * 0.1:.2f}" for i in range(60)]  # moves every day
+
+
+def monthly_closes(cells):
+    return "Date,Close\n" + "".join(f"{day},{cell}\n" for day, cell in zip(MONTHS, cells))
+
+
+@pytest.mark.parametrize("cells,missing,value", [
+    (["5.0"] * 60, "error", "5"),                                    # every close 5.0
+    (["5.0"] + [""] * 58 + ["5.0"], "ffill", "5"),                   # empty but its equal ends
+    (WALK[:TEST_START - 1] + ["7.5"] * (61 - TEST_START), "error", "7.5"),  # flat from the day
+])                                                                          # before the test part
+def test_a_price_that_never_moves_over_the_test_part_is_refused_before_anything_trains(
+        lab, cells, missing, value):
+    (lab / "data/flat.csv").write_text(monthly_closes(cells))
+    edit_params(lab, stock_data={"csv": "data/flat.csv", "window": 3, "missing": missing})
+    line = one_line_error(stage(lab, "stages.stock_data"),
+                          f"data/flat.csv: column 'Close' is {value} on every day from "
+                          f"{MONTHS[TEST_START - 1]} to {MONTHS[-1]}",
+                          "persistence", "stock_data.target", "'stock_data.test'")
+    assert "Traceback" not in line
+    assert not (lab / "data/stock").exists()
+
+
+@pytest.mark.parametrize("cells,missing", [
+    (["5.0"] + [""] * 58 + ["6.0"], "ffill"),             # empty but its ends, which differ
+    (["5.0"] * TEST_START + WALK[TEST_START:], "error"),  # flat until the test part moves
+    (WALK[:TEST_START] + ["7.5"] * (60 - TEST_START), "error"),  # its first day moves
+])
+def test_a_price_that_moves_once_in_the_test_part_is_accepted(lab, cells, missing):
+    """Partly flat: the scoring stages say where they cannot compare (a fold, a part)."""
+    (lab / "data/flat.csv").write_text(monthly_closes(cells))
+    edit_params(lab, stock_data={"csv": "data/flat.csv", "window": 3, "missing": missing})
+    proc = stage(lab, "stages.stock_data")
+    assert proc.returncode == 0, proc.stderr
+    test = np.load(lab / "data/stock/test.npz")["values"][:, 0]
+    before = np.load(lab / "data/stock/val.npz")["values"][-1, 0]
+    assert len(test) == 60 - TEST_START and np.any(np.diff(np.r_[before, test]) != 0)
 
 
 # ---- a price file too large to read: named with its size before it is read ----

@@ -1,16 +1,18 @@
 """Walk-forward evaluation (rnnlab/walkforward.py): folds in time that never train on their own
-targets, baselines refitted on the past only, and the stage's one-line error for a test part
-too short for its folds. The lagged-copy check (rnnlab/forecast.py) on predictors whose answer
-is known."""
+targets, baselines refitted on the past only, as many folds as the test part holds (down to
+one, said in the output, the metrics and the report), a fold where the price never moves, and
+the stage's one-line error for a test part too short for even one fold. The lagged-copy check
+(rnnlab/forecast.py) on predictors whose answer is known."""
+import json
 import sys
 
 import numpy as np
 import pytest
-import yaml
 
 from rnnlab import forecast, walkforward, windows
 from rnnlab.errors import LabError
-from tests.conftest import run
+from rnnlab.walkforward import MIN_FOLD
+from tests.conftest import edit_params, run
 
 
 @pytest.mark.parametrize("n_windows,n_test,folds", [(500, 100, 4), (1000, 299, 3), (60, 40, 2),
@@ -33,10 +35,35 @@ def test_no_fold_trains_on_its_own_targets(n_windows, n_test, folds):
     assert previous_end == n_windows  # the folds end where the series ends
 
 
-def test_too_many_folds_for_the_test_part_is_one_line():
-    with pytest.raises(LabError, match=r"^params.yaml: 'stock_walkforward.folds' \(5\) cuts the "
-                                       r"test part's 60 windows into folds of 12; each needs at least 20"):
-        walkforward.splits(1000, 60, 5)
+@pytest.mark.parametrize("n_test,folds", [(1197, 4), (45, 4), (60, 5), (20, 4), (39, 2),
+                                          (40, 2), (1197, 1000), (25, 1)])
+def test_as_many_folds_as_the_test_part_holds_down_to_one(n_test, folds):
+    used, fewer = walkforward.fold_count(n_test, folds)
+    assert 1 <= used <= folds
+    assert n_test // used >= MIN_FOLD  # every fold used is long enough ...
+    if used < folds:  # ... and one more would not be
+        assert n_test // (used + 1) < MIN_FOLD
+        assert fewer == (f"'stock_walkforward.folds' asks for {folds} folds, but the test part's "
+                         f"{n_test} windows hold {used} of at least {MIN_FOLD}: using {used}")
+    else:
+        assert fewer is None
+    splits = walkforward.splits(n_test + 100, n_test, used)
+    assert len(splits) == used and all(len(fold) >= MIN_FOLD for _, fold in splits)
+
+
+def test_the_defaults_keep_their_four_folds():
+    """The default test part (1,197 days of MSFT) holds the default 4 folds: nothing changes."""
+    assert walkforward.fold_count(1197, 4) == (4, None)
+
+
+def test_a_test_part_too_short_for_one_fold_is_one_line_naming_the_keys():
+    with pytest.raises(LabError) as err:
+        walkforward.fold_count(MIN_FOLD - 1, 1, ("stock_walkforward.folds", "stock_data.test"))
+    message = str(err.value)
+    assert message.startswith(f"params.yaml: the test part has {MIN_FOLD - 1} windows, fewer than "
+                              f"the {MIN_FOLD} one walk-forward fold needs")
+    assert "'stock_walkforward.folds'" in message and "raise 'stock_data.test'" in message
+    assert "\n" not in message
 
 
 def test_fold_baselines_see_only_the_past():
@@ -80,15 +107,74 @@ def test_lag_correlation_of_a_two_day_late_copy_peaks_at_two():
     assert forecast.lag_scores(y, {"late": late}, price[1:-1])["peak_lag"]["late"] == 2
 
 
-def test_walkforward_stage_refuses_a_test_part_too_short_for_its_folds(project):
-    """Before any training (no TensorFlow import, no outputs): the one line names the key."""
-    path = project / "params.yaml"
-    p = yaml.safe_load(path.read_text())
-    p["stock_walkforward"]["folds"] = 100  # 1,197 test days: folds of 11
-    path.write_text(yaml.safe_dump(p, sort_keys=False))
+def test_walkforward_stage_refuses_a_test_part_too_short_for_one_fold(project):
+    """Before any training (no TensorFlow import, no outputs): the one line names the keys."""
+    edit_params(project, lambda p: p["stock_data"].update(test=0.002))  # 16 of 7,983 days
     assert run([sys.executable, "-m", "stages.stock_data"], cwd=project).returncode == 0
+    n_test = len(np.load(project / "data/stock/test.npz")["values"])
+    assert n_test < MIN_FOLD
     proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project, check=False)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: params.yaml: 'stock_walkforward.folds' (100)")
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: params.yaml: the test part has {n_test} windows, fewer than the {MIN_FOLD}")
+    assert "'stock_walkforward.folds'" in lines[0] and "'stock_data.test'" in lines[0]
     assert not list((project / "metrics").glob("stock_walkforward*"))
+
+
+def monthly(rows=300, flat=range(0)):
+    """A CSV of ``rows`` monthly closes, a seeded random walk; the Close of the rows in ``flat``
+    left empty (with stock_data.missing ffill: the price does not move there)."""
+    rng = np.random.default_rng(0)
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.05, rows)))
+    lines = ["Date,Close"] + [f"{1990 + i // 12}-{i % 12 + 1:02d}-01,"
+                              + ("" if i in flat else f"{close[i]:.2f}") for i in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_u(project,
+                                                                                 monkeypatch):
+    """A monthly file: 300 rows, 45 in the test part (rows 255..299), so the 44 windows the
+    folds tile hold two folds of 22, not the 4 asked. The price never moves over the first
+    fold's targets (rows 256..277, filled from row 250): that fold has no Theil's U, the stage
+    says so instead of failing, and the report shows it."""
+    (project / "data/monthly.csv").write_text(monthly(flat=range(251, 280)))
+
+    def tiny(p):
+        p["stock_data"].update(csv="data/monthly.csv", missing="ffill")
+        p["stock_train"].update(epochs=1)
+        p["stock_walkforward"].update(folds=4, epochs=1)
+    edit_params(project, tiny)
+    for cmd in (["stages.stock_data"], ["stages.series_train", "stock"]):
+        run([sys.executable, "-m", *cmd], cwd=project)
+    proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project)
+    out = proc.stdout
+    used = 45 // MIN_FOLD
+    assert (f"'stock_walkforward.folds' asks for 4 folds, but the test part's 45 windows hold "
+            f"{used} of at least {MIN_FOLD}: using {used}") in out
+    assert f"fold 1/{used} 2011-05-01 .. " in out and "no Theil's U (persistence makes no error" in out
+    assert f"pooled over {used} folds: Theil's U model" in out
+
+    metrics = json.loads((project / "metrics/stock_walkforward.json").read_text())
+    assert metrics["folds"] == {"asked": 4, "used": used, "test_windows": 45,
+                                "min_fold_windows": MIN_FOLD}
+    assert sorted(k for k in metrics if k.startswith("fold_")) == [f"fold_{k + 1}" for k in range(used)]
+    assert "theil_u" not in metrics["fold_1"] and metrics["fold_1"]["rmse"]["persistence"] == 0.0
+    assert metrics["fold_2"]["theil_u"]["persistence"] == 1.0
+    assert metrics["pooled"]["windows"] == used * (45 // used)
+    plot = (project / "plots/stock_walkforward.csv").read_text().splitlines()
+    assert plot[1].endswith(",,,,") and not plot[2].endswith(",")  # fold 1: empty U cells
+    assert (project / "reports/figures/stock_walkforward.png").stat().st_size > 0
+
+    from stages import report
+    from rnnlab import params, series
+
+    monkeypatch.chdir(project)
+    p = params.load("report", "stock_walkforward")
+    text = "".join(report.walkforward_section(p, series.SERIES["stock"],
+                                              forecast.labels("lstm", 32, 20)))
+    assert (f"The test part's end in {used} folds (`stock_walkforward.folds` asks for 4, but the "
+            f"test part's 45 windows hold only {used} of at least {MIN_FOLD})") in text
+    assert "In fold 1 the price never moves" in text
+    fold_1 = next(line for line in text.splitlines() if line.startswith("| 1: 2011-05-01"))
+    assert fold_1.split(" | ")[2:5] == ["–", "–", "–"]  # no Theil's U of the model, drift, AR
