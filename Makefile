@@ -11,7 +11,7 @@ UI_PORT ?= 5000
 # dvc runs each stage as `python -m stages.<name>`: that must be the venv's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv repro test ui dag lock lecture clean-venv server server-stop accounts
+.PHONY: help venv repro test ui dag lock lecture clean-venv server server-stop accounts grant
 
 help:
 	@echo "make repro   run the pipeline (dvc repro); creates .venv on first use"
@@ -23,6 +23,7 @@ help:
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make server  a class's server: PostgreSQL + MLflow with accounts (docs/team.md)"
 	@echo "make accounts STUDENTS=list.csv   an account per student; make server-stop"
+	@echo "make grant ACCOUNT=bob NAME=bob-msft   give a student a name another account took"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run: make PYTHON=python3.11 ...")'
@@ -36,8 +37,12 @@ venv: $(STAMP)
 
 # The venv's dvc checks params.yaml whole first (rnnlab/dvc_cli.py): one line naming the key,
 # before DVC parses dvc.yaml; `dvc repro` and `dvc exp run -S ...` typed by hand do the same.
+# After a repro that ended well, every stage's outputs are in place, also those DVC restored
+# from its run-cache without running the stage: a later stage's failure tag on its model's
+# MLflow run, noted on this machine when it failed, is taken back (rnnlab/failures.py).
 repro: $(STAMP)
 	$(BIN)/dvc repro
+	@$(BIN)/python -m rnnlab.failures
 	@echo
 	@echo "Results: reports/README.md (every model beside its baselines, figures, samples)."
 	@echo "Runs:    make ui, then open the address it prints."
@@ -97,6 +102,12 @@ server: $(STAMP)
 accounts: $(STAMP)
 	@test -n "$(STUDENTS)" || { echo "error: make accounts STUDENTS=<a CSV with a name column>"; exit 2; }
 	$(BIN)/python -m rnnlab.classroom accounts "$(STUDENTS)" --dir "$(CLASS_DIR)"
+
+# A student's experiment or registered model ('bob-msft') that another account made first:
+# MANAGE on it for the student (the stages' refusal names this line).
+grant: $(STAMP)
+	@test -n "$(ACCOUNT)" -a -n "$(NAME)" || { echo "error: make grant ACCOUNT=<student> NAME=<experiment or registered model>"; exit 2; }
+	$(BIN)/python -m rnnlab.classroom grant "$(ACCOUNT)" "$(NAME)" --dir "$(CLASS_DIR)"
 
 server-stop: $(STAMP)
 	$(BIN)/python -m rnnlab.classroom stop --dir "$(CLASS_DIR)"

@@ -32,8 +32,9 @@ as DVC orders them. Where the stages call the lab's own functions, so does this:
 requests are the ones the server gets. Every stage begins with rnnlab.store.check (one
 experiments/search, over urllib: once per stage, which is a process). A train stage:
 rnnlab/runs.py's use_experiment (get_experiment_by_name; create_experiment and its tags the
-first time), claim (get_registered_model of its registered name; the experiment's tag the
-first time), close_orphans (a search of the account's RUNNING runs), start_run with the
+first time), rnnlab/claims.py's claim (get_registered_model of its registered name, and the
+first time create_registered_model with its tags; the experiment's tag the first time),
+close_orphans (a search of the account's RUNNING runs), start_run with the
 lab's tags (a ~1 KB description among them), log_params (12 to 16), the epochs' metrics (loss,
 and val_loss or accuracy where the model has them; the defaults' epochs: sine 100, stock 27
 (early stop), stock_tutorial 41, the text models 100 each, the adding cells 30, 5 and 13) sent
@@ -48,7 +49,7 @@ code_paths), a weights file, a signature, an input example, pinned pip_requireme
 registered as '<user>-sine-forecaster', '<user>-msft-forecaster',
 '<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
 '<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
-descriptions), the registered model's tag (tag_registered); end_run FINISHED. A later stage
+descriptions); end_run FINISHED. A later stage
 logs into the run as it is, through rnnlab/runs.py's own same_run (the run read, the stage's
 tag set; not reopened) and helpers: an evaluate stage, the evaluation metrics in one
 log_batch, as log_evaluation logs them: the model's own (28, 39, 39, 4, 8 or 2 keys) for every
@@ -155,7 +156,7 @@ sys.path.insert(0, str(ROOT))
 import rnnlab  # noqa: E402,F401  (the stages' environment: MLflow's retries and timeout, no telemetry)
 import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
-from rnnlab import runs  # noqa: E402  (EpochMetrics: the epochs' metrics sent as the stages send them)
+from rnnlab import claims, runs  # noqa: E402  (EpochMetrics: the epochs' metrics sent as the stages send them)
 
 PARTS = ["postgres", "uncached", "sqlite", "restart"]
 DEFAULT_PARTS = ["postgres", "sqlite", "restart"]
@@ -273,9 +274,9 @@ def plan(scale, expected_files):
             experiments.add(m.experiment)
             # its epochs' sends aside: use_experiment, close_orphans, start_run, log_params,
             # the summary, the Keras model, end_run; claim; the adding cells' train metrics;
-            # the text models' vocabulary; the served model, its descriptions and tag
+            # the text models' vocabulary; the served model and its descriptions
             p["calls"] += (7 + (bool(m.registered) or first) + (m.kind == "adding")
-                           + (m.kind == "text") + 4 * bool(m.registered))
+                           + (m.kind == "text") + 3 * bool(m.registered))
     for m in MODELS:
         n, ids = epochs(m, scale), len(logged_models(m))
         more = MORE_STAGES.get(m.name, {}).values()
@@ -460,9 +461,10 @@ class Student:
         experiment = self.call("use_experiment", runs.use_experiment, name,
                                note(random.Random(name), 600), view)
         registers = [f"{self.user}-{model.registered}"] if model.registered else []
-        unclaimed = []
         if registers or first:  # else claim makes no request
-            unclaimed = self.call("claim", runs.claim, experiment, model.kind, registers)
+            maker = {claims.EXAMPLE: model.kind, claims.MODEL: model.name,
+                     claims.FORMULATION: "a model"}
+            self.call("claim", claims.claim, experiment, maker, registers)
         self.call("close_orphans", runs.close_orphans)
         commit = secrets.token_hex(20)
         tags = {f"dvc.stage.{stage}": f"{stage}@{model.name}", "git.commit": commit,
@@ -519,8 +521,6 @@ class Student:
                       description=note(self.rng, 800))
             self.call("update_model_version", client.update_model_version, name,
                       served.registered_model_version, description=note(self.rng, 900))
-        if unclaimed:
-            self.call("tag_registered", runs.tag_registered, unclaimed, model.kind)
         self.call("end_run", mlflow.end_run, status="FINISHED")
         acked["finished"] = True
 

@@ -31,8 +31,9 @@ ignores):
   *.log          what PostgreSQL and the server printed.
 
 Accounts: ``accounts`` reads a CSV with a ``name`` column (or a plain list, one name a line),
-makes a user per name (lower case, letters, digits, '-' and '_') with a generated password,
-and prints the passwords once; nothing keeps them. A student runs the pipeline with
+in the encodings and with the separators spreadsheets save (rnnlab/students.py), makes a user
+per name (lower case, letters, digits, '-' and '_') with a generated password, and prints the
+passwords once; nothing keeps them. A student runs the pipeline with
 MLFLOW_TRACKING_URI, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD set, and every
 experiment and registered model the stages create is named after them ('alice-msft',
 'alice-msft-forecaster': rnnlab/names.py), so that students never collide and each MANAGEs
@@ -43,7 +44,6 @@ install; the commands are the ones PostgreSQL's and MLflow's documentation give.
 """
 import argparse
 import contextlib
-import csv
 import json
 import os
 import re
@@ -57,12 +57,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rnnlab import store
 from rnnlab.errors import LabError, run
 from rnnlab.runs import process_alive
+from rnnlab.students import read_names
 
 STATE = "classroom.json"
 HEALTH_SECONDS = 90
-USERNAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 # ---- PostgreSQL ----
@@ -439,47 +440,28 @@ def stop(args):
           f"PostgreSQL {'stopped' if database else 'was not running'}")
 
 
-def read_names(path):
-    """Usernames from a CSV with a ``name`` column, or one name a line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise LabError(f"{path}: cannot read the list of students ({err.strerror})") from None
-    rows = list(csv.reader(text.splitlines()))
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
-    column = header.index("name") if "name" in header else None
-    cells = [r[column] for r in rows[1:] if len(r) > column] if column is not None else \
-            [r[0] for r in rows if r]
-    names = []
-    for cell in cells:
-        name = cell.strip().lower().replace(" ", "-")
-        if not name:
-            continue
-        if not USERNAME.fullmatch(name) or name == "admin":
-            raise LabError(f"{path}: {cell.strip()!r} cannot be a username (letters, digits, "
-                           "'-' and '_', at most 64, not 'admin')")
-        if name in names:
-            raise LabError(f"{path}: {name!r} is listed twice")
-        names.append(name)
-    if not names:
-        raise LabError(f"{path}: no names (a CSV with a 'name' column, or one name a line)")
-    return names
-
-
-def accounts(args):
-    folder = Path(args.dir).resolve()
-    state = load_state(folder)
-    names = read_names(args.students)
+def as_admin(folder):
+    """The class server in ``folder``: (its address, MLflow's client of its accounts app), the
+    admin's account in the environment for MLflow's other clients."""
+    state = load_state(Path(folder).resolve())
     os.environ.update(MLFLOW_TRACKING_USERNAME="admin",
                       MLFLOW_TRACKING_PASSWORD=state["admin_password"])
     import warnings
 
-    from mlflow.exceptions import MlflowException
     with warnings.catch_warnings():  # Starlette's notice about a module MLflow's server imports
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # (a UserWarning in Starlette 1)
+        warnings.filterwarnings("ignore", message=r"starlette\..* is deprecated")
         from mlflow.server import get_app_client
 
-    client = get_app_client("basic-auth", tracking_uri=local_address(state))
+        return local_address(state), get_app_client("basic-auth",
+                                                    tracking_uri=local_address(state))
+
+
+def accounts(args):
+    names = read_names(args.students)  # the list's mistakes first: they need no server
+    from mlflow.exceptions import MlflowException
+
+    address, client = as_admin(args.dir)
     made, existing = [], []
     for name in names:
         password = secrets.token_urlsafe(12)
@@ -487,7 +469,7 @@ def accounts(args):
             client.create_user(name, password)
         except MlflowException as err:
             if "already exists" not in str(err):
-                raise LabError(f"{local_address(state)}: could not create user {name!r}: "
+                raise LabError(f"{address}: could not create user {name!r}: "
                                f"{last_line(str(err))}") from None
             existing.append(name)
             continue
@@ -496,8 +478,39 @@ def accounts(args):
     for name, password in made:
         print(f"{name},{password}")
     kept = f"; already there, unchanged: {', '.join(existing)}" if existing else ""
-    print(f"# {len(made)} new accounts on {local_address(state)}{kept}. Hand each student theirs: "
+    print(f"# {len(made)} new accounts on {address}{kept}. Hand each student theirs: "
           "the passwords are not kept anywhere", file=sys.stderr)
+
+
+def grant(args):
+    """Give ``args.account`` the experiment or registered model ``args.name`` (MANAGE on it):
+    one that another account made first under that student's name ('bob-msft'), which the
+    lab's stages then refuse in one line naming this command (rnnlab/claims.py)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    address, accounts_app = as_admin(args.dir)
+    client = MlflowClient(address)
+    found = []
+    with store.errors_of(address):
+        experiment = client.get_experiment_by_name(args.name)
+        if experiment is not None:
+            found.append(("experiment", experiment.experiment_id))
+        try:
+            client.get_registered_model(args.name)
+            found.append(("registered_model", args.name))
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+        if not found:
+            raise LabError(f"{address}: no experiment or registered model is named {args.name!r}")
+        for kind, key in found:
+            try:
+                accounts_app.grant_user_permission(args.account, kind, key, "MANAGE")
+            except MlflowException as err:
+                raise LabError(f"{address}: could not give the {kind.replace('_', ' ')} "
+                               f"{args.name!r} to {args.account!r}: {last_line(str(err))}") from None
+            print(f"{args.account} may now change the {kind.replace('_', ' ')} {args.name!r}")
 
 
 def main():
@@ -517,12 +530,17 @@ def main():
     start_p.add_argument("--allowed-hosts", default=None,
                          help="host names students reach it by (MLflow's --allowed-hosts)")
     accounts_p = commands.add_parser("accounts", help="an account per student of a list")
-    accounts_p.add_argument("students", help="a CSV with a 'name' column, or one name a line")
+    accounts_p.add_argument("students", help="a CSV with a 'name' column, or one name a line "
+                            "(UTF-8 or UTF-16; commas, tabs or semicolons)")
+    grant_p = commands.add_parser("grant", help="give a student an experiment or registered "
+                                  "model of their name that another account made first")
+    grant_p.add_argument("account", help="the student's account")
+    grant_p.add_argument("name", help="the experiment's or registered model's name ('bob-msft')")
     commands.add_parser("stop", help="stop the MLflow server and PostgreSQL")
-    for sub in (start_p, accounts_p, commands.choices["stop"]):
+    for sub in (start_p, accounts_p, grant_p, commands.choices["stop"]):
         sub.add_argument("--dir", default=".classroom", help="the server's folder")
     args = parser.parse_args()
-    {"start": start, "stop": stop, "accounts": accounts}[args.command](args)
+    {"start": start, "stop": stop, "accounts": accounts, "grant": grant}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,14 @@ def _interrupt(signum, frame):
     # the process; this thread must not write another output meanwhile
 
 
+def stopping():
+    """The KeyboardInterrupt the stage stops with once a signal arrived, else None. Code the
+    signal interrupts may turn it into another exception (Keras' import reads a
+    KeyboardInterrupt inside ``import optree`` as "optree is not installed"): what then
+    unwinds is still the interrupt."""
+    return _stopping
+
+
 def _stop_for(signum):
     if signum == signal.SIGINT:
         return KeyboardInterrupt()
@@ -146,9 +154,28 @@ def _answer(signum):
     os._exit(exit_status(_stopping))
 
 
+_saying = []  # the texts of the open blocks, outermost first
+_said = []    # and of those an interrupt went through, for the line said once it unwound
+
+
+@contextlib.contextmanager
+def on_stop_say(text):
+    """Inside this block, the line of a stage that a signal stops says ``text`` too, after
+    'no outputs written' ('; its MLflow run is KILLED'): what the block does with its run."""
+    _saying.append(text)
+    try:
+        yield
+    except BaseException as err:
+        if isinstance(err, KeyboardInterrupt) or _stopping is not None:
+            _said.insert(0, text)
+        raise
+    finally:
+        _saying.remove(text)
+
+
 def _interrupted_line(interrupt):
-    return (f"error: {stop_line(interrupt)}: no outputs written; its MLflow run, if any, "
-            "is KILLED")
+    said = "".join(dict.fromkeys(_said + _saying))
+    return f"error: {stop_line(interrupt)}: no outputs written{said}"
 
 
 _readers = []
@@ -184,6 +211,7 @@ def run(main):
     global _stopping, _orphaned, _hard_stopping
     _stopping = _orphaned = None
     _hard_stopping = False
+    _said.clear()
     # Ctrl-C raises KeyboardInterrupt even where SIGINT came in ignored (a process started in
     # the background by a non-interactive shell inherits SIG_IGN, and Python keeps it).
     # SIGHUP came in ignored under `nohup`: the user asked to outlive the terminal.
@@ -194,21 +222,28 @@ def run(main):
     lifeline = Lifeline(_orphaned_by, _answer).start()
     try:
         main()
-    except LabError as err:
-        sys.exit(f"error: {err}")
     except Exception as err:
+        if _stopping is not None:  # the interrupt, turned into another exception on its way
+            _say_stopped(_stopping)
+        if isinstance(err, LabError):
+            sys.exit(f"error: {err}")
         line = _environment_error(err)
         if line is None:
             raise  # a bug: its traceback
         sys.exit(f"error: {line}")
     except KeyboardInterrupt as err:
-        with _state:
-            hard = _hard_stopping
-        if hard:  # the lifeline's thread says the line and ends the process
-            threading.Event().wait()
-        print(_interrupted_line(err), file=sys.stderr)
-        sys.exit(exit_status(err))
+        _say_stopped(err)
     finally:
         lifeline.stop()
         for signum, handler in before.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _say_stopped(err):
+    """The stage was stopped by ``err`` (a KeyboardInterrupt): its line and status."""
+    with _state:
+        hard = _hard_stopping
+    if hard:  # the lifeline's thread says the line and ends the process
+        threading.Event().wait()
+    print(_interrupted_line(err), file=sys.stderr)
+    sys.exit(exit_status(err))

@@ -315,11 +315,12 @@ def check(everything, path=PARAMS_FILE):
 
 
 def _distinct_names(everything, path):
-    """LabError if two examples would share an MLflow experiment or a registered model name.
-    Names come from file names (rnnlab/names.py): data/sine.csv as the stock prices would log
-    the stock runs into the sine wave's experiment and serve the stock model as
-    'sine-forecaster'. (rnnlab/runs.py refuses the same in the store, for names made by an
-    earlier params.yaml.)"""
+    """LabError if two examples would share an MLflow experiment, or two models a registered
+    model name (each model registers its own; the models of one data file share its
+    experiment). Names come from file names (rnnlab/names.py): data/sine.csv as the stock
+    prices would log the stock runs into the sine wave's experiment and serve the stock model
+    as 'sine-forecaster'. (rnnlab/claims.py refuses the same in the store, for names made by
+    an earlier params.yaml.)"""
     from types import SimpleNamespace
 
     from rnnlab import adding, names, series
@@ -340,9 +341,10 @@ def _distinct_names(everything, path):
     seen = {}
     for kind, name, origin in made:
         if (kind, name) in seen:
+            whose = ("one example's runs would land among the other's" if kind == "experiment"
+                     else "one model's versions would land among the other's")
             raise LabError(f"{path}: {seen[kind, name]} and {origin} both name the MLflow {kind} "
-                           f"'{name}', so one example's runs and models would land in the "
-                           f"other's: rename the file"
+                           f"'{name}', so {whose}: rename the file"
                            + ("" if kind == "experiment" else " or the model"))
         seen[kind, name] = origin
 

@@ -16,8 +16,8 @@ import subprocess
 import sys
 import time
 
-from rnnlab import links, names, notes, store
-from rnnlab.errors import LabError, first_line, on_hard_stop, stop_line
+from rnnlab import claims, failures, links, names, notes, store
+from rnnlab.errors import LabError, on_hard_stop, on_stop_say, stop_line, stopping
 from rnnlab.lifeline import process_alive, started
 
 NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
@@ -54,11 +54,12 @@ def use_experiment(name, note=None, view=None):
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
             experiment = client.get_experiment(client.create_experiment(
-                name, artifact_location=store.artifact_location(uri, name), tags=KIND))
+                name, artifact_location=store.artifact_location(uri, name),
+                tags={**KIND, **claims.tags_of({})}))
         if experiment.lifecycle_stage == "deleted":
             raise LabError(f"the MLflow experiment '{name}' of {uri} is deleted (in the UI's "
                            "trash): restore it there, or remove it for good with `mlflow gc`")
-        tags = dict(KIND)
+        tags = {**KIND, **claims.tags_of({})}  # on a class's server, the account that made it
         if note:
             tags[NOTE] = note
         if view:
@@ -67,7 +68,8 @@ def use_experiment(name, note=None, view=None):
                           f"({view_address(experiment.experiment_id)})").lstrip()
         for key, value in tags.items():
             if experiment.tags.get(key) != value:  # new, or made by an older lab
-                client.set_experiment_tag(experiment.experiment_id, key, value)
+                claims.tag_own(client.set_experiment_tag, "experiment", experiment,
+                         experiment.experiment_id, key, value)
         return experiment
 
 
@@ -75,16 +77,16 @@ def use_experiment(name, note=None, view=None):
 
 @contextlib.contextmanager
 def new_run(experiment, model, stage, link_file, params, notes=None, view=None, tags=None,
-            example=None, registers=()):
+            example=None, registers=(), formulation=None):
     """Open a new run for a train stage and log its ``params``; yield its ``links.Link``, whose
     ``models`` the block fills with the ids of the models it logs; write the link to
     ``link_file`` when the block ends well. The run is named after the DVC experiment (or the
     short commit) and the model, e.g. ``dusty-drum-many_to_one``. ``notes``: (the
     experiment's description, the run's); ``view``: the experiment's runs-table columns
     (``use_experiment``); ``tags``: more tags of the run. ``example`` ('sine', 'stock',
-    'text', 'adding') and the registered models the stage ``registers``: refused, before
-    anything is trained, if another example's runs or models already have these names
-    (``claim``).
+    'text', 'adding'), ``formulation`` (what the model makes of its data, in a few words) and
+    the registered models the stage ``registers``: refused, before anything is trained, if
+    another example's runs or another model's versions already have these names (``claim``).
 
     A failure inside the block marks the run FAILED (MLflow's context manager does that), an
     interrupt KILLED, even one the main thread cannot answer in time (rnnlab/errors.py:
@@ -95,75 +97,23 @@ def new_run(experiment, model, stage, link_file, params, notes=None, view=None, 
     experiment_note, run_note = notes or (None, None)
     # 'alice-msft' on a class's server
     found = use_experiment(names.owned(experiment), experiment_note, view)
-    unclaimed = claim(found, example, registers) if example else ()
+    maker = {claims.EXAMPLE: example, claims.MODEL: model, claims.FORMULATION: formulation}
+    if example:
+        claims.claim(found, maker, registers)
     close_orphans()
     tags = {**(tags or {}), **provenance_tags(stage), "params.hash": params_hash(params),
+            claims.MODEL: model, **({claims.FORMULATION: formulation} if formulation else {}),
             **owner_tags(), **({NOTE: run_note} if run_note else {})}
     prefix = os.environ.get("DVC_EXP_NAME") or tags.get("git.commit", "")[:7]
     with mlflow.start_run(experiment_id=found.experiment_id, tags=tags,
                           run_name=f"{prefix}-{model}" if prefix else model) as run:
-        with _killed_on_interrupt(), on_hard_stop(_ender(run.info.run_id)):
+        with _killed_on_interrupt(), on_hard_stop(_ender(run.info.run_id)), \
+                on_stop_say("; its MLflow run is KILLED"):
             mlflow.log_params(params)
             link = links.Link(run.info.run_id, found.name, run.info.run_name)
             yield link
-            tag_registered(unclaimed, example)  # the models it registered are its own
             links.write(link_file, link)
     say_where(run)
-
-
-EXAMPLE = "lab.example"
-"""The tag of an experiment and of a registered model: the example whose runs or models it
-holds ('sine', 'stock', 'text', 'adding')."""
-
-
-def claim(experiment, example, registered=()):
-    """Tag ``experiment`` (an MLflow Experiment) and the ``registered`` models that exist as
-    ``example``'s; LabError if one of them is another example's. Names come from data files
-    (rnnlab/names.py), and the params check refuses two examples of one params.yaml sharing a
-    name; this refuses what an earlier params.yaml named (data/foo.csv as the prices then,
-    data/foo.txt as the corpus now), which the store remembers and params.yaml does not. The
-    names in ``registered`` that carry no example yet (not registered so far): the train stage
-    tags them once it has registered them."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    client = MlflowClient()
-    models = []
-    for name in registered:
-        try:
-            models.append(client.get_registered_model(name))
-        except MlflowException as err:
-            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
-                raise
-    for kind, name, tags in [("experiment", experiment.name, experiment.tags),
-                             *(("registered model", m.name, m.tags) for m in models)]:
-        theirs = tags.get(EXAMPLE, example)
-        if theirs != example:
-            raise LabError(f"the MLflow {kind} '{name}' holds the {theirs} example's runs and "
-                           f"models (named after a data file of an earlier params.yaml): the "
-                           f"{example} example's would land among them; rename the data file, "
-                           f"or delete that {kind} in the UI")
-    if EXAMPLE not in experiment.tags:
-        client.set_experiment_tag(experiment.experiment_id, EXAMPLE, example)
-    for m in models:
-        if EXAMPLE not in m.tags:
-            client.set_registered_model_tag(m.name, EXAMPLE, example)
-    tagged = {m.name for m in models}
-    return [name for name in registered if name not in tagged]
-
-
-def tag_registered(registered, example):
-    """Tag the ``registered`` models as ``example``'s: those the block registered (``claim``
-    found them untagged), skipping any it did not."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    for name in registered:
-        try:
-            MlflowClient().set_registered_model_tag(name, EXAMPLE, example)
-        except MlflowException as err:
-            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
-                raise
 
 
 def params_hash(params):
@@ -215,8 +165,9 @@ def _killed_on_interrupt():
 
     try:
         yield
-    except KeyboardInterrupt:
-        mlflow.end_run(status="KILLED")
+    except BaseException as err:
+        if isinstance(err, KeyboardInterrupt) or stopping():  # (errors.stopping)
+            mlflow.end_run(status="KILLED")
         raise
 
 
@@ -309,12 +260,6 @@ def _none_running(db):
 
 # ---- the evaluate and generate stages: the same run ----
 
-def failure_tag(stage):
-    """The tag a later stage (evaluate, generate) that failed leaves on the training run, its
-    value the error line: 'lab.failure.series_evaluate/sine' (a tag key has no '@')."""
-    return f"lab.failure.{stage.replace('@', '/')}"
-
-
 _LATER = []
 """The run a later stage (``same_run``) logs into: the helpers below write into it, else into
 MLflow's active run (the train stage's)."""
@@ -326,14 +271,14 @@ def same_run(link_file, stage, train=None):
     linked in ``link_file``, for this stage to log into (``log_evaluation``, ``log_metrics``,
     ``log_text``, ``log_as``); yield it (as MLflow read it).
 
-    The run is not reopened: it keeps its status (FINISHED) and its duration (the training's)
-    whether this stage succeeds or fails, so that a later stage that fails does not make a
-    good trained model look FAILED, and nothing is ever left RUNNING by it. A failure tags the
-    run ``lab.failure.<stage>`` with its one-line error; the stage's next success removes the
-    tag. Ctrl-C or SIGTERM end the run KILLED, tagged the same way. If the store itself fails
-    while this is recorded, the stage's own error is the one raised. Not reopening saves a
-    class server three requests a stage (MLflow's start_run reads the run, sets it RUNNING and
-    reads it again), each reading the whole run for the accounts' check."""
+    The run is not reopened, and nothing this stage does changes its status (FINISHED) or its
+    duration (the training's): a later stage that fails, or that Ctrl-C or SIGTERM stop, does
+    not make a good trained model look FAILED or KILLED, and nothing is ever left RUNNING by
+    it. It tags the run ``lab.failure.<stage>`` with when and why instead (rnnlab/failures.py,
+    which also takes the tag back once the stage's outputs are in place); if the store itself
+    fails while this is recorded, the stage's own error is the one raised. Not reopening saves
+    a class server three requests a stage (MLflow's start_run reads the run, sets it RUNNING
+    and reads it again), each reading the whole run for the accounts' check."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -354,17 +299,20 @@ def same_run(link_file, stage, train=None):
             raise LabError(f"MLflow run {link.run_id} named in {link_file} is deleted (in the UI's "
                            f"trash): restore it there, or retrain to make a new one: {retrain}")
         client.set_tag(link.run_id, stage_tag(stage), stage)
-    tag = failure_tag(stage)
+
+    def failed(err):
+        failures.record(MlflowClient(uri), link.run_id, link_file, stage, err)
+
     _LATER.append(link.run_id)
     try:
-        yield run
-        if tag in run.data.tags:
-            client.delete_tag(link.run_id, tag)
+        with on_hard_stop(failed), on_stop_say(  # a signal the main thread could not answer
+                f"; the trained model's MLflow run stays {run.info.status}, tagged "
+                f"{failures.tag(stage)}"):
+            yield run
+        with store.errors_of(uri):
+            failures.clear(client, run, stage)
     except BaseException as err:
-        with contextlib.suppress(Exception):  # the store may be what failed
-            client.set_tag(link.run_id, tag, _one_line(err)[:500])
-            if isinstance(err, KeyboardInterrupt):
-                client.set_terminated(link.run_id, status="KILLED")
+        failed(err)
         raise
     finally:
         _LATER.remove(link.run_id)
@@ -396,13 +344,6 @@ def train_stage(stage):
     name, _, item = stage.partition("@")
     train = name.rsplit("_", 1)[0] + "_train"
     return f"{train}@{item}" if item else train
-
-
-def _one_line(err):
-    if isinstance(err, KeyboardInterrupt):
-        return stop_line(err)
-    first = first_line(err, default="")
-    return first if isinstance(err, LabError) else f"{type(err).__name__}: {first}"
 
 
 def log_evaluation(run, link_file, metrics, figure, result, meaning, baselines=()):

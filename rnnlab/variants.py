@@ -24,6 +24,10 @@ SPLITS = {"many_to_one": windows.split_next_step,   # target: the next character
           "many_to_many": windows.split_shifted}     # target: the window shifted by one
 """(inputs, targets) of a window of ``window + 1`` ids, for each kind of model."""
 
+FORMULATIONS = {"many_to_one": "many-to-one: the next character after the window",
+                "many_to_many": "many-to-many: the next character at every step"}
+"""What each kind makes of the text, in a few words (its run's tag ``lab.formulation``)."""
+
 
 @dataclass(frozen=True)
 class Variant:

@@ -53,8 +53,8 @@ def main():
                          notes=(notes.experiment(s.data, meta["source"]),
                                 notes.pending(note, f"series_evaluate@{s.name}")),
                          view=notes.series_view(),
-                         tags={"lab.formulation": series.FORMULATIONS[tp["target"]]},
-                         example=s.data, registers=[registered]) as link:
+                         example=s.data, registers=[registered],
+                         formulation=series.FORMULATIONS[tp["target"]]) as link:
         from rnnlab import models, registry  # TensorFlow: inputs and store are good
 
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)

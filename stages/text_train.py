@@ -38,7 +38,8 @@ def main():
                          notes=(notes.experiment("text", corpus),
                                 notes.pending(note, f"text_evaluate@{v.name}")),
                          view=notes.text_view(vocab.scored_split(meta)),
-                         example="text", registers=[names.generator(corpus, v.name)]) as link:
+                         example="text", registers=[names.generator(corpus, v.name)],
+                         formulation=variants.FORMULATIONS[p["kind"]]) as link:
         from rnnlab import models, registry, streams  # TensorFlow: inputs and store are good
 
         model = models.compiled_text_model(v.name, len(voc), p)

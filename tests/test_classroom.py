@@ -61,8 +61,9 @@ def server():
         started = classroom("start", "--dir", str(folder), "--port", str(port),
                             "--pg-port", str(pg_port), "--workers", "2")
         state = json.loads((folder / "classroom.json").read_text())
-        students = base / "students.csv"
-        students.write_text("name,email\nAlice,alice@example.edu\nbob,bob@example.edu\n")
+        students = base / "students.txt"  # as Excel saves "Unicode text": UTF-16, tabs
+        students.write_text("name\temail\nAlice\talice@example.edu\nbob\tbob@example.edu\n",
+                            encoding="utf-16", newline="\r\n")  # Python's utf-16: the mark first
         made = classroom("accounts", str(students), "--dir", str(folder))
         lines = made.stdout.strip().splitlines()
         assert lines[0] == "username,password"
@@ -197,6 +198,42 @@ def test_a_students_orphans_are_closed_by_that_student_alone(server, alice_proje
         runs.close_orphans()
         assert MlflowClient(tracking_uri=server["uri"]).get_run(
             orphan.info.run_id).info.status == "KILLED"
+
+
+def test_a_name_a_classmate_took_first_is_one_line_and_the_teacher_gives_it_back(server, tmp_path):
+    """Alice makes 'bob-sine' and 'bob-sine-forecaster' before bob's first repro: bob's train
+    stage stops in one line naming the name, alice where readable, and the teacher's command;
+    the teacher runs it (`make grant`'s command) and bob's stage goes through."""
+    project = copy_project(tmp_path / "lab")
+    edit_params(project, lambda p: p["sine_train"].update(epochs=2))
+    run([sys.executable, "-m", "stages.sine_data"], cwd=project)
+    with account(student(server, "alice")):
+        client = MlflowClient(tracking_uri=server["uri"])
+        client.create_experiment("bob-sine", tags={"lab.account": "alice"})
+        client.create_registered_model("bob-sine-forecaster")
+
+    def train():
+        return run([sys.executable, "-m", "stages.series_train", "sine"], cwd=project,
+                   check=False, env=student(server, "bob"))
+
+    for kind, name, maker in [("experiment", "bob-sine", "'alice'"),
+                              ("registered model", "bob-sine-forecaster", "another account")]:
+        proc = train()
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            f"error: MLflow tracking server {server['uri']}: the {kind} '{name}' was made by "
+            f"{maker} before 'bob' first logged into it, and only its maker may change it (HTTP "
+            f"403): the teacher gives it to 'bob' with `make grant ACCOUNT=bob NAME={name}` "
+            f"(docs/team.md)"]
+        assert not (project / "runs/sine.json").exists()
+        given = classroom("grant", "bob", name, "--dir", str(server["folder"]))
+        assert f"bob may now change the {kind} '{name}'" in given.stdout
+    proc = train()
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((project / "runs/sine.json").read_text())["experiment_name"] == "bob-sine"
+    nobody = classroom("grant", "bob", "bob-nothing", "--dir", str(server["folder"]), check=False)
+    assert nobody.returncode == 1 and nobody.stderr.strip().splitlines() == [
+        f"error: {server['uri']}: no experiment or registered model is named 'bob-nothing'"]
 
 
 def test_missing_or_wrong_credentials_are_one_line_before_anything_is_written(server, tmp_path):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from rnnlab import runs
+from rnnlab import failures
 from tests.conftest import free_port, git_commit, run, server, tool, trained_copy
 
 BOUND = 120  # seconds: no command here may take longer (a hang fails the test, it does not wait)
@@ -353,12 +353,12 @@ def test_a_failing_evaluate_tags_the_run_and_a_rerun_clears_it(lab):
     assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "plots/sine_history.csv")
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
-    assert "plots/sine_history.csv is unreadable" in got.data.tags[runs.failure_tag("series_evaluate@sine")]
+    assert "plots/sine_history.csv is unreadable" in got.data.tags[failures.tag("series_evaluate@sine")]
     run(["git", "checkout", "-q", "HEAD", "--", "plots/sine_history.csv"], cwd=lab)
     assert stage(lab, "stages.series_evaluate", "sine").returncode == 0
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
-    assert runs.failure_tag("series_evaluate@sine") not in got.data.tags
+    assert failures.tag("series_evaluate@sine") not in got.data.tags
 
 
 def test_bad_params_of_a_later_stage_never_touch_the_run(lab):

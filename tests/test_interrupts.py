@@ -23,7 +23,7 @@ from tests.conftest import run, tool
 
 STOCK_OUTPUTS = ("models/stock.keras", "models/stock_untrained.keras",
                  "models/stock_transform.json", "plots/stock_history.csv", "runs/stock.json")
-LINE_END = ": no outputs written; its MLflow run, if any, is KILLED"
+LINE_END = ": no outputs written; its MLflow run is KILLED"  # a train stage's
 
 
 def set_params(project, section, **values):
@@ -295,3 +295,75 @@ def test_runs_left_running_by_dead_processes_are_closed_anywhere(project):
     assert sorted(running(client)) == sorted([alive, remote])
     client.set_terminated(alive)
     client.set_terminated(remote)
+
+
+CONVERTED = """
+import os, signal, time
+from rnnlab.errors import run
+
+def main():
+    try:  # as Keras' import does: `try: import optree except ImportError` in a lazy module
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except BaseException:
+            raise ImportError("To use Keras, you need to have `optree` installed")
+    except ImportError as err:
+        raise RuntimeError("keras unusable") from err
+
+run(main)
+"""
+
+
+def test_an_interrupt_that_code_turns_into_another_error_still_reads_as_the_interrupt(tmp_path):
+    """A signal that lands inside a library's import may come out as another exception (Ctrl-C
+    in Keras' import read as "optree is not installed"): once a signal arrived, what unwinds is
+    the interrupt, one line and the signal's status, not a traceback."""
+    script = tmp_path / "stage.py"
+    script.write_text(CONVERTED)
+    env = {**stage_env(), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["error: interrupted (SIGTERM): no outputs written"]
+
+
+def test_an_interrupted_later_stage_leaves_the_trained_run_finished(pipeline, tmp_path):
+    """Ctrl-C in a later stage (here the walk-forward, under the real `dvc repro`) tags the
+    train stage's run with what happened and leaves it FINISHED; the `make repro` that
+    recovers restores the stage from DVC's run-cache without running it, and takes the tag
+    back (rnnlab/failures.py)."""
+    from rnnlab import failures
+    from tests.conftest import add_makefile, trained_copy
+
+    lab = trained_copy(pipeline, tmp_path / "lab")
+    venv = add_makefile(lab)
+    client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
+    run_id = yaml.safe_load((lab / "runs/stock.json").read_text())["run_id"]
+    client.delete_tag(run_id, "dvc.stage.series_walkforward")  # set again once the stage logs
+    log = tmp_path / "repro.log"
+    with session([tool("dvc"), "repro", "--force", "--single-item", "series_walkforward@stock"],
+                 lab, log) as proc:
+        deadline = time.monotonic() + 180
+        while "dvc.stage.series_walkforward" not in client.get_run(run_id).data.tags:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal's whole foreground group
+        assert proc.wait(timeout=60) != 0
+    text = log.read_text()
+    assert "Traceback" not in text, text
+    assert ("error: interrupted (SIGINT): no outputs written; the trained model's MLflow run "
+            "stays FINISHED, tagged lab.failure.series_walkforward/stock") in text.splitlines()
+    got = client.get_run(run_id)
+    assert got.info.status == "FINISHED", text
+    assert got.data.tags[failures.tag("series_walkforward@stock")].endswith(
+        "UTC: interrupted (SIGINT)")
+    assert not (lab / "metrics/stock_walkforward.json").exists()
+
+    again = run(["make", "repro", f"VENV={venv}"], cwd=lab, env={"PATH": stage_env()["PATH"]})
+    assert "Running stage 'series_walkforward@stock'" not in again.stdout  # restored, not run
+    assert (lab / "metrics/stock_walkforward.json").exists()
+    got = client.get_run(run_id)
+    assert got.info.status == "FINISHED"
+    assert not [key for key in got.data.tags if key.startswith("lab.failure.")], got.data.tags
+    assert "lab.failure.series_walkforward/stock taken back" in again.stderr

@@ -9,7 +9,7 @@ import mlflow
 import psutil
 import pytest
 
-from rnnlab import runs
+from rnnlab import claims, failures, runs
 from rnnlab.errors import LabError
 from rnnlab.outputs import read_json
 from rnnlab.store import first_use_lock, tracking_uri
@@ -48,7 +48,7 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
     got = mlflow.get_run(info["run_id"])
     # The trained model stays FINISHED; the run says which later stage failed and why.
     assert got.info.status == "FINISHED"
-    assert got.data.tags[runs.failure_tag("demo_evaluate")] == "RuntimeError: boom"
+    assert said(got, "demo_evaluate") == "RuntimeError: boom"
     assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
     assert got.data.tags["dvc.exp_name"] == "exp-abc"
     assert got.data.params == {"units": "3"}
@@ -64,30 +64,65 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
         with runs.same_run(run_file, "demo_generate"):
             raise RuntimeError("bang")
     tags = mlflow.get_run(info["run_id"]).data.tags
-    assert tags[runs.failure_tag("demo_generate")] == "RuntimeError: bang"
+    assert said(tags, "demo_generate") == "RuntimeError: bang"
     with runs.same_run(run_file, "demo_generate"):
         pass
     tags = mlflow.get_run(info["run_id"]).data.tags
-    assert runs.failure_tag("demo_generate") not in tags
-    assert tags[runs.failure_tag("demo_evaluate")] == "RuntimeError: boom"
+    assert failures.tag("demo_generate") not in tags
+    assert said(tags, "demo_evaluate") == "RuntimeError: boom"
     with runs.same_run(run_file, "demo_evaluate"):
         pass
     got = mlflow.get_run(info["run_id"])
     assert got.info.status == "FINISHED"
     assert not [key for key in got.data.tags if key.startswith("lab.failure.")]
+    assert not (store / ".lab/failures").exists() or not list((store / ".lab/failures").iterdir())
 
 
-def test_an_interrupted_later_stage_ends_the_run_killed_and_tagged(store):
+def said(run_or_tags, stage):
+    """What the failure tag of ``stage`` says, without its time ('2026-12-07 03:41:07 UTC: ')."""
+    tags = getattr(getattr(run_or_tags, "data", None), "tags", run_or_tags)
+    when, _, what = tags[failures.tag(stage)].partition(" UTC: ")
+    assert time.strptime(when, "%Y-%m-%d %H:%M:%S")
+    return what
+
+
+def test_an_interrupted_later_stage_tags_the_run_and_leaves_it_finished(store):
+    """Only a train stage ends its own run KILLED: Ctrl-C in an evaluate stage leaves the
+    trained model's run FINISHED, tagged with what happened, and noted for `make repro`."""
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
     with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
         pass
     with pytest.raises(KeyboardInterrupt):
-        with runs.same_run(run_file, "demo_evaluate"):
+        with runs.same_run(run_file, "demo_evaluate@x"):
             raise KeyboardInterrupt
     got = mlflow.get_run(read_json(run_file)["run_id"])
-    assert got.info.status == "KILLED"
-    assert got.data.tags[runs.failure_tag("demo_evaluate")] == "interrupted (SIGINT)"
+    assert got.info.status == "FINISHED"
+    assert said(got, "demo_evaluate@x") == "interrupted (SIGINT)"
+    assert read_json(store / ".lab/failures/demo_evaluate--x.json")["run_id"] == got.info.run_id
+
+
+def test_make_repro_takes_back_the_failure_of_a_stage_dvc_restored(store, capsys):
+    """DVC may restore a failed stage's outputs from its run-cache without running it: the
+    settling step `make repro` runs after `dvc repro` takes its tag back, from the run its link
+    still names only (a run a new training replaced keeps its record)."""
+    (store / "runs").mkdir()
+    for name in ("x", "y"):
+        with runs.new_run("demo", name, "demo_train", store / f"runs/{name}.json", {}):
+            pass
+        with pytest.raises(RuntimeError):
+            with runs.same_run(store / f"runs/{name}.json", f"demo_evaluate@{name}"):
+                raise RuntimeError("boom")
+    old_y = read_json(store / "runs/y.json")["run_id"]
+    with runs.new_run("demo", "y", "demo_train", store / "runs/y.json", {}):
+        pass  # y trained again: a new run
+    failures.settle()
+    x = mlflow.get_run(read_json(store / "runs/x.json")["run_id"])
+    assert failures.tag("demo_evaluate@x") not in x.data.tags and x.info.status == "FINISHED"
+    assert said(mlflow.get_run(old_y), "demo_evaluate@y") == "RuntimeError: boom"
+    assert not list((store / ".lab/failures").iterdir())
+    assert "lab.failure.demo_evaluate/x taken back" in capsys.readouterr().err
+    failures.settle()  # nothing noted: nothing to do
 
 
 def test_a_later_stage_logs_into_the_run_as_it_is(store):
@@ -207,14 +242,14 @@ def test_an_example_cannot_log_into_another_examples_experiment_or_model(store):
     with runs.new_run("foo", "stock", "series_train@stock", store / "a.json", {}, example="stock",
                       registers=["foo-forecaster"]):
         pass
-    assert mlflow.get_experiment_by_name("foo").tags[runs.EXAMPLE] == "stock"
+    assert mlflow.get_experiment_by_name("foo").tags[claims.EXAMPLE] == "stock"
     with pytest.raises(LabError, match=r"the MLflow experiment 'foo' holds the stock example's "
                                        r"runs and models .* the text example's would land"):
         with runs.new_run("foo", "many_to_one", "text_train@many_to_one", store / "b.json", {},
                           example="text"):
             raise AssertionError("trained although refused")
     client = mlflow.MlflowClient()
-    client.create_registered_model("bar-many-to-one", tags={runs.EXAMPLE: "stock"})
+    client.create_registered_model("bar-many-to-one", tags={claims.EXAMPLE: "stock"})
     with pytest.raises(LabError, match=r"registered model 'bar-many-to-one' holds the stock"):
         with runs.new_run("bar", "many_to_one", "text_train@many_to_one", store / "c.json", {},
                           example="text", registers=["bar-many-to-one"]):
@@ -224,7 +259,65 @@ def test_an_example_cannot_log_into_another_examples_experiment_or_model(store):
     with runs.new_run("baz", "many_to_one", "text_train@many_to_one", store / "d.json", {},
                       example="text", registers=["baz-many-to-one"]):
         pass
-    assert client.get_registered_model("baz-many-to-one").tags[runs.EXAMPLE] == "text"
+    assert client.get_registered_model("baz-many-to-one").tags[claims.EXAMPLE] == "text"
+
+
+def register(name, run_id=None):
+    """A version of registered model ``name``, of run ``run_id`` (the active run's by default)."""
+    import mlflow.pyfunc
+
+    info = mlflow.pyfunc.log_model(name="served", python_model=Echo(), registered_model_name=name,
+                                   **({"run_id": run_id} if run_id else {}))
+    return info.registered_model_version
+
+
+class Echo(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input: list[str], params=None) -> list[str]:
+        return model_input
+
+
+def test_no_model_adds_a_version_to_another_models_registered_model(store):
+    """With data/msft.csv the tutorials' model registers 'msft-tutorial-forecaster'; with the
+    prices in data/msft-tutorial.csv the lab's model would register the same name: refused
+    before it trains, naming both models, and the tutorials' versions stay alone."""
+    tutorial = {"example": "stock", "registers": ["msft-tutorial-forecaster"],
+                "formulation": "tutorial: prices min-max scaled on the training part"}
+    with runs.new_run("msft", "stock_tutorial", "series_train@stock_tutorial", store / "a.json",
+                      {}, **tutorial):
+        assert register("msft-tutorial-forecaster") == 1
+    made = mlflow.MlflowClient().get_registered_model("msft-tutorial-forecaster").tags
+    assert (made[claims.MODEL], made[claims.EXAMPLE]) == ("stock_tutorial", "stock")
+    assert made[claims.FORMULATION].startswith("tutorial")
+    with runs.new_run("msft", "stock_tutorial", "series_train@stock_tutorial", store / "a.json",
+                      {}, **tutorial):  # the same model again: its version 2
+        assert register("msft-tutorial-forecaster") == 2
+    with pytest.raises(LabError, match=r"registered model 'msft-tutorial-forecaster' holds the "
+                                       r"versions of model 'stock_tutorial' \(tutorial: .*\): "
+                                       r"model 'stock' \(scale-free: .*\) would add"):
+        with runs.new_run("msft-tutorial", "stock", "series_train@stock", store / "b.json", {},
+                          example="stock", registers=["msft-tutorial-forecaster"],
+                          formulation="scale-free: the next log return"):
+            raise AssertionError("trained although refused")
+    assert not (store / "b.json").exists()
+    versions = mlflow.MlflowClient().search_model_versions("name = 'msft-tutorial-forecaster'")
+    assert len(versions) == 2
+
+
+def test_a_registered_model_an_older_lab_made_is_known_by_its_versions_run(store):
+    """An older lab tagged a registered model with its example only: the run of its newest
+    version names the model that made it ('<experiment or commit>-<model>')."""
+    client = mlflow.MlflowClient()
+    with runs.new_run("msft", "stock_tutorial", "series_train@stock_tutorial", store / "a.json", {}):
+        register("msft-tutorial-forecaster")
+    client.set_registered_model_tag("msft-tutorial-forecaster", claims.EXAMPLE, "stock")
+    with pytest.raises(LabError, match=r"versions of model 'stock_tutorial'"):
+        with runs.new_run("msft-tutorial", "stock", "series_train@stock", store / "b.json", {},
+                          example="stock", registers=["msft-tutorial-forecaster"]):
+            raise AssertionError("trained although refused")
+    with runs.new_run("msft", "stock_tutorial", "series_train@stock_tutorial", store / "a.json",
+                      {}, example="stock", registers=["msft-tutorial-forecaster"]):
+        pass  # its own model: adopted, and tagged from now on
+    assert client.get_registered_model("msft-tutorial-forecaster").tags[claims.MODEL] == "stock_tutorial"
 
 
 @contextlib.contextmanager
