@@ -77,21 +77,23 @@ def clear(client, run, stage):
         os.remove(_note_path(stage))
 
 
+def noted():
+    """The failure notes of this machine's project, oldest name first."""
+    from rnnlab import store
+
+    return sorted(glob.glob(os.path.join(store.project_root(), NOTES, "*.json")))
+
+
 def settle():
     """After a `dvc repro` that ended well, every stage's outputs are in place: take back the
     failure tags noted on this machine from the runs that their link files still name (a run
     that a new training replaced keeps its record), and remove the notes."""
-    from rnnlab import store
-
-    noted = sorted(glob.glob(os.path.join(store.project_root(), NOTES, "*.json")))
-    if not noted:
-        return
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from rnnlab import links
+    from rnnlab import links, store
 
-    for path in noted:
+    for path in noted():
         try:
             with open(path, encoding="utf-8") as f:
                 note = json.load(f)
@@ -112,7 +114,7 @@ def settle():
         os.remove(path)
 
 
-if __name__ == "__main__":  # `make repro`, after `dvc repro` ended well
+if __name__ == "__main__" and noted():  # `make repro`, after `dvc repro` ended well
     from rnnlab.errors import run
 
     run(settle)
