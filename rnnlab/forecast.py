@@ -196,9 +196,12 @@ def verdict(scores, name="model", alpha=0.05):
     """One phrase from a part's one-step scores: does predictor ``name`` beat the random walk
     (Theil's U below 1 and a Diebold-Mariano p-value below ``alpha``), and by how much."""
     u, p = scores.get("theil_u", {}).get(name), scores.get("dm_pvalue", {}).get(name)
-    if u is None or p is None:
+    if u is None:
         return "cannot be compared with the random walk (persistence makes no error here)"
     by = f"{abs(1 - u):.1%}"
+    if p is None:  # no test of so few steps (one): the ratio alone, and what it lacks
+        return (f"cannot be tested against the random walk (too few steps): RMSE {by} "
+                f"{'lower' if u < 1 else 'higher'}, no Diebold-Mariano test")
     test = f"Diebold-Mariano p {'< 0.001' if p < 0.001 else f'= {p:.3f}'}"
     if u < 1 and p < alpha:
         return f"beats the random walk: RMSE {by} lower ({test})"

@@ -142,7 +142,9 @@ class StockTutorialTrain(SeriesTraining):
 
 class Evaluate(Section):
     horizon: int = Field(ge=1, description="Steps forecast from the start of the test part, "
-                                           "predictions fed back.")
+                                           "predictions fed back (a shorter test part is "
+                                           "forecast over all its values, and the stage says "
+                                           "so).")
 
 
 class SineEvaluate(Evaluate):
@@ -182,7 +184,8 @@ class TextEncode(Section):
 class TextBaselines(Section):
     """The baselines beside the LSTMs, on the same text: unigram, n-gram, ceiling of the window."""
     ngram_order: int = Field(ge=0, description="Characters of context of the n-gram baseline "
-                                               "(at most text_encode.window).")
+                                               "(above text_encode.window, the window is used, "
+                                               "and the stage says so).")
 
 
 class TextVariant(Training):
@@ -233,7 +236,9 @@ class AddingTrain(Training):
     stop_below: float = Field(ge=0, description="Stop once an epoch's training mse is below "
                                                 "this; 0: train every epoch.")
     gradient_sequences: int = Field(ge=1, le=100_000, description="Test sequences the gradient "
-                                                                  "norms are averaged over.")
+                                                                  "norms are averaged over (above "
+                                                                  "adding_data.test_size, all of "
+                                                                  "them, and the stage says so).")
 
 
 class ParamsFile(BaseModel):
@@ -353,10 +358,11 @@ RELATIONS = [
     (("adding_train.batch_size", "adding_data.train_size"), lambda batch, size: batch <= size,
      "a batch must not be larger than the training set: lower the batch size or raise the "
      "train size"),
-    (("adding_train.gradient_sequences", "adding_data.test_size"), lambda n, size: n <= size,
-     "the gradient norms are averaged over test sequences: at most the test set"),
 ]
-"""What must hold between keys of different sections (pydantic checks each section alone)."""
+"""What must hold between keys of different sections (pydantic checks each section alone): only
+what can never work. A diagnostic's count that the data may cut short (a horizon, an n-gram
+order, the gradient's test sequences) is lowered by its stage to what the data holds, which
+says so."""
 
 
 def problems(err, everything, path=PARAMS_FILE):

@@ -9,7 +9,8 @@ then Dense(1); mse, Adam with `learning_rate` and gradients clipped to `clipnorm
 Before and after training it measures how far back the gradient reaches: the norm of
 d(loss)/d(x) at each input, by its distance from the output, averaged over the first
 `gradient_sequences` test sequences (rnnlab/gradients.py; TensorFlow's autodiff, here where
-TensorFlow already is).
+TensorFlow already is), or over all of them where adding_data.test_size makes fewer: the stage
+says so in a line, and the run's param `gradient_sequences_used` records the count.
 
 Outputs: models/adding/<cell>_<length>.keras, plots/adding/<cell>_<length>_history.csv,
 plots/adding/<cell>_<length>_gradients.csv (distance, untrained, trained),
@@ -32,9 +33,15 @@ def main():
     found = params.load(m.stage, *(f"{SECTION}.{key}" for key in KEYS))
     p = {key.split(".", 1)[1]: value for key, value in found.items()}
     (inputs, targets), (test_inputs, test_targets) = adding.load(m.length)
-    probe = (test_inputs[:p["gradient_sequences"]], test_targets[:p["gradient_sequences"]])
+    used = min(p["gradient_sequences"], len(test_inputs))  # the schema keeps both >= 1
+    if used < p["gradient_sequences"]:
+        print(f"{m.stage}: 'adding_train.gradient_sequences' asks for {p['gradient_sequences']} "
+              f"test sequences, but 'adding_data.test_size' makes {len(test_inputs)}: "
+              f"averaging the gradient norms over {used}")
+    probe = (test_inputs[:used], test_targets[:used])
 
-    run_params = {**p, "cell": m.cell, "length": m.length, "train_size": len(inputs)}
+    run_params = {**p, "gradient_sequences_used": used, "cell": m.cell, "length": m.length,
+                  "train_size": len(inputs)}
     with all_or_nothing(m.model, m.history, m.gradients, m.run), \
             runs.new_run(adding.EXPERIMENT, m.name, m.stage, m.run, run_params,
                          tags={"lab.cell": m.cell, "lab.length": str(m.length)},

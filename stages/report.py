@@ -64,10 +64,19 @@ def rows_of(path):
         return list(csv.DictReader(f))
 
 
-def score_tables(metrics, labels):
+def horizon_note(horizon, key):
+    """What the fed-back forecast's title adds where the test part held fewer steps than
+    ``key`` (<data>_evaluate.horizon) asks for: how many were forecast, and why."""
+    if horizon["used"] == horizon["asked"]:
+        return ""
+    return (f" ({horizon['used']} steps: `{key}` asks for {horizon['asked']}, but the test part "
+            f"holds only {horizon['test_values']} values)")
+
+
+def score_tables(metrics, labels, horizon_key):
     """One table per part: a row per predictor, a column per metric (lower is better but for
     direction, scored on the steps that moved; DM p: Diebold-Mariano p-value against
-    persistence)."""
+    persistence); the forecast's title says if it has fewer steps than ``horizon_key`` asks."""
     parts = []
     for part, title in PART_NAMES.items():
         if part not in metrics:
@@ -79,6 +88,8 @@ def score_tables(metrics, labels):
                 for n in names]
         shares = (f" (of the steps that moved, {scores['up_share']:.3f} went up; "
                   f"{scores['flat_share']:.3f} did not move)" if "up_share" in scores else "")
+        if part == "forecast":
+            shares = horizon_note(scores["horizon"], horizon_key)
         parts += [f"**{title}**{shares}\n",
                   table(rows, ["predictor"] + [COLUMNS[k] for k in keys])]
     return parts
@@ -96,7 +107,7 @@ def sine_section(p):
              f"value), drift and {labels['ar']} fitted by least squares on the training windows "
              "(exact for a clean sine). Theil's U is the rmse over persistence's; direction, how "
              "often the sign of the predicted change is right.\n",
-             *score_tables(metrics, labels)]
+             *score_tables(metrics, labels, "sine_evaluate.horizon")]
     repeats = metrics["test"]["repeats_training"]
     if repeats:
         parts.append(f"{repeats:.0%} of the test windows (inputs and target) also occur in the "
@@ -143,7 +154,8 @@ def stock_section(p):
     parts += walkforward_section(p, lab, labels["stock"])
     parts += strategy_section(lab)
     parts += [f"**Every score of {STOCK_MODELS['stock']} model** (the tutorials' are in "
-              f"`{tutorial.metrics}`):\n", *score_tables(metrics["stock"], labels["stock"]),
+              f"`{tutorial.metrics}`):\n",
+              *score_tables(metrics["stock"], labels["stock"], "stock_evaluate.horizon"),
               f"![the lab's model: the parts, the test part, a zoom, daily changes, lags, the "
               f"fed-back forecast, loss, errors](figures/stock.png)\n", run_line(lab.run),
               f"![the tutorials' model: the same panels](figures/stock_tutorial.png)\n",
@@ -304,7 +316,10 @@ def text_section(defined):
              "context, so that accuracy, the one its training curve shows, is lower). "
              "Loss in nats; bits per character and "
              "perplexity: lower is better. The n-gram baseline predicts from the previous "
-             "`text_baselines.ngram_order` characters, counted in the training text. "
+             f"{ngram['order']} characters (`text_baselines.ngram_order`"
+             + (f" asks for {ngram['order_asked']}, more than the window of {window}: a baseline "
+                "sees no more than the models" if ngram["order"] < ngram["order_asked"] else "")
+             + "), counted in the training text. "
              "The ceiling is "
              "an oracle's: the best accuracy any function of the window fitted to the scored "
              f"text itself could reach; {ceiling['determined']:.1%} of its windows are always "
@@ -320,6 +335,17 @@ def text_section(defined):
                   f"```\n{samples}\n```\n",
                   run_line(v.run)]
     return parts
+
+
+def gradient_sequences(p):
+    """The test sequences the gradient norms are averaged over: adding_train.gradient_sequences,
+    or the whole test set where adding_data.test_size is smaller (as stages/adding_train.py
+    does), and why."""
+    asked, size = p["adding_train"]["gradient_sequences"], p["adding_data"]["test_size"]
+    if asked <= size:
+        return f"the first {asked} test sequences"
+    return (f"all {size} test sequences (`adding_train.gradient_sequences` asks for {asked}, "
+            "more than the test set)")
 
 
 def adding_section(p):
@@ -393,7 +419,8 @@ def adding_section(p):
             f"{a['batch_size']}, at most {a['epochs']} epochs, stopped once the training mse is "
             f"below {a['stop_below']}; {p['adding_data']['train_size']} training and "
             f"{p['adding_data']['test_size']} test sequences per length. g(k): the mean norm of "
-            "d(loss)/d(x) at the input k steps before the output.\n",
+            f"d(loss)/d(x) at the input k steps before the output, over {gradient_sequences(p)}."
+            "\n",
             table(rows, header),
             " ".join(said) + "\n",
             "![adding problem: test mse per cell and length beside the baseline; gradient norm by "

@@ -8,20 +8,42 @@ fitted by least squares on the training windows. Scored, under the same metric n
   train     the training windows (the lecture's figure),
   val, test the windows whose targets are in the validation and test parts (observed inputs),
   forecast  the first `horizon` values of the test part from the rows before it, each
-            prediction fed back as the next input (multi-step).
+            prediction fed back as the next input (multi-step); a test part shorter than
+            `horizon` is forecast over all its values (``forecast_steps``: said in a line and
+            in the metrics' `forecast.horizon` entry), one that holds none is refused.
 Every price figure is in the target's units: a log-return network's outputs become prices.
 On the test part, the "lagged copy" check as well: the correlation of each predictor with the
 series at lags -3..+3 (a peak at +1: yesterday's value, a day late) and of its predicted
 changes with the actual ones.
 The networks run in NumPy (rnnlab/inference.py): no TensorFlow in this stage.
 
-Outputs: metrics/<model>.json ({part: {metric: {predictor: value}}}), plots/<model>_train.csv,
+Outputs: metrics/<model>.json ({part: {metric: {predictor: value}}}, and under `forecast`
+`horizon: {asked, used, test_values}`), plots/<model>_train.csv,
 plots/<model>_test.csv, plots/<model>_forecast.csv, reports/figures/<model>.png. Logged
 into the training run (runs/<model>.json).
 """
 from rnnlab import figures, forecast, inference, notes, params, runs, series, series_figures
 from rnnlab.errors import LabError, run
 from rnnlab.outputs import all_or_nothing, write_csv, write_json
+
+
+TEST_KEYS = {"sine": "sine_data.held_out", "stock": "stock_data.test"}
+"""The key that sizes each data's test part, named where it holds no value to forecast."""
+
+
+def forecast_steps(n_test, asked, keys, where="the test part"):
+    """(steps forecast, why fewer or None): the ``asked`` horizon, or all the test part's
+    ``n_test`` values where it holds fewer. LabError naming ``where`` (its file) and ``keys``
+    (the horizon's key, the key that sizes the test part) if it holds none, so that not one
+    step can be forecast."""
+    horizon_key, test_key = keys
+    if n_test < 1:
+        raise LabError(f"{where} has no values, so not one step of '{horizon_key}' can be "
+                       f"forecast: raise '{test_key}' and rerun its data stage (dvc repro)")
+    if asked <= n_test:
+        return asked, None
+    return n_test, (f"'{horizon_key}' asks for {asked} steps, but the test part holds "
+                    f"{n_test} value{'s' * (n_test != 1)}: forecasting {n_test}")
 
 
 def network(path, transform):
@@ -92,16 +114,18 @@ def main():
     stage = f"series_evaluate@{s.name}"
     window_key, section, evaluate = s.window_key, s.train_section, s.evaluate_section
     p = params.load(stage, window_key, section, evaluate)
-    window, tp, horizon = p[window_key], p[section], p[evaluate]["horizon"]
+    window, tp, asked = p[window_key], p[section], p[evaluate]["horizon"]
     meta = series.load_meta(s)
     series.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s)
     time, values, bounds = series.joined(parts)
     test_start, test_stop = bounds["test"]
-    if horizon > test_stop - test_start:
-        raise LabError(f"params.yaml: '{evaluate}.horizon' ({horizon}) is longer than the "
-                       f"test part ({test_stop - test_start} values)")
+    n_test = test_stop - test_start
+    horizon, fewer = forecast_steps(n_test, asked, (f"{evaluate}.horizon", TEST_KEYS[s.data]),
+                                    where=s.part("test"))
     transform, _ = series.Transform.load(s.transform)
+    if fewer:
+        print(f"{stage}: {fewer}")
 
     outputs = (s.metrics, s.train_plot, s.test_plot, s.forecast_plot, s.figure)
     with all_or_nothing(*outputs), runs.same_run(s.run, stage) as active:
@@ -116,6 +140,7 @@ def main():
         target = values[test_start:test_start + horizon, 0]
         forecasts = {n: forecast.autoregress(f, context, horizon) for n, f in predictors.items()}
         metrics["forecast"] = forecast.scores(target, forecasts)
+        metrics["forecast"]["horizon"] = {"asked": asked, "used": horizon, "test_values": n_test}
         forecast.check_scores_finite(metrics, section)
         write_json(s.metrics, metrics)
         write_plots(s, time, bounds, window, scored, target, forecasts)

@@ -117,6 +117,9 @@ def test_theil_u_is_left_out_where_persistence_is_exact():
 def test_one_step_on_a_single_forecast_has_no_dm_test():
     s = forecast.one_step([2.0], {"model": [2.5], "persistence": [1.0]}, [1.0])
     assert "dm_pvalue" not in s and s["theil_u"]["model"] == pytest.approx(0.5)
+    # Not "persistence makes no error": it does; one step is too few to test.
+    assert forecast.verdict(s) == ("cannot be tested against the random walk (too few steps): "
+                                   "RMSE 50.0% lower, no Diebold-Mariano test")
 
 
 # ---- Diebold-Mariano ----

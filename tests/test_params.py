@@ -133,6 +133,23 @@ def test_integers_of_hundreds_of_digits_are_refused_or_accepted_cleanly():
     params.check(edited({"sine_data.n_samples": 10**400}))  # no bound: sine_data says how much memory
 
 
+def test_a_diagnostic_beyond_the_data_passes_the_check_a_batch_beyond_it_does_not():
+    """What a stage lowers to what the data holds (a horizon beyond the held-out samples, an
+    n-gram order beyond the window, more gradient sequences than the test set) is no relation
+    the check refuses; a batch larger than the training set still is."""
+    test_size = SHIPPED["adding_data"]["test_size"]
+    beyond = {"adding_train.gradient_sequences": test_size + 1,
+              "sine_evaluate.horizon": SHIPPED["sine_data"]["held_out"] + 1,
+              "text_baselines.ngram_order": SHIPPED["text_encode"]["window"] + 1}
+    p = edited(beyond)
+    assert params.check(p) is p
+    related = {key for keys, _, _ in params.RELATIONS for key in keys}
+    assert not related & set(beyond)
+    refused(edited({"adding_data.train_size": SHIPPED["adding_train"]["batch_size"] - 1}),
+            r"'adding_train.batch_size' \(\d+\) and 'adding_data.train_size' \(\d+\): a batch "
+            r"must not be larger than the training set")
+
+
 def test_unknown_and_missing_keys_and_sections():
     refused(edited({"sine_train.epoch": 3}),
             r"^params.yaml: unknown key 'sine_train.epoch' \(known: batch_size, epochs, layer, ")

@@ -1,4 +1,5 @@
-"""Bad input through the real stage commands: one line naming the cause, exit 1, no outputs."""
+"""Bad input through the real stage commands: one line naming the cause, exit 1, no outputs;
+and what a stage takes instead of refusing (an n-gram order above the window: the window's)."""
 import sys
 
 import pytest
@@ -124,12 +125,26 @@ def test_held_out_split_too_small_or_bad(project, text, val, fragments):
     assert not (project / "data/text").exists() or not any((project / "data/text").iterdir())
 
 
-def test_ngram_order_beyond_the_window(project):
+def test_ngram_order_beyond_the_window_is_lowered_to_it(project):
+    """A baseline sees no more than the models: an order above the window is the window's,
+    said in a line and recorded; the n-gram then scores as one asked for the window."""
+    import json
+
+    window = yaml.safe_load((project / "params.yaml").read_text())["text_encode"]["window"]
     assert stage(project, "text_encode").returncode == 0
-    set_param(project, "text_baselines", "ngram_order", 11)
-    assert_one_line_error(stage(project, "text_baselines"), "text_baselines.ngram_order",
-                          "text_encode.window (10)")
-    assert not (project / "metrics/text_ngram.json").exists()
+    set_param(project, "text_baselines", "ngram_order", window)
+    assert stage(project, "text_baselines").returncode == 0
+    at_window = json.loads((project / "metrics/text_ngram.json").read_text())
+    set_param(project, "text_baselines", "ngram_order", window + 1)
+    done = stage(project, "text_baselines")
+    assert done.returncode == 0, done.stderr
+    assert (f"'text_baselines.ngram_order' asks for {window + 1} characters of context, but the "
+            f"models read windows of {window} (text_encode.window): using {window}") in done.stdout
+    assert f"{window}-character context" in done.stdout
+    lowered = json.loads((project / "metrics/text_ngram.json").read_text())
+    assert lowered["order"] == window and lowered["order_asked"] == window + 1
+    assert at_window["order_asked"] == window
+    assert lowered["train"] == at_window["train"]
 
 
 def test_prompt_outside_vocabulary(project):
