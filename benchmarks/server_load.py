@@ -1276,7 +1276,7 @@ def print_summary(done, args):
             + (" (est.)" if s["done"] < 1 else "")),
     ]
     table(rows, ["figure"] + [TITLES[p] for p in parts])
-    print(f"\n   Latency by call kind (n, p50 / p95 / max s):")
+    print("\n   Latency by call kind (n, p50 / p95 / max s):")
     kinds = []
     for p in parts:
         kinds += [k for k in done[p]["kinds"] if k not in kinds]

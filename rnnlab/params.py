@@ -326,7 +326,6 @@ def _distinct_names(everything, path):
     prices would log the stock runs into the sine wave's experiment and serve the stock model
     as 'sine-forecaster'. (rnnlab/claims.py refuses the same in the store, for names made by
     an earlier params.yaml.)"""
-    from types import SimpleNamespace
 
     from rnnlab import adding, names, series
 

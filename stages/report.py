@@ -156,9 +156,9 @@ def stock_section(p):
     parts += [f"**Every score of {STOCK_MODELS['stock']} model** (the tutorials' are in "
               f"`{tutorial.metrics}`):\n",
               *score_tables(metrics["stock"], labels["stock"], "stock_evaluate.horizon"),
-              f"![the lab's model: the parts, the test part, a zoom, daily changes, lags, the "
-              f"fed-back forecast, loss, errors](figures/stock.png)\n", run_line(lab.run),
-              f"![the tutorials' model: the same panels](figures/stock_tutorial.png)\n",
+              "![the lab's model: the parts, the test part, a zoom, daily changes, lags, the "
+              "fed-back forecast, loss, errors](figures/stock.png)\n", run_line(lab.run),
+              "![the tutorials' model: the same panels](figures/stock_tutorial.png)\n",
               run_line(tutorial.run)]
     return parts
 

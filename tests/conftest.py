@@ -264,3 +264,23 @@ def trained_copy(pipeline, dest):
     with contextlib.redirect_stderr(io.StringIO()):
         store.follow_checkout(f"sqlite:///{dest}/mlflow.db")
     return Path(dest)
+
+
+@contextlib.contextmanager
+def read_only(path):
+    """``path`` (a file or a folder) unwritable for this process for a block: without write
+    permission for a user; for root, whom permissions do not stop, the immutable attribute."""
+    as_root = os.geteuid() == 0
+    mode = path.stat().st_mode
+    if as_root:
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+            pytest.skip("running as root on a file system without chattr +i")
+    else:
+        path.chmod(mode & ~0o222)
+    try:
+        yield
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        else:
+            path.chmod(mode)

@@ -6,7 +6,6 @@ any metrics file; or it works. (Interrupts are in test_interrupts.py.)"""
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import yaml
 from mlflow import MlflowClient
 
 from rnnlab import failures
-from tests.conftest import free_port, git_commit, run, server, tool, trained_copy
+from tests.conftest import free_port, git_commit, read_only, run, server, tool, trained_copy
 
 BOUND = 120  # seconds: no command here may take longer (a hang fails the test, it does not wait)
 WATCHED = ("data", "models", "runs", "metrics", "plots", "reports")
@@ -283,25 +282,6 @@ def test_a_broken_store(lab, how, fragment):
     break_db(lab, how)
     assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), fragment)
     assert_nothing_half_written(lab, before)
-
-
-@contextlib.contextmanager
-def read_only(path):
-    """``path`` unwritable for this process: chmod for a user; for root (whom permissions do
-    not stop) the immutable attribute."""
-    as_root = os.geteuid() == 0
-    if as_root:
-        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
-            pytest.skip("running as root on a file system without chattr +i")
-    else:
-        path.chmod(0o444)
-    try:
-        yield
-    finally:
-        if as_root:
-            subprocess.run(["chattr", "-i", str(path)], check=True)
-        else:
-            path.chmod(0o644)
 
 
 def test_a_read_only_store(lab):

@@ -2,7 +2,6 @@
 lab's packages (a bare venv, as the system's python is under `.venv/bin/dvc repro` typed
 without activating the venv), and `make lecture` with an output it cannot write. Each ends in
 one line naming the cause, a non-zero exit, before anything runs or is written."""
-import contextlib
 import os
 import shutil
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, tool
+from tests.conftest import ROOT, read_only, tool
 
 MISSING = "lacks the lab's packages (numpy, pandas, scipy, keras and 6 more)"
 
@@ -52,26 +51,6 @@ def test_venv_dvc_repro_with_the_system_python_first_on_path(project, tmp_path):
     assert f"error: {python} {MISSING}: run the stages with the project's venv" in out, out
     assert "Traceback" not in out and "ModuleNotFoundError" not in out, out
     assert not (project / "data" / "sine").exists()
-
-
-@contextlib.contextmanager
-def read_only(path):
-    """``path`` (a file or a folder) unwritable for this process for a block: without write
-    permission for a user; for root, whom permissions do not stop, the immutable attribute."""
-    as_root = os.geteuid() == 0
-    mode = path.stat().st_mode
-    if as_root:
-        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
-            pytest.skip("running as root on a file system without chattr +i")
-    else:
-        path.chmod(mode & ~0o222)
-    try:
-        yield
-    finally:
-        if as_root:
-            subprocess.run(["chattr", "-i", str(path)], check=True)
-        else:
-            path.chmod(mode)
 
 
 @pytest.fixture
