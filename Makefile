@@ -11,12 +11,13 @@ UI_PORT ?= 5000
 # dvc runs each stage as `python -m stages.<name>`: that must be the venv's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv repro test ui dag lock lecture clean-venv server server-stop accounts grant
+.PHONY: help venv repro test ui dag lock lecture clean-venv server server-stop accounts grant serve
 
 help:
 	@echo "make repro   run the pipeline (dvc repro); creates .venv on first use"
 	@echo "make test    run the tests"
 	@echo "make ui      MLflow UI on http://127.0.0.1:$(UI_PORT) (the repo's mlflow.db)"
+	@echo "make serve MODEL=msft-forecaster   serve a registered model (checks it first)"
 	@echo "make lecture run the lecture's own two scripts (lecture/) and record their numbers"
 	@echo "make venv    only create .venv"
 	@echo "make dag     print the pipeline graph"
@@ -102,6 +103,14 @@ server: $(STAMP)
 accounts: $(STAMP)
 	@test -n "$(STUDENTS)" || { echo "error: make accounts STUDENTS=<a CSV with a name column>"; exit 2; }
 	$(BIN)/python -m rnnlab.classroom accounts "$(STUDENTS)" --dir "$(CLASS_DIR)"
+
+# A registered model over HTTP (docs/serving.md): rnnlab/serve.py checks the store, the model,
+# its version and its files, then runs `mlflow models serve` on 127.0.0.1:$(SERVE_PORT).
+MODEL_VERSION ?= latest
+SERVE_PORT ?= 5001
+serve: $(STAMP)
+	@test -n "$(MODEL)" || { echo "error: usage: make serve MODEL=<registered model> [MODEL_VERSION=<n>|latest] [SERVE_PORT=5001]" >&2; exit 2; }
+	@exec $(BIN)/python -m rnnlab.serve "$(MODEL)" $(MODEL_VERSION) $(SERVE_PORT)
 
 # A student's experiment or registered model ('bob-msft') that another account made first:
 # MANAGE on it for the student (the stages' refusal names this line).

@@ -41,13 +41,42 @@ def sequences(count, length, rng):
     values = rng.random((count, length))
     first = rng.integers(0, half, size=count)
     second = rng.integers(half, length, size=count)
-    markers = np.zeros((count, length))
     rows = np.arange(count)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    targets = values[rows, first] + values[rows, second]
-    inputs = np.stack([values, markers], axis=-1)
-    return inputs.astype(np.float32), targets.astype(np.float32)
+    targets = values[rows, first] + values[rows, second]  # summed in float64, then rounded
+    # Written straight into the float32 array: the float64 draws and it are all that is held
+    # (INPUT_COPIES), not a float64 marker array and a float64 stack of both as well.
+    inputs = np.zeros((count, length, 2), dtype=np.float32)
+    inputs[..., 0] = values
+    del values
+    inputs[rows, first, 1] = 1.0
+    inputs[rows, second, 1] = 1.0
+    return inputs, targets.astype(np.float32)
+
+
+INPUT_COPIES = 3
+"""Copies of one length's inputs (train and test, float32 (n, length, 2)) that making and
+training on them hold at their peak: making them, the sets drawn so far and a set's float64
+draws (as large as its float32 inputs); training, the loaded sets and the tensor Keras makes
+of the training inputs. The basis of check_size."""
+
+
+def check_size(length, train_size, test_size):
+    """LabError, before anything is allocated, if the sequences of one length would need more
+    than half of this machine's memory to make and train on, naming the params that size
+    them: ``adding_data.lengths`` (this ``length``) x ``adding_data.train_size``."""
+    from rnnlab.series import physical_memory
+
+    steps = (train_size + test_size) * length
+    need = steps * 2 * 4 * INPUT_COPIES  # (input value, marker) in float32
+    have = physical_memory()
+    if have is None:  # no limit known
+        return
+    if need > have // 2:
+        raise LabError(f"params.yaml: 'adding_data.lengths' item {length} x "
+                       f"'adding_data.train_size' {train_size:,} (+ test_size {test_size:,}) "
+                       f"sequences make {steps:,} steps, which need ~{need / 2**30:,.1f} GiB to "
+                       f"make and train on, more than half of this machine's "
+                       f"{have / 2**30:,.1f} GiB: lower either")
 
 
 def data_sets(length, train_size, test_size, seed):

@@ -3,18 +3,55 @@
 text_train logs this file with the trained .keras model and the vocabulary as artifacts and
 the ``rnnlab`` package as code, and registers it as ``<corpus>-<variant>``; then, for the rhyme,
 
-    mlflow models serve -m models:/sixpence-many-to-one/1 --env-manager local
+    python -m rnnlab.serve sixpence-many-to-one 1
 
-answers POST /invocations with {"inputs": ["Sing a son"], "params": {"length": 20}}.
+(rnnlab/serve.py: it checks the store and the model, then runs ``mlflow models serve -m
+models:/sixpence-many-to-one/1 --env-manager local``) answers POST /invocations with
+{"inputs": ["Sing a son"], "params": {"length": 20}}.
 Input: prompt strings. Output: each prompt followed by its continuation. Params (declared in
 the signature, so they are not ignored): length, temperature (0 = greedy), top_k (0 = all), seed.
-A param out of range (a NaN or negative temperature, a length of 0, a negative seed) or a prompt
-character outside the vocabulary is refused with HTTP 400 naming it.
+A param out of range (a NaN or negative temperature, a length of 0, a negative seed), a prompt
+character outside the vocabulary, and a request beyond the bounds below (a prompt longer than
+MAX_LENGTH, more than MAX_PROMPTS prompts, more than MAX_GENERATED characters to generate) are
+refused with HTTP 400, the answer's message one line naming the cause (Refused).
 """
 import mlflow
+from mlflow.exceptions import MlflowException
 from mlflow.models import set_model
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-MAX_LENGTH = 10_000  # characters per prompt and request: a bound on one request's work
+MAX_LENGTH = 10_000
+"""Characters per prompt, and characters generated per prompt (param length)."""
+
+MAX_PROMPTS = 100
+"""Prompts per request."""
+
+MAX_GENERATED = 100_000
+"""Characters generated per request, prompts x length: a bound on one request's work (each
+generated character is a forward pass over the batch of prompts), which MLflow's server must
+finish within its request timeout (MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, 60 s, then HTTP
+504). With the two above, the answer has at most 1,100,000 characters."""
+
+
+class Refused(MlflowException):
+    """A request refused with HTTP 400, its answer's message one line: the cause.
+
+    MLflow's scoring server sets the message of an MlflowException that predict raises to
+    "Failed to predict data '<the whole input>'. Error: <message>": for a prompt of 10^7
+    characters, the prompt again in the answer. This message is set once, when it is raised;
+    the server's assignment is dropped."""
+
+    def __init__(self, line):
+        super().__init__(line, error_code=INVALID_PARAMETER_VALUE)
+
+    @property
+    def message(self):
+        return self._line
+
+    @message.setter
+    def message(self, value):
+        if not hasattr(self, "_line"):  # MlflowException.__init__'s, not the server's
+            self._line = value
 
 
 def prompts_of(model_input):
@@ -24,6 +61,27 @@ def prompts_of(model_input):
     if isinstance(model_input, str):
         return [model_input]
     return [str(v) for v in model_input]
+
+
+def check_prompts(prompts, length, window):
+    """LabError unless the request is within the bounds: at most MAX_PROMPTS prompts, each of
+    at most MAX_LENGTH characters (the model reads only a prompt's last ``window``; the rest is
+    only copied into the answer), at most MAX_GENERATED characters to generate (``length``
+    each). Checked before anything that takes time or memory per character."""
+    from rnnlab.errors import LabError
+
+    count = len(prompts)
+    if count > MAX_PROMPTS:
+        raise LabError(f"{count:,} prompts in one request: at most {MAX_PROMPTS} a request")
+    for i, prompt in enumerate(prompts):
+        if len(prompt) > MAX_LENGTH:
+            which = f"prompt {i + 1} of {count}" if count > 1 else "the prompt"
+            raise LabError(f"{which} has {len(prompt):,} characters: at most {MAX_LENGTH:,} a "
+                           f"prompt (the model reads only its last {window})")
+    if count * length > MAX_GENERATED:
+        raise LabError(f"{count} prompts x param 'length' {length:,} = {count * length:,} "
+                       f"characters to generate: at most {MAX_GENERATED:,} a request (send "
+                       "fewer prompts, or a shorter length)")
 
 
 def check_params(p):
@@ -64,19 +122,18 @@ class TextGenerator(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input: list[str], params=None) -> list[str]:
         # The type hints: MLflow hands the prompts over as a list of strings
-        from mlflow.exceptions import MlflowException
-        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-
         from rnnlab import textgen
         from rnnlab.errors import LabError
 
         p = {**textgen.GENERATOR_PARAMS, **(params or {})}
         try:
+            prompts = prompts_of(model_input)
             length, temperature, top_k, seed = check_params(p)
-            return textgen.generate(self.model, self.vocab, prompts_of(model_input), length,
-                                    self.window, temperature, top_k, seed)
+            check_prompts(prompts, length, self.window)
+            return textgen.generate(self.model, self.vocab, prompts, length, self.window,
+                                    temperature, top_k, seed)
         except (LabError, ValueError) as err:
-            raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None
+            raise Refused(str(err)) from None
 
 
 set_model(TextGenerator())

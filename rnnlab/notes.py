@@ -89,8 +89,9 @@ def generator(corpus, variant):
 
 def serving(name, version, body):
     body = body.replace("'", "'\\''")  # inside the shell's single quotes
-    return (f"Serve it: `mlflow models serve -m models:/{name}/{version} --env-manager local "
-            f"-p 5001`, then\n\n```\ncurl -s http://127.0.0.1:5001/invocations "
+    return (f"Serve it from the project: `make serve MODEL={name} MODEL_VERSION={version}` (it "
+            f"checks the store and the model, then runs `mlflow models serve` on port 5001), "
+            f"then\n\n```\ncurl -s http://127.0.0.1:5001/invocations "
             f"-H 'Content-Type: application/json' -d '{body}'\n```")
 
 

@@ -14,6 +14,8 @@ Greedy by default (temperature 0), as in the lecture; temperature > 0 samples, s
 """
 import numpy as np
 
+from rnnlab.errors import LabError
+
 GENERATOR_PARAMS = {"length": 20, "temperature": 0.0, "top_k": 0, "seed": 0}
 """The served generator's params and their defaults (rnnlab/generator.py)."""
 
@@ -57,11 +59,21 @@ def choose(probs, temperature, top_k, rng):
 def generate(model, vocab, prompts, length, window, temperature=0.0, top_k=0, seed=0):
     """Each prompt followed by ``length`` generated characters.
 
-    Raises LabError for a prompt character outside the vocabulary, ValueError for an empty prompt.
+    Raises LabError for a prompt character outside the vocabulary, ValueError for an empty
+    prompt; with several prompts, each message says which one.
     """
-    encoded = [vocab.encode(p) for p in prompts]
-    if any(len(e) == 0 for e in encoded):
-        raise ValueError("prompts must not be empty")
+    encoded = []
+    for i, prompt in enumerate(prompts):
+        several = len(prompts) > 1
+        if not prompt:
+            which = f"prompt {i + 1} of {len(prompts)}" if several else "the prompt"
+            raise ValueError(f"{which} is empty: a prompt needs at least one character")
+        try:
+            encoded.append(vocab.encode(prompt))
+        except LabError as err:
+            if not several:
+                raise
+            raise LabError(f"prompt {i + 1} of {len(prompts)}: {err}") from None
     rng = np.random.default_rng(seed)
     context = left_pad(encoded, window, vocab.pad)
     chosen = np.empty((len(prompts), length), dtype=np.int32)

@@ -19,6 +19,19 @@ def normalize(raw):
     return re.sub(r"\s+", " ", raw).strip()
 
 
+QUOTED = 40
+"""Characters an error message quotes of a text, or of its characters outside the vocabulary."""
+
+
+def quote(chars, limit=QUOTED):
+    """The characters ``chars`` (a string or a list of them) quoted as one string: all of them
+    up to ``limit``, else the first ``limit`` and how many more."""
+    text = "".join(chars)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r} and {len(text) - limit:,} more"
+
+
 class Vocab:
     def __init__(self, chars):
         self.chars = list(chars)
@@ -40,14 +53,20 @@ class Vocab:
         return len(self.chars)
 
     def unknown(self, text):
-        """The characters of ``text`` that are not in the vocabulary, in order of appearance."""
-        return list(dict.fromkeys(c for c in text if c not in self.index))
+        """The characters of ``text`` that are not in the vocabulary, in order of appearance
+        (its distinct characters first, by ``dict.fromkeys``, which loops in C: a long text
+        costs no Python step per character)."""
+        return [c for c in dict.fromkeys(text) if c not in self.index]
 
     def encode(self, text):
+        """``text`` as ids; LabError quoting the characters outside the vocabulary, each once
+        and at most QUOTED of them, and the text only when it is short (a served prompt may be
+        long: the message is the HTTP answer)."""
         missing = self.unknown(text)
         if missing:
-            raise LabError(f"{text!r} has characters not in the vocabulary: "
-                           f"{''.join(missing)!r} (the corpus has {''.join(self.chars)!r})")
+            what = repr(text) if len(text) <= QUOTED else f"a text of {len(text):,} characters"
+            raise LabError(f"{what} has characters not in the vocabulary: {quote(missing)} "
+                           f"(the corpus has {quote(self.chars, 2 * QUOTED)})")
         return np.fromiter((self.index[c] for c in text), dtype=np.int32, count=len(text))
 
     def decode(self, ids):

@@ -3,7 +3,9 @@
 Each sequence has <length> steps of (a value from U[0, 1], a marker); the markers pick one
 step in each half, and the target is the sum of the two values they mark (rnnlab/adding.py).
 Params: adding_data (train_size, test_size, seed); the lengths list only names the stages,
-so adding a length makes the sequences of that length and reruns nothing else.
+so adding a length makes the sequences of that length and reruns nothing else. Sequences that
+would need more than half of the machine's memory (a length x train_size too large) are
+refused before any is drawn, in one line naming those params (adding.check_size).
 
 Output: data/adding/<length>.npz (train_inputs (n, length, 2), train_targets (n,),
 test_inputs, test_targets).
@@ -20,6 +22,7 @@ def main():
     stage = f"adding_data@{length}"
     keys = ("adding_data.train_size", "adding_data.test_size", "adding_data.seed")
     train_size, test_size, seed = params.load(stage, *keys).values()
+    adding.check_size(length, train_size, test_size)  # one line naming the params, not MemoryError
     (inputs, targets), (test_inputs, test_targets) = adding.data_sets(length, train_size,
                                                                       test_size, seed)
     path = adding.data_path(length)

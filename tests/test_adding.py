@@ -47,6 +47,67 @@ def test_a_sequence_of_one_step_is_refused():
         adding.sequences(3, 1, np.random.default_rng(0))
 
 
+def test_making_a_set_holds_its_float32_inputs_and_one_float64_draw_at_most():
+    """The basis of check_size's INPUT_COPIES: drawing a set peaks at its float32 inputs and
+    the float64 values they are rounded from, nothing of the (count, length, 2) float64 size."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        inputs, _ = adding.sequences(2000, 500, np.random.default_rng(0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.25 * inputs.nbytes  # float32 inputs + float64 values = 2 x inputs.nbytes
+
+
+def test_sequences_too_large_for_the_machine_are_refused_naming_length_and_train_size(monkeypatch):
+    from rnnlab import series
+    from rnnlab.errors import LabError
+
+    monkeypatch.setattr(series, "physical_memory", lambda: 2 * 2**30)  # 2 GiB: 1 GiB for them
+    adding.check_size(100, 4096, 1024)  # the defaults: 12 MiB
+    with pytest.raises(LabError) as err:
+        adding.check_size(1000, 100_000, 1024)  # 101,024,000 steps x 24 bytes: 2.3 GiB
+    assert str(err.value) == (
+        "params.yaml: 'adding_data.lengths' item 1000 x 'adding_data.train_size' 100,000 "
+        "(+ test_size 1,024) sequences make 101,024,000 steps, which need ~2.3 GiB to make and "
+        "train on, more than half of this machine's 2.0 GiB: lower either")
+    # just under the limit passes: the bound is half the memory, INPUT_COPIES float32 copies
+    steps = 2**30 // (2 * 4 * adding.INPUT_COPIES)
+    adding.check_size(steps // 2048, 2048 - 1024, 1024)
+    monkeypatch.setattr(series, "physical_memory", lambda: None)  # not known: no bound
+    adding.check_size(10_000, 1_000_000, 1_000_000)
+
+
+def test_the_data_stage_refuses_them_in_one_line_before_drawing_any(tmp_path):
+    """The real stage with lengths [10000] and train_size 1,000,000 (80 GB of float32): one
+    line naming both params, not an out-of-memory line blaming the network's params."""
+    import sys
+
+    import yaml
+
+    from rnnlab import series
+    from tests.conftest import copy_project, run
+
+    need = (1_000_000 + 1024) * 10_000 * 2 * 4 * adding.INPUT_COPIES
+    if (series.physical_memory() or 0) // 2 >= need:
+        pytest.skip("this machine has the memory for them")
+    lab = copy_project(tmp_path / "lab")
+    p = yaml.safe_load((lab / "params.yaml").read_text())
+    p["adding_data"].update(lengths=[10_000], train_size=1_000_000)
+    (lab / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    proc = run([sys.executable, "-m", "stages.adding_data", "10000"], cwd=lab, check=False,
+               timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: params.yaml: 'adding_data.lengths' item 10000 x 'adding_data.train_size' "
+        "1,000,000 (+ test_size 1,024) sequences make 10,010,240,000 steps"), proc.stderr
+    assert "out of memory" not in lines[0]
+    assert not (lab / adding.data_path(10_000)).exists()
+
+
 def test_gradient_ratio_counts_underflow_as_the_floor():
     assert adding.gradient_ratio([1.0, 0.5, 0.25], 1e-30) == 4.0
     assert adding.gradient_ratio([1e-3, 0.0], 1e-30) == pytest.approx(1e27)

@@ -132,3 +132,24 @@ def test_names_of_two_examples_cannot_collide(lab, edit, names):
     proc = run([tool("dvc"), "repro"], cwd=lab, check=False)
     one_line(proc, names)
     nothing_ran(lab, proc)
+
+
+def test_sequences_too_large_for_the_machine_are_one_line_through_dvc(lab):
+    """adding_data.lengths [10000] x train_size 1,000,000 (80 GB of float32) through `dvc
+    repro`: the stage's one line names both params (not an out-of-memory line blaming the
+    network's), DVC's own line follows, and no sequences are written."""
+    from rnnlab import adding, series
+
+    if (series.physical_memory() or 0) // 2 >= (1_000_000 + 1024) * 10_000 * 8 * adding.INPUT_COPIES:
+        pytest.skip("this machine has the memory for them")
+    replace_line(lab, "  lengths:", "  lengths: [10000]")
+    replace_line(lab, "  train_size: 4096", "  train_size: 1000000")
+    proc = run([tool("dvc"), "repro", "adding_data"], cwd=lab, check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert ours == [line for line in proc.stderr.splitlines() if not line.startswith("ERROR: ")]
+    assert len(ours) == 1 and ours[0].startswith(
+        "error: params.yaml: 'adding_data.lengths' item 10000 x 'adding_data.train_size' "
+        "1,000,000 (+ test_size 1,024)"), proc.stderr
+    assert "out of memory" not in proc.stderr
+    assert not (lab / "data/adding").exists() or not any((lab / "data/adding").iterdir())

@@ -1,4 +1,7 @@
-"""Generation must equal what the trained Keras model gives greedily, character by character."""
+"""Generation must equal what the trained Keras model gives greedily, character by character;
+the served generator refuses what it cannot answer in one short line."""
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -93,3 +96,90 @@ def test_choose_respects_top_k_and_temperature():
     ties = np.tile([0.1, 0.3, 0.3, 0.3], (2000, 1))  # top 2 of a three-way tie: still 2 kept
     drawn = textgen.choose(ties, 1.0, 2, rng)
     assert len(set(drawn)) == 2 and not set(drawn) & {0}
+
+
+def test_with_several_prompts_the_error_says_which(trained, rhyme):
+    _, voc = rhyme
+    with pytest.raises(LabError) as err:
+        textgen.generate(trained, voc, ["Sing", "a", "Sing é€"], 3, WINDOW)
+    assert str(err.value).startswith("prompt 3 of 3: 'Sing é€' has characters not in the "
+                                     "vocabulary: 'é€'")
+    with pytest.raises(ValueError, match="^prompt 2 of 2 is empty"):
+        textgen.generate(trained, voc, ["Sing", ""], 3, WINDOW)
+    with pytest.raises(ValueError, match="^the prompt is empty"):
+        textgen.generate(trained, voc, [""], 3, WINDOW)
+
+
+# ---- the served generator (rnnlab/generator.py) through MLflow's scoring code, in-process ----
+
+@pytest.fixture(scope="module")
+def served(trained, rhyme, tmp_path_factory):
+    """The generator as `mlflow models serve` loads it (a pyfunc model from code, saved with
+    the trained model and its vocabulary) and the scoring server's ``invocations``: a request's
+    JSON in, (HTTP status, answer's JSON) out."""
+    import json
+
+    import mlflow.pyfunc
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import infer_signature
+    from mlflow.pyfunc import scoring_server
+
+    folder = tmp_path_factory.mktemp("generator")
+    trained.save(folder / "model.keras")
+    vocab.save(folder / "vocab.json", rhyme[1], window=WINDOW)
+    mlflow.pyfunc.save_model(
+        folder / "served", python_model=str(ROOT / "rnnlab/generator.py"),
+        artifacts={"model": str(folder / "model.keras"), "vocab": str(folder / "vocab.json")},
+        signature=infer_signature(["Sing"], ["Sing"], params=textgen.GENERATOR_PARAMS),
+        input_example=(["Sing"], textgen.GENERATOR_PARAMS),  # as rnnlab/registry.py logs it
+        pip_requirements=["mlflow"])
+    model = mlflow.pyfunc.load_model(str(folder / "served"))
+
+    def request(body):
+        try:
+            answer = scoring_server.invocations(json.dumps(body), "application/json", model,
+                                                model.metadata.get_input_schema())
+            return answer.status, answer.response
+        except MlflowException as err:  # the server answers it (its status, its JSON)
+            return err.get_http_status_code(), err.serialize_as_json()
+
+    return request
+
+
+def test_the_served_generator_answers_within_its_bounds(served):
+    from rnnlab.generator import MAX_LENGTH
+
+    status, answer = served({"inputs": ["Sing a son", "king"], "params": {"length": 5}})
+    assert status == 200 and [len(t) for t in json.loads(answer)["predictions"]] == [15, 9]
+    long_prompt = "Sing a son" * (MAX_LENGTH // 10)  # exactly the bound: served
+    status, answer = served({"inputs": [long_prompt], "params": {"length": 3}})
+    assert status == 200 and json.loads(answer)["predictions"][0].startswith(long_prompt)
+
+
+@pytest.mark.parametrize("prompts,params,line", [
+    # a prompt of 10^7 characters: refused by its size, not quoted back
+    (["Sing a son" * 1_000_000 + "é"], {},
+     "the prompt has 10,000,001 characters: at most 10,000 a prompt (the model reads only its "
+     f"last {WINDOW})"),
+    (["Sing", "Ж" * 10_001], {}, "prompt 2 of 2 has 10,001 characters: at most 10,000 a prompt"),
+    (["Sing"] * 101, {}, "101 prompts in one request: at most 100 a request"),
+    (["Sing"] * 11, {"length": 10_000},
+     "11 prompts x param 'length' 10,000 = 110,000 characters to generate: at most 100,000 a "
+     "request"),
+    # characters outside the vocabulary: each once, at most 40 of them, and no long prompt
+    (["Sing é" + "é" * 9_000], {},
+     "a text of 9,006 characters has characters not in the vocabulary: 'é' (the corpus has "),
+    (["".join(chr(0x4E00 + i) for i in range(100))], {},
+     "a text of 100 characters has characters not in the vocabulary: '"
+     + "".join(chr(0x4E00 + i) for i in range(40)) + "' and 60 more"),
+    (["Sing é"], {}, "'Sing é' has characters not in the vocabulary: 'é'"),
+], ids=["10^7 characters", "10,001 characters", "101 prompts", "110,000 to generate",
+        "unknown in a long prompt", "100 unknown", "unknown in a short prompt"])
+def test_the_served_generator_refuses_in_one_short_line(served, prompts, params, line):
+    """HTTP 400 whose message is the cause alone, in one line: MLflow's server would put the
+    whole request above it ("Failed to predict data '<the prompts>'")."""
+    status, answer = served({"inputs": prompts, "params": params})
+    assert status == 400, answer[:300]
+    message = json.loads(answer)["message"]
+    assert message.startswith(line) and "\n" not in message, message[:300]
+    assert len(answer) < 500  # however large the request

@@ -45,3 +45,30 @@ def test_unknown_characters_are_named():
 def test_pad_cannot_be_a_character():
     voc = vocab.Vocab.from_text("abc")
     assert voc.pad == 3 and voc.pad not in range(len(voc))
+
+
+def test_a_long_text_is_not_quoted_and_its_unknown_characters_are_capped():
+    """The message names each unknown character once, at most QUOTED of them, and quotes the
+    text only when it is short: a served prompt's error is its HTTP answer."""
+    voc = vocab.Vocab.from_text("abc ")
+    text = "abc " * 250_000 + "zé" + "z" * 1000
+    with pytest.raises(LabError) as err:
+        voc.encode(text)
+    message = str(err.value)
+    assert message == ("a text of 1,001,002 characters has characters not in the vocabulary: "
+                       "'zé' (the corpus has ' abc')")
+    many = "".join(chr(0x4E00 + i) for i in range(vocab.QUOTED + 25))
+    with pytest.raises(LabError) as err:
+        voc.encode("a " + many + many)
+    assert f"not in the vocabulary: {many[:vocab.QUOTED]!r} and 25 more (" in str(err.value)
+    # the corpus' characters are capped too
+    big = vocab.Vocab(chr(0x3000 + i) for i in range(500))
+    with pytest.raises(LabError) as err:
+        big.encode("x")
+    assert str(err.value).endswith(f"and {500 - 2 * vocab.QUOTED} more)")
+
+
+def test_unknown_lists_each_character_once_in_order_of_appearance():
+    voc = vocab.Vocab.from_text("abc ")
+    assert voc.unknown("zaéz bxé") == ["z", "é", "x"]
+    assert voc.unknown("") == []
