@@ -40,10 +40,10 @@ venv: $(STAMP)
 # before DVC parses dvc.yaml; `dvc repro` and `dvc exp run -S ...` typed by hand do the same.
 # After a repro that ended well, every stage's outputs are in place, also those DVC restored
 # from its run-cache without running the stage: a later stage's failure tag on its model's
-# MLflow run, noted on this machine when it failed, is taken back (rnnlab/failures.py).
+# MLflow run, noted on this machine when it failed, is taken back (rnnlab/tracking/failures.py).
 repro: $(STAMP)
 	$(BIN)/dvc repro
-	@$(BIN)/python -m rnnlab.failures
+	@$(BIN)/python -m rnnlab.tracking.failures
 	@echo
 	@echo "Results: reports/README.md (every model beside its baselines, figures, samples)."
 	@echo "Runs:    make ui, then open the address it prints."
@@ -70,7 +70,7 @@ UI_PAGE := /\#/experiments?workflowType=machine_learning
 ui: $(STAMP)
 	@case "$${MLFLOW_TRACKING_URI:-}" in \
 	  http://*|https://*) echo "MLFLOW_TRACKING_URI is a tracking server: open $${MLFLOW_TRACKING_URI%/}$(UI_PAGE)";; \
-	  *) $(BIN)/python -m rnnlab.store || exit 1; \
+	  *) $(BIN)/python -m rnnlab.tracking.store || exit 1; \
 	     echo "Open http://127.0.0.1:$(UI_PORT)$(UI_PAGE) (the runs; Ctrl-C stops the UI)"; \
 	     exec $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
 	       --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
@@ -98,25 +98,25 @@ clean-venv:
 # in requirements.lock); SERVER_ARGS=--postgres pip (or system) chooses. It says which it used.
 CLASS_DIR ?= .classroom
 server: $(STAMP)
-	$(BIN)/python -m rnnlab.classroom start --dir "$(CLASS_DIR)" $(SERVER_ARGS)
+	$(BIN)/python -m classroom.server start --dir "$(CLASS_DIR)" $(SERVER_ARGS)
 
 accounts: $(STAMP)
 	@test -n "$(STUDENTS)" || { echo "error: make accounts STUDENTS=<a CSV with a name column>"; exit 2; }
-	$(BIN)/python -m rnnlab.classroom accounts "$(STUDENTS)" --dir "$(CLASS_DIR)"
+	$(BIN)/python -m classroom.server accounts "$(STUDENTS)" --dir "$(CLASS_DIR)"
 
-# A registered model over HTTP (docs/serving.md): rnnlab/serve.py checks the store, the model,
+# A registered model over HTTP (docs/serving.md): rnnlab/serving/serve.py checks the store, the model,
 # its version and its files, then runs `mlflow models serve` on 127.0.0.1:$(SERVE_PORT).
 MODEL_VERSION ?= latest
 SERVE_PORT ?= 5001
 serve: $(STAMP)
 	@test -n "$(MODEL)" || { echo "error: usage: make serve MODEL=<registered model> [MODEL_VERSION=<n>|latest] [SERVE_PORT=5001]" >&2; exit 2; }
-	@exec $(BIN)/python -m rnnlab.serve "$(MODEL)" $(MODEL_VERSION) $(SERVE_PORT)
+	@exec $(BIN)/python -m rnnlab.serving.serve "$(MODEL)" $(MODEL_VERSION) $(SERVE_PORT)
 
 # A student's experiment or registered model ('bob-msft') that another account made first:
 # MANAGE on it for the student (the stages' refusal names this line).
 grant: $(STAMP)
 	@test -n "$(ACCOUNT)" -a -n "$(NAME)" || { echo "error: make grant ACCOUNT=<student> NAME=<experiment or registered model>"; exit 2; }
-	$(BIN)/python -m rnnlab.classroom grant "$(ACCOUNT)" "$(NAME)" --dir "$(CLASS_DIR)"
+	$(BIN)/python -m classroom.server grant "$(ACCOUNT)" "$(NAME)" --dir "$(CLASS_DIR)"
 
 server-stop: $(STAMP)
-	$(BIN)/python -m rnnlab.classroom stop --dir "$(CLASS_DIR)"
+	$(BIN)/python -m classroom.server stop --dir "$(CLASS_DIR)"

@@ -21,8 +21,8 @@ In one invocation, everything in a temporary directory (removed at the end unles
    time and the stages that ran).
 3. generate: greedy generation characters/s on the same trained model (the cold repro's
    models/text_many_to_one.keras, units 75): the lecture's loop (one model.predict per
-   character, one prompt at a time) beside the pipeline's rnnlab.textgen.generate (all prompts
-   per step, on rnnlab.inference.load_model's model where the copy has that function, else
+   character, one prompt at a time) beside the pipeline's rnnlab.forward.textgen.generate (all prompts
+   per step, on rnnlab.forward.inference.load_model's model where the copy has that function, else
    Keras'), whether their first 20 characters agree, and the time of one 10,000-character
    request. The lecture's loop is lecture/sixpence_generate.py's generate_seq written out
    again here, not imported: importing that script runs it (as on the slide, it loads its own
@@ -220,10 +220,12 @@ def generation_child(lab, model_path, vocab_path):
     """Both ways of greedy generation on one saved model; prints one JSON line."""
     sys.path.insert(0, lab)
     os.chdir(lab)
-    import rnnlab  # noqa: F401  (the copy's TensorFlow environment defaults, as in its stages)
     import keras
     import numpy as np
-    from rnnlab import textgen, vocab
+
+    import rnnlab  # noqa: F401  (the copy's TensorFlow environment defaults, as in its stages)
+    from rnnlab.data import vocab
+    from rnnlab.forward import textgen
 
     voc, meta = vocab.load(vocab_path)
     window = meta["window"]
@@ -263,16 +265,16 @@ def generation_child(lab, model_path, vocab_path):
 
     # (b) the pipeline's way: textgen.generate, one call per character for all prompts at once.
     try:
-        from rnnlab import inference
+        from rnnlab.forward import inference
         loader = getattr(inference, "load_model", None)
-    except ImportError:  # a copy from before rnnlab/inference.py
+    except ImportError:  # a copy from before rnnlab/forward/inference.py
         loader = None
     start = time.perf_counter()
     if loader:
-        model, result["loader"] = loader(model_path), "rnnlab.inference.load_model (NumPy)"
+        model, result["loader"] = loader(model_path), "rnnlab.forward.inference.load_model (NumPy)"
     else:
         model = keras.saving.load_model(model_path)
-        result["loader"] = "keras.saving.load_model (this copy has no rnnlab.inference.load_model)"
+        result["loader"] = "keras.saving.load_model (this copy has no rnnlab.forward.inference.load_model)"
     result["pipeline_load_s"] = time.perf_counter() - start
     textgen.generate(model, voc, PROMPTS, 2, window)  # warm-up, as for the lecture's loop
     first = textgen.generate(model, voc, PROMPTS, 20, window)

@@ -3,9 +3,9 @@
 N simulated students (--students, default 30), each a separate process, start at the same moment
 and log what one student's `make repro` logs into MLflow, when it logs it, against:
 
-  postgres  the class server as `make server` starts it (rnnlab/classroom.py: PostgreSQL, and
+  postgres  the class server as `make server` starts it (classroom/server.py: PostgreSQL, and
             `mlflow server --app-name basic-auth` with proxied artifacts), one account per
-            student made with `python -m rnnlab.classroom accounts`;
+            student made with `python -m classroom.server accounts`;
   sqlite    the same `mlflow server` (same --workers, --artifacts-destination) on a SQLite
             backend store (sqlite:///.../mlflow.db), no accounts;
   restart   a new class server, whose PostgreSQL is restarted during the load with
@@ -14,8 +14,8 @@ and log what one student's `make repro` logs into MLflow, when it logs it, again
             of --budget): what the clients saw, and what was lost;
   uncached  (not run by default: --only postgres,uncached) a what-if, the class server with
             `auth_cache_ttl_seconds = 0` in its auth.ini (MLflow's default: no cache of checked
-            passwords; rnnlab/classroom.py sets 60 s because of what this part shows): the
-            mlflow server restarted on it with rnnlab.classroom's own start_mlflow.
+            passwords; classroom/server.py sets 60 s because of what this part shows): the
+            mlflow server restarted on it with classroom.server's own start_mlflow.
 
 Every server is started by the benchmark on free ports of 127.0.0.1, in a folder made with
 tempfile.mkdtemp (mode 0755: PostgreSQL runs as its own user when this runs as root), and
@@ -29,28 +29,28 @@ cells at T = 100), in the experiments the lab names '<user>-sine', '<user>-msft'
 '<user>-sixpence' and '<user>-adding-problem'. First the 8 train stages, then the evaluate
 (and, for the text models, generate; for the stock model, walk-forward and strategy) stages,
 as DVC orders them. Where the stages call the lab's own functions, so does this: the lab's
-requests are the ones the server gets. Every stage begins with rnnlab.store.check (one
+requests are the ones the server gets. Every stage begins with rnnlab.tracking.store.check (one
 experiments/search, over urllib: once per stage, which is a process). A train stage:
-rnnlab/runs.py's use_experiment (get_experiment_by_name; create_experiment and its tags the
-first time), rnnlab/claims.py's claim (get_registered_model of its registered name, and the
+rnnlab/tracking/runs.py's use_experiment (get_experiment_by_name; create_experiment and its tags the
+first time), rnnlab/tracking/claims.py's claim (get_registered_model of its registered name, and the
 first time create_registered_model with its tags; the experiment's tag the first time),
 close_orphans (a search of the account's RUNNING runs), start_run with the
 lab's tags (a ~1 KB description among them), log_params (12 to 16), the epochs' metrics (loss,
 and val_loss or accuracy where the model has them; the defaults' epochs: sine 100, stock 27
 (early stop), stock_tutorial 41, the text models 100 each, the adding cells 30, 5 and 13) sent
-as the stages send them, by rnnlab/runs.py's EpochMetrics (one log_batch request for the
+as the stages send them, by rnnlab/tracking/runs.py's EpochMetrics (one log_batch request for the
 epochs of each ten seconds, the first and the last epoch at once), the adding cells'
 train_seconds and gradient ratios, log_text of the model summary (and vocab.json for the text
 models), the Keras model (a pyfunc model with one weights file of the .keras file's size: no
 TensorFlow here) and, for the series and text models, the served model: mlflow.pyfunc.log_model
 of a tiny python_model defined here, with the lab's code (the modules of rnnlab that
-rnnlab/forecaster.py or generator.py imports, as rnnlab/registry.py's served_code gives them to
+rnnlab/serving/forecaster.py or generator.py imports, as rnnlab/tracking/registry.py's served_code gives them to
 code_paths), a weights file, a signature, an input example, pinned pip_requirements,
 registered as '<user>-sine-forecaster', '<user>-msft-forecaster',
 '<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
 '<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
 descriptions); end_run FINISHED. A later stage
-logs into the run as it is, through rnnlab/runs.py's own same_run (the run read, the stage's
+logs into the run as it is, through rnnlab/tracking/runs.py's own same_run (the run read, the stage's
 tag set; not reopened) and helpers: an evaluate stage, the evaluation metrics in one
 log_batch, as log_evaluation logs them: the model's own (28, 39, 39, 4, 8 or 2 keys) for every
 logged model (model_id), the baselines' and the data's (95, 131, 131, 10, 10 or 1) once, as in
@@ -153,10 +153,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
-import rnnlab  # noqa: E402,F401  (the stages' environment: MLflow's retries and timeout, no telemetry)
 import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
-from rnnlab import claims, runs  # noqa: E402  (EpochMetrics: the epochs' metrics sent as the stages send them)
+
+import rnnlab  # noqa: E402,F401  (the stages' environment: MLflow's retries and timeout, no telemetry)
+from rnnlab.tracking import claims, runs  # noqa: E402  (EpochMetrics: the epochs' metrics sent as the stages send them)
 
 PARTS = ["postgres", "uncached", "sqlite", "restart"]
 DEFAULT_PARTS = ["postgres", "sqlite", "restart"]
@@ -330,7 +331,7 @@ def note(rng, size=1000):
 
 def make_files(folder):
     """The files every student logs: figures, weights, a served model's code (the modules of
-    rnnlab its pyfunc module imports, as rnnlab/registry.py's served_code copies them for
+    rnnlab its pyfunc module imports, as rnnlab/tracking/registry.py's served_code copies them for
     code_paths). {name: path}."""
     folder.mkdir(parents=True)
     files = {}
@@ -346,7 +347,7 @@ def make_files(folder):
         path = folder / f"{model.name}.keras"
         path.write_bytes(random.Random(model.name).randbytes(model.weights_kb * KB))
         files[f"{model.name}.keras"] = str(path)
-    from rnnlab import registry
+    from rnnlab.tracking import registry
 
     for kind in ("forecaster", "generator"):
         (folder / kind).mkdir()
@@ -379,7 +380,7 @@ with quiet():
 
 
 def examples(model):
-    """(input example, output, params) of the served model, as rnnlab/registry.py gives them."""
+    """(input example, output, params) of the served model, as rnnlab/tracking/registry.py gives them."""
     if model.kind == "series":
         import pandas as pd
 
@@ -389,10 +390,10 @@ def examples(model):
 
 def log_model_args(model, files, which):
     """mlflow.pyfunc.log_model's arguments for the Keras stand-in or the served model (pinned
-    requirements: rnnlab/registry.py's own)."""
+    requirements: rnnlab/tracking/registry.py's own)."""
     from mlflow.models import infer_signature
 
-    from rnnlab import registry
+    from rnnlab.tracking import registry
 
     example, output, params = examples(model)
     if which == "keras":
@@ -452,8 +453,8 @@ class Student:
         return result
 
     def train(self, model, stage):
-        """A train stage: rnnlab/runs.py's new_run (the lab's own use_experiment, claim and
-        close_orphans), the epochs, rnnlab/registry.py's files and models."""
+        """A train stage: rnnlab/tracking/runs.py's new_run (the lab's own use_experiment, claim and
+        close_orphans), the epochs, rnnlab/tracking/registry.py's files and models."""
         view = [f"metrics.`eval_test_rmse_{p}`" for p in ("model", "persistence", "drift")]
         name = f"{self.user}-{model.experiment}"
         first = name not in self.experiments
@@ -491,7 +492,7 @@ class Student:
             loss *= 0.97
             batch.add(epoch, {key: 1 - loss if key == "accuracy" else
                               loss * (1.1 if key == "val_loss" else 1) for key in model.keys})
-            if batch.due(last=epoch + 1 == n):  # as rnnlab/progress.py sends them
+            if batch.due(last=epoch + 1 == n):  # as rnnlab/tracking/progress.py sends them
                 sending = collections.Counter(m.key for m in batch.waiting)
                 self.call(EPOCHS, batch.send)
                 for key, count in sending.items():
@@ -530,8 +531,8 @@ class Student:
             time.sleep(seconds * self.slower)
 
     def link(self, model):
-        """runs/<model>.json as the train stage writes it (rnnlab/links.py), for same_run."""
-        from rnnlab import links
+        """runs/<model>.json as the train stage writes it (rnnlab/tracking/links.py), for same_run."""
+        from rnnlab.tracking import links
 
         acked = self.acked[model.name]
         path = self.links / f"{model.name}.json"
@@ -542,7 +543,7 @@ class Student:
 
     @contextlib.contextmanager
     def same_run(self, model, stage):
-        """rnnlab/runs.py's same_run, the lab's own: the run as it is (read, the stage's tag
+        """rnnlab/tracking/runs.py's same_run, the lab's own: the run as it is (read, the stage's tag
         set), for a later stage to log into with the lab's helpers; (its link file, the run)."""
         link = self.link(model)
         block = runs.same_run(link, f"{stage}@{model.name}")
@@ -556,7 +557,7 @@ class Student:
             block.__exit__(None, None, None)
 
     def evaluate(self, model, stage):
-        """rnnlab/runs.py's log_evaluation, its three requests timed apart: the metrics for
+        """rnnlab/tracking/runs.py's log_evaluation, its three requests timed apart: the metrics for
         every logged model in one log_batch (runs.evaluation_points), the figure (log_as), the
         description."""
         acked = self.acked[model.name]
@@ -575,7 +576,7 @@ class Student:
 
     def more(self, model, stage):
         """A stage of MORE_STAGES (the stock model's walk-forward and trading strategy): its
-        metrics (rnnlab/runs.py's log_metrics), texts (log_text) and figures (log_as)."""
+        metrics (rnnlab/tracking/runs.py's log_metrics), texts (log_text) and figures (log_as)."""
         acked = self.acked[model.name]
         _, keys, files = MORE_STAGES[model.name][stage]
         with self.same_run(model, stage):
@@ -600,14 +601,14 @@ class Student:
         """Run stage ``name``, a process of its own (the store checked once; MLflow's caches
         empty), on those of ``models`` whose earlier stages did not fail: ``body(model, name)``
         for each. On a failed call, end the run as the stage's process would (FAILED for a
-        train stage, else as it was: rnnlab/runs.py's same_run) and skip these models' later
+        train stage, else as it was: rnnlab/tracking/runs.py's same_run) and skip these models' later
         stages, as DVC would."""
         from mlflow.tracking._tracking_service import utils
 
         models = [m for m in models if m.name not in self.failed]
         if not models:
             return
-        from rnnlab import store
+        from rnnlab.tracking import store
 
         store._ANSWERED.clear()
         utils._artifact_repos_cache.clear()  # a run's artifact store, found with a get_run
@@ -769,10 +770,10 @@ def free_port():
 
 
 def classroom(*args, timeout=300):
-    done = subprocess.run([sys.executable, "-m", "rnnlab.classroom", *args], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "classroom.server", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"rnnlab.classroom {' '.join(args)} failed: "
+        raise RuntimeError(f"classroom.server {' '.join(args)} failed: "
                            f"{(done.stderr or done.stdout).strip()[-2000:]}")
     return done.stdout
 
@@ -844,7 +845,7 @@ class ClassServer:
         return passwords
 
     def use_auth_cache(self):
-        from rnnlab import classroom as lab
+        from classroom import server as lab
 
         config = self.folder / "auth.ini"
         lab.stop_process(self.state["server_pid"])
@@ -857,7 +858,7 @@ class ClassServer:
                 "server restarted")
 
     def store_uri(self):
-        from rnnlab.classroom import database_uri
+        from classroom.server import database_uri
 
         return database_uri(self.state, "mlflow")
 
@@ -880,7 +881,7 @@ class ClassServer:
     def restart_database(self):
         """`pg_ctl restart -m fast` of the class's PostgreSQL: (seconds, exit code, its last
         line)."""
-        from rnnlab.classroom import as_postgres, pg_bin
+        from classroom.server import as_postgres, pg_bin
 
         data = self.folder / "postgres"
         cmd = as_postgres([pg_bin("pg_ctl", self.state), "-D", str(data), "-l",
@@ -933,7 +934,7 @@ class SqliteServer:
 
     def stop(self):
         if self.proc is not None:
-            from rnnlab.classroom import stop_process
+            from classroom.server import stop_process
 
             stop_process(self.proc.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -98,8 +98,8 @@ def main():
 
     from mlflow import MlflowClient
 
-    from rnnlab.outputs import read_json
-    from rnnlab.runs import view_address
+    from rnnlab.core.outputs import read_json
+    from rnnlab.tracking.runs import view_address
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "mlflow.db"

@@ -1,11 +1,12 @@
 # Example 1. 정현파신호 샘플 예측 모델(SRNN) in keras: the slide's code, run from the repository
 # root (python lecture/sine.py). Lines that differ from the slide say so at their end.
 import os  # added for the lab: to create the output folder
-import numpy as np
-import matplotlib.pyplot as plt
+
 import keras  # added for the lab: keras.Input and keras.utils.set_random_seed (Keras 3)
+import matplotlib.pyplot as plt
+import numpy as np
+from keras.layers import Dense, SimpleRNN
 from keras.models import Sequential
-from keras.layers import SimpleRNN, Dense
 
 #샘플 리스트 생성
 n=np.arange(0,2*10)          #2초간 20 vector,[0,1,2,3,4,...,19] fs=10

@@ -1,11 +1,15 @@
 # Example 2. 문자 기반 신경 언어 모델 (many-to-one RNN) - sixpence in keras: the slide's generation
 # script ("모델 평가"), run from the repository root after lecture/sixpence_train.py
 # (python lecture/sixpence_generate.py). Lines that differ from the slide say so at their end.
+from json import (
+    load,  # slide: from pickle import load; the mapping is JSON here (this project keeps no pickles)
+)
+
 import numpy as np  # added for the lab: argmax, in place of predict_classes
-from json import load  # slide: from pickle import load; the mapping is JSON here (this project keeps no pickles)
 from keras.models import load_model
-from keras.utils import to_categorical
 from keras.preprocessing.sequence import pad_sequences
+from keras.utils import to_categorical
+
 
 # generate a sequence of nb characters with a language model
 def generate_seq(model, seq_length, seed_text='Sing a son', nb_chars=20):

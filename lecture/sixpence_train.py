@@ -2,12 +2,15 @@
 # script ("Model 생성"), run from the repository root (python lecture/sixpence_train.py).
 # Lines that differ from the slide say so at their end.
 import os  # added for the lab: to create the output folder
-import numpy as np
-from json import dump  # slide: from pickle import dump; this project keeps no pickles: the mapping is saved as JSON
+from json import (
+    dump,  # slide: from pickle import dump; this project keeps no pickles: the mapping is saved as JSON
+)
+
 import keras  # added for the lab: keras.Input and keras.utils.set_random_seed (Keras 3)
-from keras.utils import to_categorical
+import numpy as np
+from keras.layers import LSTM, Dense
 from keras.models import Sequential
-from keras.layers import Dense,LSTM
+from keras.utils import to_categorical
 
 keras.utils.set_random_seed(0)  # added for the lab: the slide sets no seed; seeded (Python, NumPy, TensorFlow), every run prints the same numbers
 

@@ -1,8 +1,16 @@
-"""What the pipeline's stages share: data, models, scoring, tracking (the stages themselves
-are in ``stages/``, one module per stage of dvc.yaml).
+"""What the pipeline's stages share (the stages themselves are in ``stages/``, one module per
+stage of dvc.yaml), in layers; a package imports only those below it:
 
-Importing the package sets quiet, reproducible defaults for every stage process;
-values already in the environment win.
+  params.py, dvc_cli.py   params.yaml's schema and check; `dvc` as the venv runs it
+  serving/                the registered models as MLflow serves them
+  tracking/  charts/      MLflow behind the lesson; the figures under reports/
+  data/  nets/  forward/  scores/
+                          the lesson: data and windows, the Keras networks, inference in NumPy,
+                          baselines and scores (no MLflow)
+  core/                   one-line errors, interrupts, outputs written all or nothing
+
+docs/architecture.md draws it. Importing the package sets quiet, reproducible defaults for
+every stage process; values already in the environment win.
 """
 import os
 
@@ -14,7 +22,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # server's PostgreSQL restarts (docs/team.md), where two (0 and 4 s) did not.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-# A run's address is printed by the lab (rnnlab/runs.py: say_where), without the request for the
+# A run's address is printed by the lab (rnnlab/tracking/runs.py: say_where), without the request for the
 # whole run that MLflow makes to print it.
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -15,7 +15,7 @@ will run with. Every other command is DVC's alone: `dvc exp show` or `dvc metric
 work while params.yaml has a mistake.
 
 The same entry point closes, in the default store, the MLflow runs that a stage killed with
-SIGKILL left RUNNING (rnnlab/runs.py: ``close_orphans``), since a `dvc repro` that restores
+SIGKILL left RUNNING (rnnlab/tracking/runs.py: ``close_orphans``), since a `dvc repro` that restores
 every stage from DVC's run-cache starts no stage process that would.
 """
 import os
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
 
 CHECKED = {"repro", "run"}
 """The commands that run stages: `dvc repro` and `dvc exp run` (its parser names it 'run')."""
@@ -109,10 +109,10 @@ def _close_orphans(root):
     say what is wrong with it."""
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return
-    from rnnlab import runs
+    from rnnlab.tracking import runs
 
     before = os.environ.get("DVC_ROOT")
-    os.environ["DVC_ROOT"] = str(root)  # the store rnnlab/store.py finds
+    os.environ["DVC_ROOT"] = str(root)  # the store rnnlab/tracking/store.py finds
     try:
         runs.close_orphans()
     except LabError:

@@ -41,7 +41,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
 
 PARAMS_FILE = "params.yaml"
 VARIANT_NAME = r"^[a-z][a-z0-9_]*$"  # a text_train section's name: text_train.<variant>
@@ -214,7 +214,7 @@ class TextGenerate(Section):
 
 
 class AddingData(Section):
-    """Example 5, the adding problem's sequences (stage adding_data@<length>, rnnlab/adding.py)."""
+    """Example 5, the adding problem's sequences (stage adding_data@<length>, rnnlab/data/adding.py)."""
     lengths: Annotated[list[Annotated[int, Field(ge=2, le=10_000)]], AfterValidator(_distinct),
                        Field(min_length=1, json_schema_extra={"uniqueItems": True})] = Field(
         description="Sequence lengths T: a model per cell and length (the knob of the example's "
@@ -322,12 +322,13 @@ def check(everything, path=PARAMS_FILE):
 def _distinct_names(everything, path):
     """LabError if two examples would share an MLflow experiment, or two models a registered
     model name (each model registers its own; the models of one data file share its
-    experiment). Names come from file names (rnnlab/names.py): data/sine.csv as the stock
+    experiment). Names come from file names (rnnlab/tracking/names.py): data/sine.csv as the stock
     prices would log the stock runs into the sine wave's experiment and serve the stock model
-    as 'sine-forecaster'. (rnnlab/claims.py refuses the same in the store, for names made by
+    as 'sine-forecaster'. (rnnlab/tracking/claims.py refuses the same in the store, for names made by
     an earlier params.yaml.)"""
 
-    from rnnlab import adding, names, series
+    from rnnlab.data import adding, series
+    from rnnlab.tracking import names
 
     csv, corpus = everything["stock_data"]["csv"], everything["text_encode"]["corpus"]
     sine = (names.SINE, "example 1's sine wave")
@@ -516,6 +517,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from rnnlab.errors import run
+    from rnnlab.core.errors import run
 
     run(main)

@@ -1,7 +1,7 @@
 """Stage adding_data@<length>: the adding problem's sequences of one length (numpy only).
 
 Each sequence has <length> steps of (a value from U[0, 1], a marker); the markers pick one
-step in each half, and the target is the sum of the two values they mark (rnnlab/adding.py).
+step in each half, and the target is the sum of the two values they mark (rnnlab/data/adding.py).
 Params: adding_data (train_size, test_size, seed); the lengths list only names the stages,
 so adding a length makes the sequences of that length and reruns nothing else. Sequences that
 would need more than half of the machine's memory (a length x train_size too large) are
@@ -12,9 +12,10 @@ test_inputs, test_targets).
 """
 import numpy as np
 
-from rnnlab import adding, params
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing
+from rnnlab import params
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing
+from rnnlab.data import adding
 
 
 def main():

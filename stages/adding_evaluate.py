@@ -1,7 +1,7 @@
 """Stage adding_evaluate: which cells learned the adding problem, at which lengths (NumPy only).
 
 For every length of adding_data.lengths and every cell of adding_train.cells: the trained
-network's mse on the test sequences (run in NumPy, rnnlab/inference.py), beside the trivial
+network's mse on the test sequences (run in NumPy, rnnlab/forward/inference.py), beside the trivial
 baseline, the training targets' mean (about 1.0) predicted for every sequence, measured on
 the same test set, with the analytic 1/6 next to it. A ratio to the baseline near 1 means the
 network learned nothing of the dependency; far below 1, that it did. Beside them, the epochs
@@ -13,9 +13,13 @@ reports/figures/adding.png; each network's scores are also logged into its train
 """
 import numpy as np
 
-from rnnlab import adding, adding_figure, figures, inference, notes, params, runs
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing, write_json
+from rnnlab import params
+from rnnlab.charts import adding_figure, figures
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, write_json
+from rnnlab.data import adding
+from rnnlab.forward import inference
+from rnnlab.tracking import notes, runs
 
 STAGE = "adding_evaluate"
 

@@ -8,7 +8,7 @@ then Dense(1); mse, Adam with `learning_rate` and gradients clipped to `clipnorm
 
 Before and after training it measures how far back the gradient reaches: the norm of
 d(loss)/d(x) at each input, by its distance from the output, averaged over the first
-`gradient_sequences` test sequences (rnnlab/gradients.py; TensorFlow's autodiff, here where
+`gradient_sequences` test sequences (rnnlab/nets/gradients.py; TensorFlow's autodiff, here where
 TensorFlow already is), or over all of them where adding_data.test_size makes fewer: the stage
 says so in a line, and the run's param `gradient_sequences_used` records the count.
 
@@ -18,9 +18,11 @@ runs/adding/<cell>_<length>.json (the MLflow run that adding_evaluate logs into 
 """
 import time
 
-from rnnlab import adding, notes, params, runs
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing, write_csv
+from rnnlab import params
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, write_csv
+from rnnlab.data import adding
+from rnnlab.tracking import notes, runs
 
 SECTION = "adding_train"
 KEYS = ("units", "optimizer", "learning_rate", "clipnorm", "epochs", "batch_size", "stop_below",
@@ -49,13 +51,19 @@ def main():
                          notes=(notes.adding_experiment(),
                                 notes.pending(notes.adding_run(m.cell, m.length, p), "adding_evaluate")),
                          example="adding") as link:
-        from rnnlab import gradients, models, registry  # TensorFlow: inputs and store are good
+        from rnnlab.nets import (  # TensorFlow: inputs and store are good
+            gradients,
+            models,
+        )
+        from rnnlab.tracking import registry
+        from rnnlab.tracking.progress import EpochLog
 
         model = models.compiled_series_model(m.name, m.length, inputs.shape[2],
                                              {**p, "layer": m.cell})
         before = gradients.input_gradient_norms(model, *probe)
         start = time.perf_counter()
-        history, kept = models.fit(model, (inputs, targets), m.stage, SECTION, p)
+        history, kept = models.fit(model, (inputs, targets), SECTION, p,
+                                   callbacks=[EpochLog(m.stage, p["epochs"])])
         seconds = time.perf_counter() - start
         after = gradients.input_gradient_norms(model, *probe)
         model.save(m.model)

@@ -11,10 +11,12 @@ import ast
 import csv
 import os
 
-from rnnlab import adding, forecast, params, series, variants, vocab
-from rnnlab.errors import run
-from rnnlab.ngram import CEILING, NGRAM, UNIGRAM
-from rnnlab.outputs import all_or_nothing, read_json, reading
+from rnnlab import params
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, read_json, reading
+from rnnlab.data import adding, series, variants, vocab
+from rnnlab.scores import forecast
+from rnnlab.scores.ngram import CEILING, NGRAM, UNIGRAM
 
 STAGE = "report"
 OUT = "reports/README.md"
@@ -280,7 +282,7 @@ def pvalue(p):
 
 
 def trading_verdict(report):
-    from rnnlab import trading
+    from rnnlab.scores import trading
 
     return trading.verdict(report).split(" (directional accuracy")[0]
 
@@ -404,7 +406,7 @@ def adding_section(p):
     gated = [c for c in ("lstm", "gru") if c in cells]
     if gated:
         said.append(
-            "The LSTM's cell state adds instead (c_t = f * c_{t-1} + i * g, rnnlab/inference.py: "
+            "The LSTM's cell state adds instead (c_t = f * c_{t-1} + i * g, rnnlab/forward/inference.py: "
             "lstm_step), and its forget gate near 1 lets the gradient through: after training "
             + ", ".join(f"{names[c]}'s g(1)/g({longest - 1}) is "
                         f"{metrics[f'T{longest}'][c]['gradient_ratio']:.2f}" for c in gated)
@@ -540,7 +542,7 @@ def main():
             for name in STOCK_MODELS},
          **{key: found[key] for key in ("stock_data", "stock_walkforward", "text_train",
                                         "adding_data", "adding_train")}}
-    defined = variants.defined()
+    defined = variants.defined(params.variants())
     page = render(p, defined)
     with all_or_nothing(OUT):
         with open(OUT, "w", encoding="utf-8") as f:

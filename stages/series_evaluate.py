@@ -1,6 +1,6 @@
 """Stage series_evaluate@<model>: is the network better than a random walk?
 
-Predictors (rnnlab/forecast.py), all reading the same raw windows: the trained network; the
+Predictors (rnnlab/scores/forecast.py), all reading the same raw windows: the trained network; the
 same network untrained (its seeded initial weights, saved by series_train: the lecture's
 'before training', on the training windows); persistence (tomorrow = today: the random
 walk); drift (persistence plus the training part's mean step); an AR on the window's values
@@ -15,17 +15,21 @@ Every price figure is in the target's units: a log-return network's outputs beco
 On the test part, the "lagged copy" check as well: the correlation of each predictor with the
 series at lags -3..+3 (a peak at +1: yesterday's value, a day late) and of its predicted
 changes with the actual ones.
-The networks run in NumPy (rnnlab/inference.py): no TensorFlow in this stage.
+The networks run in NumPy (rnnlab/forward/inference.py): no TensorFlow in this stage.
 
 Outputs: metrics/<model>.json ({part: {metric: {predictor: value}}}, and under `forecast`
 `horizon: {asked, used, test_values}`), plots/<model>_train.csv,
 plots/<model>_test.csv, plots/<model>_forecast.csv, reports/figures/<model>.png. Logged
 into the training run (runs/<model>.json).
 """
-from rnnlab import figures, forecast, inference, notes, params, runs, series, series_figures
-from rnnlab.errors import LabError, run
-from rnnlab.outputs import all_or_nothing, write_csv, write_json
-
+from rnnlab import params
+from rnnlab.charts import figures, series_figures
+from rnnlab.core.errors import LabError, run
+from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
+from rnnlab.data import series
+from rnnlab.forward import inference
+from rnnlab.scores import forecast
+from rnnlab.tracking import notes, runs
 
 TEST_KEYS = {"sine": "sine_data.held_out", "stock": "stock_data.test"}
 """The key that sizes each data's test part, named where it holds no value to forecast."""
@@ -47,7 +51,7 @@ def forecast_steps(n_test, asked, keys, where="the test part"):
 
 
 def network(path, transform):
-    """A saved network, run in NumPy (rnnlab/inference.py), as a predictor of raw windows in
+    """A saved network, run in NumPy (rnnlab/forward/inference.py), as a predictor of raw windows in
     the target's units."""
     model = inference.load_model(path)
     return lambda raw: transform.to_units(raw, model(transform.inputs(raw))[:, 0])

@@ -8,8 +8,8 @@ stock_tutorial  (the tutorials') the same network on prices min-max scaled on th
                                part: the popular tutorials' model, biased where the test prices
                                lie above anything it trained on.
 Params: <model>_train (layer, units, target, optimizer, learning_rate, epochs, batch_size,
-patience, seed) and <data>_data.window (rnnlab/series.py: SERIES names each model's data).
-The scaling (rnnlab/series.py: Transform) is fitted on the training part only. Where the series has a val part, Keras scores it after every epoch
+patience, seed) and <data>_data.window (rnnlab/data/series.py: SERIES names each model's data).
+The scaling (rnnlab/data/series.py: Transform) is fitted on the training part only. Where the series has a val part, Keras scores it after every epoch
 (val_loss); with patience > 0 training stops once val_loss has not improved for `patience`
 epochs and the weights of its best epoch are restored (Keras' EarlyStopping).
 
@@ -19,11 +19,13 @@ models/<model>_transform.json, plots/<model>_history.csv,
 runs/<model>.json (the MLflow run that series_evaluate logs into as well; its tag
 ``lab.formulation`` says which approach it is). The run also registers a forecaster,
 'msft-forecaster' for the lab's stock model, 'msft-tutorial-forecaster' for the tutorial's
-(rnnlab/forecaster.py): raw rows in, the next value out.
+(rnnlab/serving/forecaster.py): raw rows in, the next value out.
 """
-from rnnlab import names, notes, params, runs, series
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing, write_csv
+from rnnlab import params
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, write_csv
+from rnnlab.data import series
+from rnnlab.tracking import names, notes, runs
 
 
 def main():
@@ -55,11 +57,14 @@ def main():
                          view=notes.series_view(),
                          example=s.data, registers=[registered],
                          formulation=series.FORMULATIONS[tp["target"]]) as link:
-        from rnnlab import models, registry  # TensorFlow: inputs and store are good
+        from rnnlab.nets import models  # TensorFlow: inputs and store are good
+        from rnnlab.tracking import registry
+        from rnnlab.tracking.progress import EpochLog
 
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(s.untrained)
-        history, kept = models.fit(model, (X, Y), stage, section, tp, validation=val,
+        history, kept = models.fit(model, (X, Y), section, tp, validation=val,
+                                   callbacks=[EpochLog(stage, tp["epochs"])],
                                    hint="" if tp["target"] != "value" else
                                    f" or train on scaled values ('{section}.target: price')")
         model.save(s.model)

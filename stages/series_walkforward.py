@@ -1,6 +1,6 @@
 """Stage series_walkforward@<model>: does the model's score hold at other origins?
 
-Walk-forward evaluation (rnnlab/walkforward.py): the test part's end cut into
+Walk-forward evaluation (rnnlab/scores/walkforward.py): the test part's end cut into
 `<data>_walkforward.folds` folds in time (scikit-learn's TimeSeriesSplit); at each fold's origin
 the trained model (models/<model>.keras, fold after fold) continues training for
 `<data>_walkforward.epochs` epochs on every window before the origin, with the same transform,
@@ -22,9 +22,13 @@ reports/figures/<model>_walkforward.png. Logged into the model's run (runs/<mode
 """
 import numpy as np
 
-from rnnlab import forecast, params, runs, series, series_figures, walkforward, windows
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing, write_csv, write_json
+from rnnlab import params
+from rnnlab.charts import series_figures
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
+from rnnlab.data import series, windows
+from rnnlab.scores import forecast, walkforward
+from rnnlab.tracking import runs
 
 
 def main():
@@ -46,7 +50,7 @@ def main():
     metrics, rows, pooled, lasts = {}, [], {}, []
     with all_or_nothing(s.walkforward_metrics, s.walkforward_plot, s.walkforward_figure), \
             runs.same_run(s.run, stage):
-        from rnnlab import models  # TensorFlow: folds and store are good
+        from rnnlab.nets import models  # TensorFlow: folds and store are good
 
         model = models.load(s.model)
         for k, (seen, fold) in enumerate(folds, 1):

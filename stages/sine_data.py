@@ -7,13 +7,15 @@ as in the lecture. The next held_out values are the test part, the future it nev
 sine has no validation part.
 
 Outputs: data/sine/{train,val,test}.npz (time in seconds, values, columns) and
-data/sine/meta.json, the files every series stage reads (rnnlab/series.py).
+data/sine/meta.json, the files every series stage reads (rnnlab/data/series.py).
 """
 import numpy as np
 
-from rnnlab import names, params, series
-from rnnlab.errors import LabError, run
-from rnnlab.outputs import all_or_nothing
+from rnnlab import params
+from rnnlab.core.errors import LabError, run
+from rnnlab.core.outputs import all_or_nothing
+from rnnlab.data import series
+from rnnlab.tracking import names
 
 STAGE = "sine_data"
 SINE = series.SERIES["sine"]

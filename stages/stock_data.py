@@ -3,7 +3,7 @@ val and test parts (pandas; no TensorFlow).
 
 By default Microsoft's daily prices, 1986-03-13 to 2017-11-10 (data/msft.csv, CC0); any CSV
 works by params alone: the file, its date column, the target column and extra input columns
-(rnnlab/prices.py reads it and says in one line what is wrong with it). Rows with an empty
+(rnnlab/data/prices.py reads it and says in one line what is wrong with it). Rows with an empty
 cell inside the series (a multi-ticker file's dates of no trade) are refused, dropped or
 filled with each column's last value, by `missing` (error | drop | ffill); how many were
 dropped or filled is printed and recorded in meta.json. The parts follow each other in time
@@ -14,14 +14,16 @@ target that never changes there, from the day before it to its end, leaves nothi
 with (persistence makes no error), and is refused before anything trains.
 
 Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target first) and
-data/stock/meta.json, the files every series stage reads (rnnlab/series.py), which also
+data/stock/meta.json, the files every series stage reads (rnnlab/data/series.py), which also
 records `missing`: {"rule": error | drop | ffill, "rows": rows dropped or filled}.
 """
 import numpy as np
 
-from rnnlab import names, params, prices, series
-from rnnlab.errors import LabError, run
-from rnnlab.outputs import all_or_nothing
+from rnnlab import params
+from rnnlab.core.errors import LabError, run
+from rnnlab.core.outputs import all_or_nothing
+from rnnlab.data import prices, series
+from rnnlab.tracking import names
 
 STAGE = "stock_data"
 STOCK = series.SERIES["stock"]

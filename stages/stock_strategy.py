@@ -1,6 +1,6 @@
 """Stage stock_strategy: could one trade on the lab's stock model? (numpy, scipy; no TensorFlow)
 
-Not financial advice: a classroom backtest (rnnlab/trading.py says what it leaves out).
+Not financial advice: a classroom backtest (rnnlab/scores/trading.py says what it leaves out).
 
 From the lab's model's one-step predictions on the test part (plots/stock_test.csv, written by
 series_evaluate@stock): its directional accuracy, with binomial tests against a coin and
@@ -8,15 +8,19 @@ against the best constant guess; a long/flat rule (long the next day when the mo
 a rise) after a cost of `stock_strategy.cost_bps` basis points per trade, and before costs,
 against buy-and-hold: cumulative return, annualised volatility, Sharpe ratio, maximum drawdown,
 trades; and a verdict sentence. Costs are taken from the equity, which never goes below 0: at
-10 000 bp (100%) the first trade wipes it out (rnnlab/trading.py says what every figure is then).
+10 000 bp (100%) the first trade wipes it out (rnnlab/scores/trading.py says what every figure is then).
 
 Outputs: metrics/stock_strategy.json, plots/stock_equity.csv (the three equity curves: a row
 per day, the value after it, from 1), reports/figures/stock_strategy.png. Logged into the model's run (runs/stock.json) as
 `trade_<...>`.
 """
-from rnnlab import params, runs, series, series_figures, trading
-from rnnlab.errors import LabError, run
-from rnnlab.outputs import all_or_nothing, reading, write_csv, write_json
+from rnnlab import params
+from rnnlab.charts import series_figures
+from rnnlab.core.errors import LabError, run
+from rnnlab.core.outputs import all_or_nothing, reading, write_csv, write_json
+from rnnlab.data import series
+from rnnlab.scores import trading
+from rnnlab.tracking import runs
 
 STAGE = "stock_strategy"
 STOCK = series.SERIES["stock"]

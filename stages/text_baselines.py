@@ -3,7 +3,7 @@
 
 unigram  each character predicted from its frequency in the training text alone;
 ngram    from the previous k characters (k = text_baselines.ngram_order), Witten-Bell
-         smoothed down to the unigram (rnnlab/ngram.py); counted on the training text. A
+         smoothed down to the unigram (rnnlab/scores/ngram.py); counted on the training text. A
          baseline sees no more than the models: an order above text_encode.window is lowered
          to the window, and the stage says so;
 ceiling  the best accuracy any function of the window could reach on the scored text: how
@@ -15,10 +15,12 @@ Outputs: metrics/text_unigram.json, metrics/text_ngram.json (with `order`, the c
 and `order_asked`, text_baselines.ngram_order), metrics/text_ceiling.json.
 """
 
-from rnnlab import ngram, params, vocab
-from rnnlab.errors import run
-from rnnlab.ngram import CEILING, NGRAM, UNIGRAM
-from rnnlab.outputs import all_or_nothing, write_json
+from rnnlab import params
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, write_json
+from rnnlab.data import vocab
+from rnnlab.scores import ngram
+from rnnlab.scores.ngram import CEILING, NGRAM, UNIGRAM
 
 STAGE = "text_baselines"
 

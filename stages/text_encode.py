@@ -16,9 +16,10 @@ import os
 
 import numpy as np
 
-from rnnlab import params, vocab, windows
-from rnnlab.errors import LabError, run
-from rnnlab.outputs import all_or_nothing
+from rnnlab import params
+from rnnlab.core.errors import LabError, run
+from rnnlab.core.outputs import all_or_nothing
+from rnnlab.data import vocab, windows
 
 STAGE = "text_encode"
 

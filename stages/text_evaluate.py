@@ -8,16 +8,21 @@ after each full window, so their figures compare directly: loss (cross-entropy, 
 accuracy, bits per character and perplexity. A many_to_many model (text_train.<variant>.kind)
 is also scored at every step of its windows (sequence_*), which is its training objective.
 Windows are read in batches of a strided view of the ids (no array of all windows), and the
-saved model runs in NumPy (rnnlab/inference.py): no TensorFlow here.
+saved model runs in NumPy (rnnlab/forward/inference.py): no TensorFlow here.
 
 Outputs: metrics/text_<variant>.json, reports/figures/text_<variant>.png. Logged into the
 training run, beside the baselines' figures.
 """
-from rnnlab import figures, inference, ngram, notes, params, runs, variants, vocab, windows
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing, read_json, write_json
-from rnnlab.scoring import Scores
-from rnnlab.windows import EVAL_BATCH
+from rnnlab import params
+from rnnlab.charts import figures
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, read_json, write_json
+from rnnlab.data import variants, vocab, windows
+from rnnlab.data.windows import EVAL_BATCH
+from rnnlab.forward import inference
+from rnnlab.scores import ngram
+from rnnlab.scores.scoring import Scores
+from rnnlab.tracking import notes, runs
 
 
 def evaluate(model, ids, window, sequence):
@@ -46,7 +51,7 @@ def baselines(split):
 
 
 def main():
-    v = variants.from_argv("text_evaluate")
+    v = variants.from_argv("text_evaluate", params.variants())
     stage, kind_key = f"text_evaluate@{v.name}", f"text_train.{v.name}.kind"
     kind = params.load(stage, kind_key)[kind_key]
     _, meta = vocab.load(vocab.VOCAB)

@@ -11,13 +11,16 @@ Output: reports/samples/<variant>.txt, a 'T=<temperature>' line then one
 'prompt -> generated text' line per prompt, for each temperature. Logged into the training
 run as samples.txt.
 """
-from rnnlab import inference, params, runs, textgen, variants, vocab
-from rnnlab.errors import LabError, run
-from rnnlab.outputs import all_or_nothing
+from rnnlab import params
+from rnnlab.core.errors import LabError, run
+from rnnlab.core.outputs import all_or_nothing
+from rnnlab.data import variants, vocab
+from rnnlab.forward import inference, textgen
+from rnnlab.tracking import runs
 
 
 def main():
-    v = variants.from_argv("text_generate")
+    v = variants.from_argv("text_generate", params.variants())
     stage = f"text_generate@{v.name}"
     p = params.load(stage, "text_generate")["text_generate"]
     voc, meta = vocab.load(vocab.VOCAB)

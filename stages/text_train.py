@@ -4,25 +4,27 @@ The variant's section of params.yaml, text_train.<variant>, says which network (
 many_to_one   (the lecture)  LSTM(units) + Dense(V, softmax): the character after each window.
 many_to_many  (its agenda)   LSTM(units, return_sequences) + Dense(V, softmax) at every step:
                              the window shifted by one.
-Windows stream from the training ids (rnnlab/streams.py), shuffled with the seed; sparse
+Windows stream from the training ids (rnnlab/data/streams.py), shuffled with the seed; sparse
 integer targets with sparse categorical cross-entropy are the lecture's one-hot targets with
 categorical cross-entropy, without the one-hot arrays. With a held-out split
 (text_encode.val > 0) Keras also scores it after every epoch (val_loss, val_accuracy).
 
 Outputs: models/text_<variant>.keras, plots/text_<variant>_history.csv, runs/text_<variant>.json
 (the MLflow run that text_evaluate and text_generate log into as well). The run also
-registers the served generator, '<corpus>-<variant>' (rnnlab/generator.py): prompts in, text
+registers the served generator, '<corpus>-<variant>' (rnnlab/serving/generator.py): prompts in, text
 out.
 """
 import numpy as np
 
-from rnnlab import names, notes, params, runs, variants, vocab
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing, write_csv
+from rnnlab import params
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing, write_csv
+from rnnlab.data import variants, vocab
+from rnnlab.tracking import names, notes, runs
 
 
 def main():
-    v = variants.from_argv("text_train")
+    v = variants.from_argv("text_train", params.variants())
     stage, section = f"text_train@{v.name}", f"text_train.{v.name}"
     p = params.load(stage, section)[section]
     voc, meta = vocab.load(vocab.VOCAB)
@@ -40,7 +42,11 @@ def main():
                          view=notes.text_view(vocab.scored_split(meta)),
                          example="text", registers=[names.generator(corpus, v.name)],
                          formulation=variants.FORMULATIONS[p["kind"]]) as link:
-        from rnnlab import models, registry, streams  # TensorFlow: inputs and store are good
+        # TensorFlow: inputs and store are good
+        from rnnlab.data import streams
+        from rnnlab.nets import models
+        from rnnlab.tracking import registry
+        from rnnlab.tracking.progress import EpochLog
 
         model = models.compiled_text_model(v.name, len(voc), p)
         split = variants.SPLITS[p["kind"]]
@@ -48,7 +54,8 @@ def main():
                                          seed=p["seed"])
         val_batches = (streams.window_batches(val, window, split, streams.EVAL_BATCH)
                        if len(val) else None)
-        history, kept = models.fit(model, batches, stage, section, p, validation=val_batches)
+        history, kept = models.fit(model, batches, section, p, validation=val_batches,
+                                   callbacks=[EpochLog(stage, p["epochs"])])
         model.save(v.model)
         write_csv(v.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         first = train[np.newaxis, :window]  # the corpus's first window: an example input

@@ -256,9 +256,9 @@ def pytest_collection_modifyitems(items):
 
 def trained_copy(pipeline, dest):
     """A copy of the shared pipeline's project (git, DVC cache, outputs, MLflow store) at
-    ``dest``, its store following it (rnnlab/store.py: follow_checkout) before a stage opens
+    ``dest``, its store following it (rnnlab/tracking/store.py: follow_checkout) before a stage opens
     it, so that the stages' stderr is their own."""
-    from rnnlab import store
+    from rnnlab.tracking import store
 
     shutil.copytree(pipeline.project, dest, symlinks=True)
     with contextlib.redirect_stderr(io.StringIO()):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rnnlab import adding
+from rnnlab.data import adding
 
 
 def test_sequences_have_one_marker_in_each_half_and_the_target_is_their_sum():
@@ -62,8 +62,8 @@ def test_making_a_set_holds_its_float32_inputs_and_one_float64_draw_at_most():
 
 
 def test_sequences_too_large_for_the_machine_are_refused_naming_length_and_train_size(monkeypatch):
-    from rnnlab import series
-    from rnnlab.errors import LabError
+    from rnnlab.core.errors import LabError
+    from rnnlab.data import series
 
     monkeypatch.setattr(series, "physical_memory", lambda: 2 * 2**30)  # 2 GiB: 1 GiB for them
     adding.check_size(100, 4096, 1024)  # the defaults: 12 MiB
@@ -87,7 +87,7 @@ def test_the_data_stage_refuses_them_in_one_line_before_drawing_any(tmp_path):
 
     import yaml
 
-    from rnnlab import series
+    from rnnlab.data import series
     from tests.conftest import copy_project, run
 
     need = (1_000_000 + 1024) * 10_000 * 2 * 4 * adding.INPUT_COPIES
@@ -128,7 +128,7 @@ def linear_rnn(length, decay):
 
 
 def test_gradient_norms_of_a_linear_rnn_decay_as_its_recurrent_factor():
-    from rnnlab import gradients
+    from rnnlab.nets import gradients
 
     length = 12
     inputs, targets = adding.sequences(8, length, np.random.default_rng(3))
@@ -141,7 +141,7 @@ def test_gradient_norms_of_a_linear_rnn_decay_as_its_recurrent_factor():
 
 
 def test_gradient_norms_do_not_decay_when_the_factor_is_one():
-    from rnnlab import gradients
+    from rnnlab.nets import gradients
 
     inputs, targets = adding.sequences(4, 9, np.random.default_rng(4))
     norms = gradients.input_gradient_norms(linear_rnn(9, 1.0), inputs, targets)
@@ -150,7 +150,7 @@ def test_gradient_norms_do_not_decay_when_the_factor_is_one():
 
 @pytest.mark.parametrize("layer", ["SimpleRNN", "GRU", "LSTM"])
 def test_numpy_inference_equals_keras_on_adding_models(tmp_path, layer):
-    from rnnlab import inference
+    from rnnlab.forward import inference
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((30, 2)), getattr(keras.layers, layer)(8),
@@ -169,9 +169,7 @@ def tiny(project, **changes):
     ({'adding_data.lengths': [...]}) on top."""
     import yaml
 
-    from tests.conftest import git_commit
-
-    from tests.conftest import tiny_adding
+    from tests.conftest import git_commit, tiny_adding
 
     path = project / "params.yaml"
     p = yaml.safe_load(path.read_text())

@@ -1,4 +1,4 @@
-"""A class on one server (rnnlab/classroom.py, `make server`): a real PostgreSQL and a real
+"""A class on one server (classroom/server.py, `make server`): a real PostgreSQL and a real
 `mlflow server` with accounts, started in a temporary folder on 127.0.0.1 and stopped at the
 end. A student's repro logs through it under their own names; another student cannot delete
 it or write into it; missing or wrong credentials are one line. The module's server runs on
@@ -18,17 +18,25 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from rnnlab import runs, store
-from rnnlab.classroom import pip_pg_bin, system_pg_bin
-from rnnlab.errors import LabError
-from tests.conftest import ROOT, copy_project, edit_params, free_port, git_commit, run, tool
+from classroom.server import pip_pg_bin, system_pg_bin
+from rnnlab.core.errors import LabError
+from rnnlab.tracking import runs, store
+from tests.conftest import (
+    ROOT,
+    copy_project,
+    edit_params,
+    free_port,
+    git_commit,
+    run,
+    tool,
+)
 
 pytestmark = pytest.mark.skipif(system_pg_bin() is None and pip_pg_bin() is None,
                                 reason="no PostgreSQL server on this machine, nor pgserver")
 
 
 def classroom(*args, check=True):
-    return run([sys.executable, "-m", "rnnlab.classroom", *args], cwd=ROOT, check=check,
+    return run([sys.executable, "-m", "classroom.server", *args], cwd=ROOT, check=check,
                timeout=300)
 
 

@@ -12,10 +12,18 @@ import numpy as np
 import pytest
 import yaml
 
-from rnnlab import prices, series, vocab
-from rnnlab.errors import LabError
-from rnnlab.series import FLOAT32_MAX, Transform
-from tests.conftest import copy_project, free_port, invoke, run, server, tool, trained_copy
+from rnnlab.core.errors import LabError
+from rnnlab.data import prices, series, vocab
+from rnnlab.data.series import FLOAT32_MAX, Transform
+from tests.conftest import (
+    copy_project,
+    free_port,
+    invoke,
+    run,
+    server,
+    tool,
+    trained_copy,
+)
 
 BOUND = 120  # seconds: no stage here may take longer
 
@@ -365,8 +373,8 @@ def test_a_vocabulary_of_one_character_is_named_by_the_text_stages(side_files):
 
 @pytest.mark.slow
 def test_served_models_refuse_side_files_that_disagree_with_their_network(side_files, tmp_path):
-    from rnnlab.forecaster import Forecaster
-    from rnnlab.generator import TextGenerator
+    from rnnlab.serving.forecaster import Forecaster
+    from rnnlab.serving.generator import TextGenerator
 
     lab = side_files
     transform = json.loads((lab / "models/stock_transform.json").read_text())

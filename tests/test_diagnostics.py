@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
 from tests.conftest import edit_params, git_commit, run, tiny_adding
 
 

@@ -13,8 +13,16 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from rnnlab import failures
-from tests.conftest import free_port, git_commit, read_only, run, server, tool, trained_copy
+from rnnlab.tracking import failures
+from tests.conftest import (
+    free_port,
+    git_commit,
+    read_only,
+    run,
+    server,
+    tool,
+    trained_copy,
+)
 
 BOUND = 120  # seconds: no command here may take longer (a hang fails the test, it does not wait)
 WATCHED = ("data", "models", "runs", "metrics", "plots", "reports")
@@ -167,8 +175,8 @@ def test_extreme_diagnostic_counts_are_lowered_to_the_data(lab, key, value, comm
 
 
 def test_no_metrics_file_can_hold_nan(tmp_path):
-    from rnnlab.errors import LabError
-    from rnnlab.outputs import write_json
+    from rnnlab.core.errors import LabError
+    from rnnlab.core.outputs import write_json
 
     with pytest.raises(LabError, match="NaN or infinite"):
         write_json(tmp_path / "m.json", {"test": {"rmse": float("nan")}})
@@ -381,7 +389,7 @@ def test_bad_params_of_a_later_stage_never_touch_the_run(lab):
     (PermissionError(13, "Permission denied", "mlartifacts/x"), "error: mlartifacts/x: Permission denied"),
 ])
 def test_what_the_machine_did_is_one_line(raised, line):
-    from rnnlab.errors import run as run_stage
+    from rnnlab.core.errors import run as run_stage
 
     def main():
         raise raised
@@ -394,7 +402,7 @@ def test_what_the_machine_did_is_one_line(raised, line):
 def test_a_bug_keeps_its_traceback():
     from mlflow.exceptions import MlflowException
 
-    from rnnlab.errors import run as run_stage
+    from rnnlab.core.errors import run as run_stage
 
     def main():
         raise MlflowException("Changing param values is not allowed")

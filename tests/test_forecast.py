@@ -1,4 +1,4 @@
-"""The series baselines and scores (rnnlab/forecast.py): persistence, drift and AR, fed-back
+"""The series baselines and scores (rnnlab/scores/forecast.py): persistence, drift and AR, fed-back
 forecasts, the error metrics, the Diebold-Mariano test against the random walk and its verdict."""
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rnnlab import forecast
-from rnnlab.errors import LabError
-from rnnlab.windows import rows_before as windows
+from rnnlab.core.errors import LabError
+from rnnlab.data.windows import rows_before as windows
+from rnnlab.scores import forecast
 
 
 def column(x):

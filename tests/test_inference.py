@@ -1,4 +1,4 @@
-"""rnnlab.inference: the NumPy forward pass of a saved model equals Keras' predict_on_batch."""
+"""rnnlab.forward.inference: the NumPy forward pass of a saved model equals Keras' predict_on_batch."""
 import json
 import os
 import subprocess
@@ -11,7 +11,9 @@ import keras
 import numpy as np
 import pytest
 
-from rnnlab import inference, models, textgen, vocab as vocab_mod
+from rnnlab.data import vocab as vocab_mod
+from rnnlab.forward import inference, textgen
+from rnnlab.nets import models
 
 ROOT = Path(__file__).resolve().parent.parent
 TOL = {"rtol": 1e-5, "atol": 1e-5}
@@ -311,7 +313,7 @@ def test_load_model_imports_neither_tensorflow_nor_keras(tmp_path, text_models):
     script = textwrap.dedent("""
         import sys
         import numpy as np
-        from rnnlab import inference
+        from rnnlab.forward import inference
         series = inference.load_model(sys.argv[1])
         text = inference.load_model(sys.argv[2])
         assert series(np.zeros((2, 3, 1))).shape == (2, 1)

@@ -1,8 +1,8 @@
 """A stage stops cleanly (one line, no outputs, its MLflow run KILLED, never left RUNNING) on
 Ctrl-C, SIGTERM and SIGHUP, when what started it (dvc, make) is killed alone, and while
 TensorFlow is inside a long call; a run left RUNNING by a process that died is marked KILLED
-by the next stage that opens a run, whatever its experiment (rnnlab/errors.py,
-rnnlab/lifeline.py, rnnlab/runs.py)."""
+by the next stage that opens a run, whatever its experiment (rnnlab/core/errors.py,
+rnnlab/core/lifeline.py, rnnlab/tracking/runs.py)."""
 import contextlib
 import os
 import signal
@@ -17,8 +17,8 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from rnnlab.lifeline import process_alive, started
-from rnnlab.store import prepare
+from rnnlab.core.lifeline import process_alive, started
+from rnnlab.tracking.store import prepare
 from tests.conftest import run, tool
 
 STOCK_OUTPUTS = ("models/stock.keras", "models/stock_untrained.keras",
@@ -170,9 +170,9 @@ def test_a_stage_ends_when_what_started_it_is_killed_alone(project, tmp_path, st
 
 SPIN = """
 import sys
-from rnnlab import runs
-from rnnlab.errors import run
-from rnnlab.outputs import all_or_nothing
+from rnnlab.tracking import runs
+from rnnlab.core.errors import run
+from rnnlab.core.outputs import all_or_nothing
 
 
 def main():
@@ -299,7 +299,7 @@ def test_runs_left_running_by_dead_processes_are_closed_anywhere(project):
 
 CONVERTED = """
 import os, signal, time
-from rnnlab.errors import run
+from rnnlab.core.errors import run
 
 def main():
     try:  # as Keras' import does: `try: import optree except ImportError` in a lazy module
@@ -332,8 +332,8 @@ def test_an_interrupted_later_stage_leaves_the_trained_run_finished(pipeline, tm
     """Ctrl-C in a later stage (here the walk-forward, under the real `dvc repro`) tags the
     train stage's run with what happened and leaves it FINISHED; the `make repro` that
     recovers restores the stage from DVC's run-cache without running it, and takes the tag
-    back (rnnlab/failures.py)."""
-    from rnnlab import failures
+    back (rnnlab/tracking/failures.py)."""
+    from rnnlab.tracking import failures
     from tests.conftest import add_makefile, trained_copy
 
     lab = trained_copy(pipeline, tmp_path / "lab")

@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from rnnlab import models, textgen
+from rnnlab.forward import textgen
+from rnnlab.nets import models
+from rnnlab.tracking.progress import EpochLog
 
 
 def test_sine_model_matches_the_lecture():
@@ -104,7 +106,7 @@ def run_in(tmp_path, monkeypatch):
     """An active MLflow run in a SQLite store of its own; the log_batch requests it gets."""
     import mlflow
 
-    from rnnlab import runs
+    from rnnlab.tracking import runs
 
     sent = []
     log_batch = mlflow.MlflowClient.log_batch
@@ -128,8 +130,8 @@ def tiny_fit(epochs, **p):
     model = models.series_model("sine", 3, 1, "simple_rnn", 4)
     model.compile(loss="mse", optimizer=models.optimizer("adam", 0.01))
     p = {"epochs": epochs, "batch_size": 32, **p}
-    return models.fit(model, (X[:24], X[:24, -1]), "sine_train", "sine_train", p,
-                      validation=(X[24:], X[24:, -1]))
+    return models.fit(model, (X[:24], X[:24, -1]), "sine_train", p,
+                      validation=(X[24:], X[24:, -1]), callbacks=[EpochLog("sine_train", epochs)])
 
 
 def stored(run_id, key):
@@ -141,7 +143,7 @@ def stored(run_id, key):
 
 def test_every_epoch_is_stored_in_few_requests(run_in):
     """Each epoch's metrics reach the run with their step, several epochs to a request, not one
-    an epoch (rnnlab/runs.py, EpochMetrics)."""
+    an epoch (rnnlab/tracking/runs.py, EpochMetrics)."""
     run_id, sent, _ = run_in
     history, _ = tiny_fit(40)
     for key in ("loss", "val_loss"):

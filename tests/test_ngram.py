@@ -4,8 +4,8 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from rnnlab import ngram
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
+from rnnlab.scores import ngram
 
 
 def slow_probability(c, h, counts, context_total, context_types, n, vocab_size):

@@ -9,7 +9,6 @@ from mlflow import MlflowClient
 
 from tests.conftest import ROOT, STOCK_STAGES, edit_params, ran, run, tool, trained_copy
 
-
 NOTES_CHARACTERS = 4000
 """How much of README.md stands in for a user's text: enough for every prompt's characters."""
 

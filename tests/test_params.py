@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from rnnlab import params
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
 from tests.conftest import ROOT
 
 SHIPPED = params.read(ROOT / "params.yaml")

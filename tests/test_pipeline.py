@@ -10,9 +10,22 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.conftest import (PIPELINE_EPOCHS, SERVED_EPOCHS, STOCK_STAGES, TINY_CELLS, TINY_LENGTHS,
-                            edit_params, free_port, git_commit, invoke, ran, run, server, tool,
-                            trained_copy)
+from tests.conftest import (
+    PIPELINE_EPOCHS,
+    SERVED_EPOCHS,
+    STOCK_STAGES,
+    TINY_CELLS,
+    TINY_LENGTHS,
+    edit_params,
+    free_port,
+    git_commit,
+    invoke,
+    ran,
+    run,
+    server,
+    tool,
+    trained_copy,
+)
 
 EPOCHS = PIPELINE_EPOCHS
 SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine"}
@@ -345,12 +358,15 @@ def test_forecaster_is_registered_and_serves_the_pipelines_prediction(repro):
         short = {"dataframe_split": {"columns": ["Close"], "data": rows[:5].tolist()}}
         status, out = invoke(port, short)
         assert status == 400 and "last 20 rows" in out["message"]
-    # it carries the lab's modules it imports, and no others (rnnlab/registry.py, served_code)
+    # it carries the lab's modules it imports, and no others (rnnlab/tracking/registry.py, served_code)
     saved = Path(mlflow.artifacts.download_artifacts("models:/msft-forecaster/1", tracking_uri=uri,
                                                      dst_path=str(project.parent / "served")))
-    code = {path.name for path in (saved / "code" / "rnnlab").iterdir()}
-    assert {"__init__.py", "inference.py", "series.py", "windows.py"} <= code
-    assert not code & {"classroom.py", "registry.py", "textgen.py"}
+    code = {path.relative_to(saved / "code").as_posix()
+            for path in (saved / "code" / "rnnlab").rglob("*.py")}
+    assert {"rnnlab/__init__.py", "rnnlab/forward/__init__.py", "rnnlab/forward/inference.py",
+            "rnnlab/data/series.py", "rnnlab/data/windows.py"} <= code
+    assert not {path.rsplit("/", 1)[-1] for path in code} & {"server.py", "registry.py",
+                                                            "textgen.py", "runs.py"}
 
 
 @pytest.mark.slow
@@ -412,7 +428,7 @@ def test_example_5_is_a_run_per_cell_and_length_and_a_new_length_trains_only_its
     """The adding problem at the fixture's tiny budget: every (cell, length) scored beside the
     baseline, a run of its own with the same metric names; then a new length trains only its
     own models (runs last: it leaves the new length in params.yaml)."""
-    from rnnlab import adding
+    from rnnlab.data import adding
 
     project, _ = repro
     metrics = json.loads((project / "metrics/adding.json").read_text())

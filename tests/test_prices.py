@@ -1,4 +1,4 @@
-"""Reading a CSV of daily prices (rnnlab/prices.py): date formats, order, columns, the empty
+"""Reading a CSV of daily prices (rnnlab/data/prices.py): date formats, order, columns, the empty
 cells at either end, the empty cells inside the series by stock_data.missing (error, drop,
 ffill; also through the stage), and a one-line LabError naming the cause of each kind of bad
 file."""
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
-from rnnlab.errors import LabError
-from rnnlab.prices import read_prices
+from rnnlab.core.errors import LabError
+from rnnlab.data.prices import read_prices
 from tests.conftest import run
 
 ROOT = Path(__file__).parent.parent

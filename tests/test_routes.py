@@ -138,7 +138,7 @@ def test_sequences_too_large_for_the_machine_are_one_line_through_dvc(lab):
     """adding_data.lengths [10000] x train_size 1,000,000 (80 GB of float32) through `dvc
     repro`: the stage's one line names both params (not an out-of-memory line blaming the
     network's), DVC's own line follows, and no sequences are written."""
-    from rnnlab import adding, series
+    from rnnlab.data import adding, series
 
     if (series.physical_memory() or 0) // 2 >= (1_000_000 + 1024) * 10_000 * 8 * adding.INPUT_COPIES:
         pytest.skip("this machine has the memory for them")

@@ -1,14 +1,20 @@
-"""The series parts and windows (rnnlab/series.py): no target of one part in another, the
+"""The series parts and windows (rnnlab/data/series.py): no target of one part in another, the
 stock split's sizes, and the Transform fitted on the training part only, with its round trips."""
 import json
 
 import numpy as np
 import pytest
 
-from rnnlab import series
-from rnnlab.errors import LabError
-from rnnlab.series import Transform, check_positive, joined, non_positive, part_windows
-from rnnlab.windows import rows_before as windows
+from rnnlab.core.errors import LabError
+from rnnlab.data import series
+from rnnlab.data.series import (
+    Transform,
+    check_positive,
+    joined,
+    non_positive,
+    part_windows,
+)
+from rnnlab.data.windows import rows_before as windows
 from stages.stock_data import sizes
 
 

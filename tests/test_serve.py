@@ -1,4 +1,4 @@
-"""`python -m rnnlab.serve` (rnnlab/serve.py), the documented way to serve a registered model,
+"""`python -m rnnlab.serving.serve` (rnnlab/serving/serve.py), the documented way to serve a registered model,
 as a user runs it: a store that is missing or broken, a model or version that is not
 registered, its files removed, a port taken each end in one line naming what is missing
 (exit 1, no server); a model that is all there is served, and answers."""
@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, free_port, invoke, run, server, tool, trained_copy
+from tests.conftest import (
+    copy_project,
+    free_port,
+    invoke,
+    run,
+    server,
+    tool,
+    trained_copy,
+)
 
 
 def serve(lab, *args, env=None):
-    return run([sys.executable, "-m", "rnnlab.serve", *map(str, args)], cwd=lab, check=False,
+    return run([sys.executable, "-m", "rnnlab.serving.serve", *map(str, args)], cwd=lab, check=False,
                timeout=120, env=env)
 
 
@@ -57,7 +65,7 @@ def test_a_tracking_server_that_does_not_answer_is_one_line(fresh):
 
 
 @pytest.mark.parametrize("args,fragment", [
-    ([], "usage: python -m rnnlab.serve <registered model>"),
+    ([], "usage: python -m rnnlab.serving.serve <registered model>"),
     (["msft-forecaster", "v2"], "version 'v2': a version number >= 1 or 'latest'"),
     (["msft-forecaster", "0"], "version '0'"),
     (["msft-forecaster", "1", "70000"], "port '70000': a port number from 1 to 65535"),
@@ -70,8 +78,8 @@ def test_a_wrong_command_line_is_its_usage(fresh, args, fragment):
 
 def test_help_prints_what_it_checks(fresh):
     proc = serve(fresh, "--help")
-    assert proc.returncode == 0 and "usage: python -m rnnlab.serve" not in proc.stderr
-    assert "python -m rnnlab.serve <registered model>" in proc.stdout
+    assert proc.returncode == 0 and "usage: python -m rnnlab.serving.serve" not in proc.stderr
+    assert "python -m rnnlab.serving.serve <registered model>" in proc.stdout
 
 
 # ---- with the session's trained store ----
@@ -103,7 +111,7 @@ def test_a_registered_model_is_served_and_a_taken_port_is_one_line(trained, monk
     # MLFLOW_TRACKING_URI in this process: mlflow.set_tracking_uri does)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     port = free_port()
-    cmd = [sys.executable, "-m", "rnnlab.serve", "sixpence-many-to-one", "latest", str(port)]
+    cmd = [sys.executable, "-m", "rnnlab.serving.serve", "sixpence-many-to-one", "latest", str(port)]
     with server(cmd, f"http://127.0.0.1:{port}/ping", cwd=trained):
         status, answer = invoke(port, {"inputs": ["Sing a son"], "params": {"length": 13}})
         assert status == 200 and answer["predictions"] == ["Sing a song of sixpence"], answer
@@ -124,7 +132,7 @@ def test_removed_files_name_the_stage_that_registers_them_again(pipeline, tmp_pa
     and the training stage to force, and forcing it registers a version that serves."""
     from mlflow import MlflowClient
 
-    from rnnlab import serve as lab_serve
+    from rnnlab.serving import serve as lab_serve
 
     lab = trained_copy(pipeline, tmp_path / "lab")
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from rnnlab import forecast, series, vocab, windows
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
+from rnnlab.data import series, vocab, windows
+from rnnlab.scores import forecast
 from stages.sine_data import sine_series
 from stages.text_encode import split as text_split
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rnnlab import streams, windows
-from rnnlab.variants import SPLITS
+from rnnlab.data import streams, windows
+from rnnlab.data.variants import SPLITS
 
 
 def collect(batches):

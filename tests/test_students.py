@@ -1,4 +1,4 @@
-"""The list of students `make accounts` reads (rnnlab/students.py), as spreadsheets save it:
+"""The list of students `make accounts` reads (classroom/students.py), as spreadsheets save it:
 real files in each encoding and with each separator, read or refused in one line; no server
 needed (tests/test_classroom.py makes the accounts on a real one)."""
 import codecs
@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from rnnlab.errors import LabError
-from rnnlab.students import read_names
+from classroom.students import read_names
+from rnnlab.core.errors import LabError
 from tests.conftest import ROOT
 
 TABLE = [["Name", "Email"], ["Alice", "alice@example.edu"], ["Bob Smith", "bob@example.edu"]]
@@ -99,7 +99,7 @@ def test_the_command_says_it_in_one_line_before_looking_for_a_server(tmp_path):
     and the list is judged before the (missing) class server."""
     path = tmp_path / "students.txt"
     path.write_bytes(table("\t").encode("utf-16-le"))
-    proc = subprocess.run([sys.executable, "-m", "rnnlab.classroom", "accounts", str(path),
+    proc = subprocess.run([sys.executable, "-m", "classroom.server", "accounts", str(path),
                            "--dir", str(tmp_path / "no-server")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1

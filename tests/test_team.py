@@ -9,7 +9,15 @@ import time
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import edit_params, free_port, git_commit, run, server, tiny_pipeline, tool
+from tests.conftest import (
+    edit_params,
+    free_port,
+    git_commit,
+    run,
+    server,
+    tiny_pipeline,
+    tool,
+)
 
 
 @pytest.fixture
@@ -67,10 +75,10 @@ def test_unreachable_tracking_server_fails_fast(tiny_project):
 
 def test_a_server_that_refuses_this_address_is_one_line(tmp_path):
     """A server whose --allowed-hosts does not list the address the stages use answers its API
-    403 (its /health still 200): the stages' check (rnnlab/store.py) says so, not 'the account
+    403 (its /health still 200): the stages' check (rnnlab/tracking/store.py) says so, not 'the account
     may not read experiments'."""
-    from rnnlab import store
-    from rnnlab.errors import LabError
+    from rnnlab.core.errors import LabError
+    from rnnlab.tracking import store
 
     port = free_port()
     uri = f"http://127.0.0.1:{port}"

@@ -6,8 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from rnnlab import inference, models, textgen, vocab, windows
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
+from rnnlab.data import vocab, windows
+from rnnlab.forward import inference, textgen
+from rnnlab.nets import models
 from tests.conftest import ROOT
 
 WINDOW = 10
@@ -110,7 +112,7 @@ def test_with_several_prompts_the_error_says_which(trained, rhyme):
         textgen.generate(trained, voc, [""], 3, WINDOW)
 
 
-# ---- the served generator (rnnlab/generator.py) through MLflow's scoring code, in-process ----
+# ---- the served generator (rnnlab/serving/generator.py) through MLflow's scoring code, in-process ----
 
 @pytest.fixture(scope="module")
 def served(trained, rhyme, tmp_path_factory):
@@ -128,10 +130,10 @@ def served(trained, rhyme, tmp_path_factory):
     trained.save(folder / "model.keras")
     vocab.save(folder / "vocab.json", rhyme[1], window=WINDOW)
     mlflow.pyfunc.save_model(
-        folder / "served", python_model=str(ROOT / "rnnlab/generator.py"),
+        folder / "served", python_model=str(ROOT / "rnnlab/serving/generator.py"),
         artifacts={"model": str(folder / "model.keras"), "vocab": str(folder / "vocab.json")},
         signature=infer_signature(["Sing"], ["Sing"], params=textgen.GENERATOR_PARAMS),
-        input_example=(["Sing"], textgen.GENERATOR_PARAMS),  # as rnnlab/registry.py logs it
+        input_example=(["Sing"], textgen.GENERATOR_PARAMS),  # as rnnlab/tracking/registry.py logs it
         pip_requirements=["mlflow"])
     model = mlflow.pyfunc.load_model(str(folder / "served"))
 
@@ -147,7 +149,7 @@ def served(trained, rhyme, tmp_path_factory):
 
 
 def test_the_served_generator_answers_within_its_bounds(served):
-    from rnnlab.generator import MAX_LENGTH
+    from rnnlab.serving.generator import MAX_LENGTH
 
     status, answer = served({"inputs": ["Sing a son", "king"], "params": {"length": 5}})
     assert status == 200 and [len(t) for t in json.loads(answer)["predictions"]] == [15, 9]

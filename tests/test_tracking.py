@@ -9,10 +9,10 @@ import mlflow
 import psutil
 import pytest
 
-from rnnlab import claims, failures, runs
-from rnnlab.errors import LabError
-from rnnlab.outputs import read_json
-from rnnlab.store import first_use_lock, tracking_uri
+from rnnlab.core.errors import LabError
+from rnnlab.core.outputs import read_json
+from rnnlab.tracking import claims, failures, runs
+from rnnlab.tracking.store import first_use_lock, tracking_uri
 from tests.conftest import add_makefile, free_port, wait_http
 
 
@@ -354,7 +354,7 @@ def test_make_ui_sets_up_a_new_store_under_the_stages_lock(project):
     """`make ui` opened beside a first `make repro`: MLflow's UI would create the tables of the
     new mlflow.db while the first stage does, and one of the two fails ('table
     _alembic_tmp_tags already exists'). The UI waits for the stage's first-use lock instead,
-    then creates them itself (rnnlab/store.py, ``prepare``)."""
+    then creates them itself (rnnlab/tracking/store.py, ``prepare``)."""
     db = project / "mlflow.db"
     with make_ui(project) as (proc, address):
         with first_use_lock(f"sqlite:///{db}"):  # a stage creating the store's tables

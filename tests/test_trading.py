@@ -1,4 +1,4 @@
-"""Trading on one-step forecasts (rnnlab/trading.py): directional accuracy and its binomial
+"""Trading on one-step forecasts (rnnlab/scores/trading.py): directional accuracy and its binomial
 tests, the long/flat rule against buy-and-hold with costs, their performance and the verdict."""
 import json
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rnnlab import trading
+from rnnlab.scores import trading
 
 # A hand-worked week. Moves: up, down, up, up, down. The predictions call up, no move (equal to
 # last: flat, and a wrong call), up, up, down: positions 1, 0, 1, 1, 0.

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rnnlab import vocab
-from rnnlab.errors import LabError
+from rnnlab.core.errors import LabError
+from rnnlab.data import vocab
 from tests.conftest import ROOT
 
 

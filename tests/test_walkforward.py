@@ -1,17 +1,18 @@
-"""Walk-forward evaluation (rnnlab/walkforward.py): folds in time that never train on their own
+"""Walk-forward evaluation (rnnlab/scores/walkforward.py): folds in time that never train on their own
 targets, baselines refitted on the past only, as many folds as the test part holds (down to
 one, said in the output, the metrics and the report), a fold where the price never moves, and
 the stage's one-line error for a test part too short for even one fold. The lagged-copy check
-(rnnlab/forecast.py) on predictors whose answer is known."""
+(rnnlab/scores/forecast.py) on predictors whose answer is known."""
 import json
 import sys
 
 import numpy as np
 import pytest
 
-from rnnlab import forecast, walkforward, windows
-from rnnlab.errors import LabError
-from rnnlab.walkforward import MIN_FOLD
+from rnnlab.core.errors import LabError
+from rnnlab.data import windows
+from rnnlab.scores import forecast, walkforward
+from rnnlab.scores.walkforward import MIN_FOLD
 from tests.conftest import edit_params, run
 
 
@@ -166,8 +167,9 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
     assert plot[1].endswith(",,,,") and not plot[2].endswith(",")  # fold 1: empty U cells
     assert (project / "reports/figures/stock_walkforward.png").stat().st_size > 0
 
+    from rnnlab import params
+    from rnnlab.data import series
     from stages import report
-    from rnnlab import params, series
 
     monkeypatch.chdir(project)
     p = params.load("report", "stock_walkforward")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rnnlab import windows
+from rnnlab.data import windows
 from stages.sine_data import sine_series
 
 

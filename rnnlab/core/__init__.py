@@ -1,0 +1,4 @@
+"""What every layer of the lab may use, and which imports nothing of it: one-line errors and
+the wrapper every stage's main runs in (errors), the watch on the processes a stage runs under
+(lifeline), outputs written all or nothing and inputs read with one line naming a bad file
+(outputs)."""

@@ -1,0 +1,4 @@
+"""The lesson's data: windows of a sequence (windows), a series cut into train | val | test
+and its scalings (series), daily prices read from a CSV (prices), a text's vocabulary and
+splits (vocab), the character models' kinds (variants), the adding problem (adding) and
+windows streamed in batches (streams). NumPy and pandas; no TensorFlow, no MLflow."""
