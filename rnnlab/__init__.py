@@ -1,7 +1,7 @@
 """What the pipeline's stages share (the stages themselves are in ``stages/``, one module per
 stage of dvc.yaml), in layers; a package imports only those below it:
 
-  params.py, dvc_cli.py   params.yaml's schema and check; `dvc` as the venv runs it
+  params.py, sections.py  params.yaml's check and schema; dvc_cli.py: `dvc` as the venv runs it
   serving/                the registered models as MLflow serves them
   tracking/  charts/      MLflow behind the lesson; the figures under reports/
   data/  nets/  forward/  scores/
@@ -19,7 +19,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # plain kernels: bit-for-bi
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # A tracking server that stops answering fails a stage in seconds, not minutes of retries;
 # three retries (MLflow waits 0, 4 and 8 s) outlast the few seconds of HTTP 503 while a class
-# server's PostgreSQL restarts (docs/team.md), where two (0 and 4 s) did not.
+# server's PostgreSQL restarts (docs/team.md).
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
 # A run's address is printed by the lab (rnnlab/tracking/runs.py: say_where), without the request for the

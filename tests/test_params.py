@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from rnnlab import params
+from rnnlab import params, sections
 from rnnlab.core.errors import LabError
 from tests.conftest import ROOT
 
@@ -186,9 +186,9 @@ def test_series_sections_have_their_own_keys_not_the_text_ones():
     refused(edited({"stock_train.kind": "many_to_one"}), r"unknown key 'stock_train.kind'")
     refused(edited({"text_train.many_to_one.patience": 3}), r"unknown key 'text_train.many_to_one.patience'")
     refused(edited({"text_train.many_to_one.layer": "rnn"}), r"'text_train.many_to_one.layer' must be one of 'lstm', 'gru', 'simple_rnn'")
-    assert set(params.SineTrain.model_fields) == set(params.StockTrain.model_fields)
-    assert set(params.SineTrain.model_fields) - set(params.TextVariant.model_fields) == {"target", "patience"}
-    assert set(params.TextVariant.model_fields) - set(params.SineTrain.model_fields) == {"kind"}
+    assert set(sections.SineTrain.model_fields) == set(sections.StockTrain.model_fields)
+    assert set(sections.SineTrain.model_fields) - set(sections.TextVariant.model_fields) == {"target", "patience"}
+    assert set(sections.TextVariant.model_fields) - set(sections.SineTrain.model_fields) == {"kind"}
 
 
 def test_text_variants_are_named_sections_with_a_kind():
@@ -208,7 +208,7 @@ def test_problems_lists_one_line_per_field():
 
     p = edited({"text_generate.temperatures": [-1, -2, "x"], "sine_train.units": 0, "sine_train.foo": 1})
     with pytest.raises(ValidationError) as caught:
-        params.ParamsFile.model_validate(p)
+        sections.ParamsFile.model_validate(p)
     lines = params.problems(caught.value, p)
     assert [line.split("'")[1] for line in lines] == ["sine_train.foo", "sine_train.units",
                                                       "text_generate.temperatures"]
