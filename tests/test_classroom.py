@@ -18,7 +18,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from classroom.server import pip_pg_bin, system_pg_bin
+from classroom.postgres import pip_pg_bin, system_pg_bin
 from rnnlab.core.errors import LabError
 from rnnlab.tracking import runs, store
 from tests.conftest import (
