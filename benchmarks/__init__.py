@@ -1,0 +1,3 @@
+"""The benchmarks (docs/speed.md, docs/team.md): each an entry script run from the repository
+root (`.venv/bin/python benchmarks/<name>.py`), its parts, where it has several, in a package
+beside it (server_load_parts/, pipeline_parts/)."""
