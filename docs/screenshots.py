@@ -99,7 +99,7 @@ def main():
     from mlflow import MlflowClient
 
     from rnnlab.core.outputs import read_json
-    from rnnlab.tracking.runs import view_address
+    from rnnlab.tracking.experiments import view_address
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "mlflow.db"

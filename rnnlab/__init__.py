@@ -3,7 +3,8 @@ stage of dvc.yaml), in layers; a package imports only those below it:
 
   params.py, sections.py  params.yaml's check and schema; dvc_cli.py: `dvc` as the venv runs it
   serving/                the registered models as MLflow serves them
-  tracking/  charts/      MLflow behind the lesson; the figures under reports/
+  tracking/  charts/  report/
+                          MLflow behind the lesson; the figures and the results page
   data/  nets/  forward/  scores/
                           the lesson: data and windows, the Keras networks, inference in NumPy,
                           baselines and scores (no MLflow)

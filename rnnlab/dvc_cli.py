@@ -15,7 +15,7 @@ will run with. Every other command is DVC's alone: `dvc exp show` or `dvc metric
 work while params.yaml has a mistake.
 
 The same entry point closes, in the default store, the MLflow runs that a stage killed with
-SIGKILL left RUNNING (rnnlab/tracking/runs.py: ``close_orphans``), since a `dvc repro` that restores
+SIGKILL left RUNNING (rnnlab/tracking/orphans.py: ``close_orphans``), since a `dvc repro` that restores
 every stage from DVC's run-cache starts no stage process that would.
 """
 import os
@@ -104,17 +104,17 @@ def main(argv=None):
 def _close_orphans(root):
     """Close the runs a dead stage left RUNNING in the project's own store (a tracking server's
     are closed by the stages that open runs on it: MLflow's import and a server's answer are
-    not worth a wait on every `dvc` command). ``runs.close_orphans`` reads the SQLite file
+    not worth a wait on every `dvc` command). ``orphans.close_orphans`` reads the SQLite file
     alone while nothing is RUNNING; a store that cannot be read is left to the stages, which
     say what is wrong with it."""
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return
-    from rnnlab.tracking import runs
+    from rnnlab.tracking import orphans
 
     before = os.environ.get("DVC_ROOT")
     os.environ["DVC_ROOT"] = str(root)  # the store rnnlab/tracking/store.py finds
     try:
-        runs.close_orphans()
+        orphans.close_orphans()
     except LabError:
         pass
     finally:

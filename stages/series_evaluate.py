@@ -26,7 +26,7 @@ from rnnlab import params
 from rnnlab.charts import figures, series_figures
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
-from rnnlab.data import series
+from rnnlab.data import scaling, series
 from rnnlab.forward import inference
 from rnnlab.scores import forecast
 from rnnlab.tracking import notes, runs
@@ -102,7 +102,7 @@ def write_plots(s, time, bounds, window, scored, target, forecasts):
 def title(s, target, parts, test):
     """The figure's title: the model and its formulation; for min-max scaled prices whose test
     part goes above the training part, the one sentence that explains its bias."""
-    head = f"{s.name}: {series.FORMULATIONS[target]}"
+    head = f"{s.name}: {scaling.FORMULATIONS[target]}"
     above = series.above_training(parts)
     if target != "price" or above is None:
         return head
@@ -120,14 +120,14 @@ def main():
     p = params.load(stage, window_key, section, evaluate)
     window, tp, asked = p[window_key], p[section], p[evaluate]["horizon"]
     meta = series.load_meta(s)
-    series.check_positive(tp["target"], meta["non_positive"], section)
+    scaling.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s)
     time, values, bounds = series.joined(parts)
     test_start, test_stop = bounds["test"]
     n_test = test_stop - test_start
     horizon, fewer = forecast_steps(n_test, asked, (f"{evaluate}.horizon", TEST_KEYS[s.data]),
                                     where=s.part("test"))
-    transform, _ = series.Transform.load(s.transform)
+    transform, _ = scaling.Transform.load(s.transform)
     if fewer:
         print(f"{stage}: {fewer}")
 

@@ -9,7 +9,7 @@ stock_tutorial  (the tutorials') the same network on prices min-max scaled on th
                                lie above anything it trained on.
 Params: <model>_train (layer, units, target, optimizer, learning_rate, epochs, batch_size,
 patience, seed) and <data>_data.window (rnnlab/data/series.py: SERIES names each model's data).
-The scaling (rnnlab/data/series.py: Transform) is fitted on the training part only. Where the series has a val part, Keras scores it after every epoch
+The scaling (rnnlab/data/scaling.py: Transform) is fitted on the training part only. Where the series has a val part, Keras scores it after every epoch
 (val_loss); with patience > 0 training stops once val_loss has not improved for `patience`
 epochs and the weights of its best epoch are restored (Keras' EarlyStopping).
 
@@ -24,7 +24,7 @@ runs/<model>.json (the MLflow run that series_evaluate logs into as well; its ta
 from rnnlab import params
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_csv
-from rnnlab.data import series
+from rnnlab.data import scaling, series
 from rnnlab.tracking import names, notes, runs
 
 
@@ -34,9 +34,9 @@ def main():
     p = params.load(stage, window_key, section)
     window, tp = p[window_key], p[section]
     meta = series.load_meta(s)
-    series.check_positive(tp["target"], meta["non_positive"], section)
+    scaling.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s, ("train", "val"))
-    transform = series.Transform.fit(tp["target"], parts["train"]["values"])
+    transform = scaling.Transform.fit(tp["target"], parts["train"]["values"])
     raw, y = series.part_windows(parts, "train", window)
     X, Y = transform.inputs(raw), transform.targets(raw, y)
     val = None
@@ -56,7 +56,7 @@ def main():
                                 notes.pending(note, f"series_evaluate@{s.name}")),
                          view=notes.series_view(),
                          example=s.data, registers=[registered],
-                         formulation=series.FORMULATIONS[tp["target"]]) as link:
+                         formulation=scaling.FORMULATIONS[tp["target"]]) as link:
         from rnnlab.nets import models  # TensorFlow: inputs and store are good
         from rnnlab.tracking import registry
         from rnnlab.tracking.progress import EpochLog

@@ -26,7 +26,7 @@ from rnnlab import params
 from rnnlab.charts import series_figures
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
-from rnnlab.data import series, windows
+from rnnlab.data import scaling, series, windows
 from rnnlab.scores import forecast, walkforward
 from rnnlab.tracking import runs
 
@@ -43,7 +43,7 @@ def main():
     used, fewer = walkforward.fold_count(n_test, wp["folds"],
                                          (f"{section}.folds", f"{s.data}_data.test"))
     folds = walkforward.splits(len(y), n_test, used)
-    transform, _ = series.Transform.load(s.transform)
+    transform, _ = scaling.Transform.load(s.transform)
     if fewer:
         print(f"{stage}: {fewer}")
 

@@ -14,7 +14,7 @@ import numpy as np
 from rnnlab import params
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing
-from rnnlab.data import series
+from rnnlab.data import limits, series
 from rnnlab.tracking import names
 
 STAGE = "sine_data"
@@ -35,12 +35,12 @@ def main():
     if p["n_samples"] < p["window"] + 1:
         raise LabError(f"params.yaml: 'sine_data.n_samples' ({p['n_samples']}) must be at least "
                        f"'sine_data.window' + 1 ({p['window'] + 1})")
-    series.check_size(p["n_samples"] + p["held_out"], p["window"], 1,
+    limits.check_size(p["n_samples"] + p["held_out"], p["window"], 1,
                       "'sine_data.n_samples' + 'sine_data.held_out'")
     with np.errstate(all="ignore"):  # an overflow is refused just below, in one line
         t, s = sine_series(p["amplitude"], p["frequency"], p["sampling_rate"],
                            p["n_samples"] + p["held_out"], p["noise"], p["seed"])
-    series.check_float32(s, "'sine_data.amplitude', '.frequency', '.sampling_rate' or '.noise' "
+    limits.check_float32(s, "'sine_data.amplitude', '.frequency', '.sampling_rate' or '.noise' "
                             "(amplitude * sin(2 pi frequency n / sampling_rate) + noise overflows)")
     paths = [SINE.part(name) for name in series.PARTS] + [SINE.meta]
     with all_or_nothing(*paths):

@@ -22,7 +22,7 @@ import numpy as np
 from rnnlab import params
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing
-from rnnlab.data import prices, series
+from rnnlab.data import limits, prices, series
 from rnnlab.tracking import names
 
 STAGE = "stock_data"
@@ -60,9 +60,9 @@ def main():
     p = params.load(STAGE, STAGE)[STAGE]
     columns = [p["target"], *p["inputs"]]
     dates, values, gaps = prices.read_prices(p["csv"], p["date"], columns, p["missing"])
-    series.check_float32(values, f"the prices in {p['csv']}")
+    limits.check_float32(values, f"the prices in {p['csv']}")
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
-    series.check_size(len(dates), p["window"], len(columns),
+    limits.check_size(len(dates), p["window"], len(columns),
                       f"{p['csv']} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
     check_moves(p["csv"], p["target"], dates, values[:, 0], parts[0] + parts[1])
     paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]

@@ -7,15 +7,18 @@ predict() per character); at temperature > 0 a seeded draw from the model's prob
 sharpened (< 1) or flattened (> 1), among the ``top_k`` most likely (0: all). Either kind of
 model works: a many_to_many model's prediction after the last character is the one read.
 
-Output: reports/samples/<variant>.txt, a 'T=<temperature>' line then one
-'prompt -> generated text' line per prompt, for each temperature. Logged into the training
-run as samples.txt.
+Outputs, the same samples twice (rnnlab/report/samples.py): reports/samples/<variant>.json,
+the data (prompt, temperature, text, and the generation's settings) the report reads, and
+reports/samples/<variant>.txt for people, a 'T=<temperature>' line then one
+'prompt -> generated text' line per prompt, for each temperature. The text is logged into the
+training run as samples.txt.
 """
 from rnnlab import params
 from rnnlab.core.errors import LabError, run
-from rnnlab.core.outputs import all_or_nothing
+from rnnlab.core.outputs import all_or_nothing, write_json
 from rnnlab.data import variants, vocab
 from rnnlab.forward import inference, textgen
+from rnnlab.report import samples
 from rnnlab.tracking import runs
 
 
@@ -30,19 +33,21 @@ def main():
             raise LabError(f"params.yaml: text_generate.prompts: {prompt!r} has characters not in "
                            f"the vocabulary of {meta['corpus']}: {''.join(missing)!r}")
 
-    with all_or_nothing(v.samples), runs.same_run(v.run, stage):
+    data = samples.path(v)
+    with all_or_nothing(v.samples, data), runs.same_run(v.run, stage):
         model = inference.load_model(v.model)  # NumPy: no TensorFlow in this stage
-        lines = []
+        generated = []
         for temperature in p["temperatures"]:
             texts = textgen.generate(model, voc, p["prompts"], p["length"], meta["window"],
                                      temperature, p["top_k"], p["seed"])
-            lines.append(f"T={temperature:g}" + (" (greedy)" if temperature == 0 else ""))
-            lines += [f"  {prompt!r} -> {text!r}" for prompt, text in zip(p["prompts"], texts)]
-        page = "\n".join(lines) + "\n"
+            generated += samples.records(temperature, p["prompts"], texts)
+        write_json(data, {"variant": v.name, "length": p["length"], "window": meta["window"],
+                          "top_k": p["top_k"], "seed": p["seed"], "samples": generated})
+        page = samples.page(generated)
         with open(v.samples, "w", encoding="utf-8") as f:
             f.write(page)
         runs.log_text(page, "samples.txt")  # the same name in every run: Compare lines them up
-    print(f"{stage}:", *lines, sep="\n  ")
+    print(f"{stage}:", *page.splitlines(), sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -63,9 +63,9 @@ def test_making_a_set_holds_its_float32_inputs_and_one_float64_draw_at_most():
 
 def test_sequences_too_large_for_the_machine_are_refused_naming_length_and_train_size(monkeypatch):
     from rnnlab.core.errors import LabError
-    from rnnlab.data import series
+    from rnnlab.data import limits
 
-    monkeypatch.setattr(series, "physical_memory", lambda: 2 * 2**30)  # 2 GiB: 1 GiB for them
+    monkeypatch.setattr(limits, "physical_memory", lambda: 2 * 2**30)  # 2 GiB: 1 GiB for them
     adding.check_size(100, 4096, 1024)  # the defaults: 12 MiB
     with pytest.raises(LabError) as err:
         adding.check_size(1000, 100_000, 1024)  # 101,024,000 steps x 24 bytes: 2.3 GiB
@@ -76,7 +76,7 @@ def test_sequences_too_large_for_the_machine_are_refused_naming_length_and_train
     # just under the limit passes: the bound is half the memory, INPUT_COPIES float32 copies
     steps = 2**30 // (2 * 4 * adding.INPUT_COPIES)
     adding.check_size(steps // 2048, 2048 - 1024, 1024)
-    monkeypatch.setattr(series, "physical_memory", lambda: None)  # not known: no bound
+    monkeypatch.setattr(limits, "physical_memory", lambda: None)  # not known: no bound
     adding.check_size(10_000, 1_000_000, 1_000_000)
 
 
@@ -87,11 +87,11 @@ def test_the_data_stage_refuses_them_in_one_line_before_drawing_any(tmp_path):
 
     import yaml
 
-    from rnnlab.data import series
+    from rnnlab.data import limits
     from tests.conftest import copy_project, run
 
     need = (1_000_000 + 1024) * 10_000 * 2 * 4 * adding.INPUT_COPIES
-    if (series.physical_memory() or 0) // 2 >= need:
+    if (limits.physical_memory() or 0) // 2 >= need:
         pytest.skip("this machine has the memory for them")
     lab = copy_project(tmp_path / "lab")
     p = yaml.safe_load((lab / "params.yaml").read_text())

@@ -20,7 +20,7 @@ from mlflow.exceptions import MlflowException
 
 from classroom.postgres import pip_pg_bin, system_pg_bin
 from rnnlab.core.errors import LabError
-from rnnlab.tracking import runs, store
+from rnnlab.tracking import orphans, store
 from tests.conftest import (
     ROOT,
     copy_project,
@@ -197,13 +197,13 @@ def test_a_students_orphans_are_closed_by_that_student_alone(server, alice_proje
     with account(student(server, "alice")):
         client = MlflowClient(tracking_uri=server["uri"])
         orphan = client.create_run(client.get_experiment_by_name(experiment).experiment_id,
-                                   tags={**runs.owner_tags(), "lab.pid": str(gone.pid)})
+                                   tags={**orphans.owner_tags(), "lab.pid": str(gone.pid)})
     with account(student(server, "bob")):
-        runs.close_orphans()
+        orphans.close_orphans()
         assert MlflowClient(tracking_uri=server["uri"]).get_run(
             orphan.info.run_id).info.status == "RUNNING"
     with account(student(server, "alice")):
-        runs.close_orphans()
+        orphans.close_orphans()
         assert MlflowClient(tracking_uri=server["uri"]).get_run(
             orphan.info.run_id).info.status == "KILLED"
 

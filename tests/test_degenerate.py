@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from rnnlab.core.errors import LabError
-from rnnlab.data import prices, series, vocab
-from rnnlab.data.series import FLOAT32_MAX, Transform
+from rnnlab.data import limits, prices, vocab
+from rnnlab.data.limits import FLOAT32_MAX
+from rnnlab.data.scaling import Transform
 from tests.conftest import (
     copy_project,
     free_port,
@@ -160,7 +161,7 @@ def test_a_10_gb_price_file_is_refused_by_name_and_size_before_it_is_read(lab):
 
 
 def test_the_limit_is_lower_on_a_machine_with_little_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(series, "physical_memory", lambda: 2 * 2**30)  # 2 GiB: 128 MiB read
+    monkeypatch.setattr(limits, "physical_memory", lambda: 2 * 2**30)  # 2 GiB: 128 MiB read
     limit, _ = prices.read_limit()
     assert limit == 2**30 // prices.READ_COPIES < prices.MAX_BYTES
     with pytest.raises(LabError) as err:
@@ -176,7 +177,7 @@ def test_the_limit_is_lower_on_a_machine_with_little_memory(tmp_path, monkeypatc
 
 
 def test_without_a_known_memory_size_the_fixed_limit_holds(monkeypatch):
-    monkeypatch.setattr(series, "physical_memory", lambda: None)
+    monkeypatch.setattr(limits, "physical_memory", lambda: None)
     assert prices.read_limit()[0] == prices.MAX_BYTES == 2**30
 
 

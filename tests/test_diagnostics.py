@@ -92,7 +92,7 @@ def test_a_test_part_without_values_is_one_line(project):
 
 
 def test_the_report_says_when_the_forecast_is_shorter_than_asked():
-    from stages.report import horizon_note
+    from rnnlab.report.markdown import horizon_note
 
     assert horizon_note({"asked": 20, "used": 20, "test_values": 300}, "stock_evaluate.horizon") == ""
     note = horizon_note({"asked": 20, "used": 6, "test_values": 6}, "stock_evaluate.horizon")
@@ -104,7 +104,7 @@ def test_the_report_says_when_the_forecast_is_shorter_than_asked():
 # ---- the gradient measurement: adding_train.gradient_sequences ----
 
 def test_the_report_says_over_how_many_sequences_the_gradients_are_averaged():
-    from stages.report import gradient_sequences
+    from rnnlab.report.adding import gradient_sequences
 
     p = {"adding_train": {"gradient_sequences": 256}, "adding_data": {"test_size": 1024}}
     assert gradient_sequences(p) == "the first 256 test sequences"

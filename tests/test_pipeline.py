@@ -10,6 +10,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
+from rnnlab.report.samples import page as sample_lines
 from tests.conftest import (
     PIPELINE_EPOCHS,
     SERVED_EPOCHS,
@@ -55,7 +56,14 @@ def test_every_stage_runs_and_every_output_exists(repro):
     samples = (project / "reports/samples/many_to_one.txt").read_text()
     assert samples.startswith("T=0 (greedy)\n  'Sing a son' -> 'Sing a son")
     assert "T=0.5\n" in samples and "T=1\n" in samples
+    # The same samples as data, which the report reads: the .txt is their lines for people
+    data = json.loads((project / "reports/samples/many_to_one.json").read_text())
+    assert sample_lines(data["samples"]) == samples
+    assert [(s["prompt"], s["temperature"]) for s in data["samples"][:3]] == [
+        ("Sing a son", 0.0), ("king was i", 0.0), ("hello worl", 0.0)]
+    assert data["length"] == 20 and data["window"] == 10 and data["variant"] == "many_to_one"
     page = (project / "reports/README.md").read_text()
+    assert f"```\n{samples}```\n" in page  # the page quotes them as the .txt holds them
     for needle in ("figures/sine.png", "many_to_many", "'king was i' ->", "AR(3)",
                    "test part, forecast fed back", "4-character n-gram baseline",
                    "unigram baseline", "ceiling of a 10-character window", "Example 4",
@@ -364,7 +372,7 @@ def test_forecaster_is_registered_and_serves_the_pipelines_prediction(repro):
     code = {path.relative_to(saved / "code").as_posix()
             for path in (saved / "code" / "rnnlab").rglob("*.py")}
     assert {"rnnlab/__init__.py", "rnnlab/forward/__init__.py", "rnnlab/forward/inference.py",
-            "rnnlab/data/series.py", "rnnlab/data/windows.py"} <= code
+            "rnnlab/data/scaling.py", "rnnlab/data/limits.py"} <= code
     assert not {path.rsplit("/", 1)[-1] for path in code} & {"server.py", "registry.py",
                                                             "textgen.py", "runs.py"}
 
@@ -421,6 +429,7 @@ def test_failing_stage_leaves_no_output(repro):
     assert proc.returncode != 0
     assert "error: params.yaml: text_generate.prompts: 'Sing ж' has characters not in" in proc.stderr
     assert not (project / "reports/samples/many_to_one.txt").exists()
+    assert not (project / "reports/samples/many_to_one.json").exists()
 
 
 @pytest.mark.slow

@@ -138,9 +138,9 @@ def test_sequences_too_large_for_the_machine_are_one_line_through_dvc(lab):
     """adding_data.lengths [10000] x train_size 1,000,000 (80 GB of float32) through `dvc
     repro`: the stage's one line names both params (not an out-of-memory line blaming the
     network's), DVC's own line follows, and no sequences are written."""
-    from rnnlab.data import adding, series
+    from rnnlab.data import adding, limits
 
-    if (series.physical_memory() or 0) // 2 >= (1_000_000 + 1024) * 10_000 * 8 * adding.INPUT_COPIES:
+    if (limits.physical_memory() or 0) // 2 >= (1_000_000 + 1024) * 10_000 * 8 * adding.INPUT_COPIES:
         pytest.skip("this machine has the memory for them")
     replace_line(lab, "  lengths:", "  lengths: [10000]")
     replace_line(lab, "  train_size: 4096", "  train_size: 1000000")

@@ -1,19 +1,15 @@
 """The series parts and windows (rnnlab/data/series.py): no target of one part in another, the
-stock split's sizes, and the Transform fitted on the training part only, with its round trips."""
+stock split's sizes, and the Transform (rnnlab/data/scaling.py) fitted on the training part only,
+with its round trips."""
 import json
 
 import numpy as np
 import pytest
 
 from rnnlab.core.errors import LabError
-from rnnlab.data import series
-from rnnlab.data.series import (
-    Transform,
-    check_positive,
-    joined,
-    non_positive,
-    part_windows,
-)
+from rnnlab.data import scaling, series
+from rnnlab.data.scaling import Transform, check_positive
+from rnnlab.data.series import joined, non_positive, part_windows
 from rnnlab.data.windows import rows_before as windows
 from stages.stock_data import sizes
 
@@ -114,7 +110,7 @@ def price_parts(seed=0):
             "test": {"time": np.arange(160, 200), "values": values[160:]}}
 
 
-@pytest.mark.parametrize("kind", series.TARGETS)
+@pytest.mark.parametrize("kind", scaling.TARGETS)
 def test_the_fit_sees_only_the_training_part(kind):
     parts = price_parts()
     before = Transform.fit(kind, parts["train"]["values"])
@@ -196,7 +192,7 @@ def test_an_unknown_kind_is_refused():
         Transform("returns", [0.0], [1.0])
 
 
-@pytest.mark.parametrize("kind", series.TARGETS)
+@pytest.mark.parametrize("kind", scaling.TARGETS)
 def test_json_round_trip(kind, tmp_path):
     t = Transform.fit(kind, price_parts(4)["train"]["values"])
     again = Transform.from_json(json.loads(json.dumps(t.to_json())))

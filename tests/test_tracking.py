@@ -11,7 +11,7 @@ import pytest
 
 from rnnlab.core.errors import LabError
 from rnnlab.core.outputs import read_json
-from rnnlab.tracking import claims, failures, runs
+from rnnlab.tracking import claims, experiments, failures, orphans, provenance, runs
 from rnnlab.tracking.store import first_use_lock, tracking_uri
 from tests.conftest import add_makefile, free_port, wait_http
 
@@ -52,8 +52,8 @@ def test_runs_are_shared_and_a_later_failure_is_tagged_not_failed(store, monkeyp
     assert got.data.metrics == {"loss": 1.0, "eval_loss": 2.0}
     assert got.data.tags["dvc.exp_name"] == "exp-abc"
     assert got.data.params == {"units": "3"}
-    assert got.data.tags["params.hash"] == runs.params_hash({"units": 3})
-    assert runs.params_hash({"units": 3}) != runs.params_hash({"units": 4})
+    assert got.data.tags["params.hash"] == provenance.params_hash({"units": 3})
+    assert provenance.params_hash({"units": 3}) != provenance.params_hash({"units": 4})
     assert got.data.tags["dvc.stage.demo_train"] == "demo_train"
     assert got.data.tags["dvc.stage.demo_evaluate"] == "demo_evaluate"
     assert (store / "mlflow.db").exists()
@@ -141,7 +141,7 @@ def test_a_later_stage_logs_into_the_run_as_it_is(store):
     with runs.same_run(run_file, "demo_evaluate"):
         runs.log_metrics({"eval_loss": 0.5})
         runs.log_text("a page\n", "samples.txt")
-        runs.close_orphans()
+        orphans.close_orphans()
         assert mlflow.get_run(run_id).info.status == "FINISHED"
         assert mlflow.active_run() is None
     after = mlflow.get_run(run_id)
@@ -191,7 +191,7 @@ def test_a_failing_train_stage_writes_no_run_file(store):
 def test_unreachable_server_is_one_clear_error(store, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
     with pytest.raises(LabError, match=r"MLflow tracking server http://127.0.0.1:9 is unreachable"):
-        runs.use_experiment("demo")
+        experiments.use_experiment("demo")
 
 
 def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):

@@ -168,13 +168,18 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
     assert (project / "reports/figures/stock_walkforward.png").stat().st_size > 0
 
     from rnnlab import params
+    from rnnlab.core.outputs import read_json
     from rnnlab.data import series
+    from rnnlab.report import stock
     from stages import report
 
     monkeypatch.chdir(project)
     p = params.load("report", "stock_walkforward")
-    text = "".join(report.walkforward_section(p, series.SERIES["stock"],
-                                              forecast.labels("lstm", 32, 20)))
+    lab = series.SERIES["stock"]
+    text = "".join(stock.walkforward_section(read_json(lab.walkforward_metrics),
+                                             report.rows_of(lab.walkforward_plot),
+                                             p["stock_walkforward"]["epochs"],
+                                             forecast.labels("lstm", 32, 20)))
     assert (f"The test part's end in {used} folds (`stock_walkforward.folds` asks for 4, but the "
             f"test part's 45 windows hold only {used} of at least {MIN_FOLD})") in text
     assert "In fold 1 the price never moves" in text

@@ -54,7 +54,7 @@ from benchmarks.server_load_parts.repro import (
     epochs,
     stages,
 )
-from rnnlab.tracking import claims, runs
+from rnnlab.tracking import claims, experiments, orphans, runs
 
 NOTE = "mlflow.note.content"
 EPOCHS = "log_batch (epochs)"  # the kind of the epochs' sends
@@ -102,18 +102,18 @@ class Student:
         name = f"{self.user}-{model.experiment}"
         first = name not in self.experiments
         self.experiments.add(name)
-        experiment = self.call("use_experiment", runs.use_experiment, name,
+        experiment = self.call("use_experiment", experiments.use_experiment, name,
                                note(random.Random(name), 600), view)
         registers = [f"{self.user}-{model.registered}"] if model.registered else []
         if registers or first:  # else claim makes no request
             maker = {claims.EXAMPLE: model.kind, claims.MODEL: model.name,
                      claims.FORMULATION: "a model"}
             self.call("claim", claims.claim, experiment, maker, registers)
-        self.call("close_orphans", runs.close_orphans)
+        self.call("close_orphans", orphans.close_orphans)
         commit = secrets.token_hex(20)
         tags = {f"dvc.stage.{stage}": f"{stage}@{model.name}", "git.commit": commit,
                 "git.dirty": "False", "dvc.exp_name": "workspace", "dvc.baseline_rev": commit,
-                "params.hash": secrets.token_hex(6), **runs.owner_tags(), NOTE: note(self.rng)}
+                "params.hash": secrets.token_hex(6), **orphans.owner_tags(), NOTE: note(self.rng)}
         if model.kind == "series":
             tags["lab.formulation"] = "next log return (scale-free)"
         elif model.kind == "adding":

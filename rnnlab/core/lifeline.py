@@ -21,7 +21,7 @@ rnnlab/core/errors.py (``run``, every stage's wrapper) starts a ``Lifeline``: on
   this thread runs meanwhile: it is how errors.py learns that a signal has not been
   answered in time.
 
-``process_alive`` is also how rnnlab/tracking/runs.py tells a run's owner gone. This module imports
+``process_alive`` is also how rnnlab/tracking/orphans.py tells a run's owner gone. This module imports
 nothing of the lab (errors.py imports it).
 """
 import os

@@ -64,7 +64,7 @@ def check_size(length, train_size, test_size):
     """LabError, before anything is allocated, if the sequences of one length would need more
     than half of this machine's memory to make and train on, naming the params that size
     them: ``adding_data.lengths`` (this ``length``) x ``adding_data.train_size``."""
-    from rnnlab.data.series import physical_memory
+    from rnnlab.data.limits import physical_memory
 
     steps = (train_size + test_size) * length
     need = steps * 2 * 4 * INPUT_COPIES  # (input value, marker) in float32

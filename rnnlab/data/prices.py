@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from rnnlab.core.errors import LabError, first_line
-from rnnlab.data import series
+from rnnlab.data import limits
 
 DATE_FORMATS = ("ISO8601",    # 2017-11-10 (and 2017-11-10 00:00:00)
                 "%m/%d/%Y",   # 11/10/2017, as US sites write it
@@ -84,7 +84,7 @@ def _format_of(cell, formats=DATE_FORMATS):
 def read_limit():
     """(bytes, why): the largest price file read on this machine, ``MAX_BYTES`` or less where
     reading it (``READ_COPIES`` times its size) would take over half of the memory."""
-    have = series.physical_memory()
+    have = limits.physical_memory()
     if have is not None and have // 2 // READ_COPIES < MAX_BYTES:
         return (have // 2 // READ_COPIES,
                 f"on this machine: reading a CSV takes ~{READ_COPIES}x its size in memory, and "

@@ -12,7 +12,7 @@ trained on (more rows are fine: the last `window` are read); output the next val
 target column in its own units (a price), the scaling applied inside. Rows it cannot compute
 are refused with HTTP 400 naming the column, the row and the range: values that are not finite,
 beyond float32's range (|x| <= 3.4e38, as training), <= 0 for a log-return model, or whose
-scaled inputs or forecast would not be finite in float32 (series.Transform.check_window).
+scaled inputs or forecast would not be finite in float32 (scaling.Transform.check_window).
 """
 import mlflow
 from mlflow.models import set_model
@@ -22,7 +22,7 @@ from mlflow.types.type_hints import TypeFromExample
 class Forecaster(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         from rnnlab.core.errors import LabError
-        from rnnlab.data.series import Transform
+        from rnnlab.data.scaling import Transform
         from rnnlab.forward import inference
 
         model, path = context.artifacts["model"], context.artifacts["transform"]

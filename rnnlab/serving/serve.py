@@ -108,7 +108,7 @@ def resolve(client, uri, name, version):
 
 def retrain_hint(client, run_id):
     """How to make the version's files again: the stage its run recorded (a run's tags
-    'dvc.stage.<section>', rnnlab/tracking/runs.py), forced, which registers a new version."""
+    'dvc.stage.<section>', rnnlab/tracking/provenance.py), forced, which registers a new version."""
     from mlflow.exceptions import MlflowException
 
     try:

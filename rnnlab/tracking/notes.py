@@ -95,7 +95,7 @@ def serving(name, version, body):
             f"-H 'Content-Type: application/json' -d '{body}'\n```")
 
 
-# ---- the columns of each experiment's runs table (runs.use_experiment's view) ----
+# ---- the columns of each experiment's runs table (experiments.use_experiment's view) ----
 
 def _columns(kind, names):
     return [f"{kind}.`{name}`" for name in names]  # how MLflow's UI keys a column

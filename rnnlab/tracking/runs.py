@@ -1,77 +1,23 @@
 """The one MLflow run a model's stages share.
 
-The train stage opens it (``new_run``): params, provenance tags, a description, and, when
-the block ends well, the link runs/<model>.json (rnnlab/tracking/links.py). The later stages (evaluate,
-generate, walk-forward, strategy) find it from that link (``same_run``) and add their figures,
-samples and scores (``log_evaluation``, ``log_metrics``, ...) into it as it is, FINISHED. A run
-records; nothing here shapes a model, a metric or a plot.
+The train stage opens it (``new_run``): params, provenance tags (rnnlab/tracking/provenance.py),
+a description, and, when the block ends well, the link runs/<model>.json
+(rnnlab/tracking/links.py), in the experiment rnnlab/tracking/experiments.py finds, once the runs
+that dead processes left RUNNING are closed (rnnlab/tracking/orphans.py). The later stages
+(evaluate, generate, walk-forward, strategy) find it from that link (``same_run``) and add their
+figures, samples and scores (``log_evaluation``, ``log_metrics``, ...) into it as it is,
+FINISHED. A run records; nothing here shapes a model, a metric or a plot.
 """
 import contextlib
-import hashlib
-import json
 import math
 import os
-import socket
-import subprocess
-import sys
 import time
 
 from rnnlab.core.errors import LabError, on_hard_stop, on_stop_say, stop_line, stopping
-from rnnlab.core.lifeline import process_alive, started
 from rnnlab.tracking import claims, failures, links, names, notes, store
-
-NOTE = "mlflow.note.content"  # the description the UI shows for an experiment or a run
-KIND = {"mlflow.experimentKind": "custom_model_development"}
-"""The experiment's kind as MLflow 3's UI labels it ('Machine learning'). In MLflow 3.17 it does
-not choose the page the UI opens on: the browser's 'GenAI' / 'Model training' switch does, which
-`make ui`'s address sets (?workflowType=machine_learning)."""
-
-
-VIEW = "lab"
-"""The key of the runs-table view each experiment carries: MLflow's UI reads a view (its
-columns) from the experiment tag 'mlflow.sharedViewState.<key>' when the address asks for
-'?viewStateShareKey=<key>', as its own "Share" button makes it."""
-
-
-def view_address(experiment_id):
-    """The UI's address (after the server's) of an experiment's runs, with the lab's view."""
-    return f"#/experiments/{experiment_id}/runs?viewStateShareKey={VIEW}&workflowType=machine_learning"
-
-
-def use_experiment(name, note=None, view=None):
-    """Point MLflow at the store and find experiment ``name``, creating it if needed, tagged so
-    that the UI opens on its runs, with ``note`` as its description if given; the experiment.
-    ``view``: the columns (``metrics.`name```, ``params.`name```) of the runs table that the
-    description links to, the headline metrics beside the params that tell runs apart
-    (MLflow's table shows none by default). One request when nothing changes: the experiment
-    is not made MLflow's active one (``mlflow.set_experiment`` would look it up again), its
-    id goes to ``mlflow.start_run``."""
-    from mlflow import MlflowClient
-
-    uri = store.connect()
-    with store.first_use_lock(uri), store.errors_of(uri):
-        client = MlflowClient()  # a new SQLite store gets its tables here: under the lock
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            experiment = client.get_experiment(client.create_experiment(
-                name, artifact_location=store.artifact_location(uri, name),
-                tags={**KIND, **claims.tags_of({})}))
-        if experiment.lifecycle_stage == "deleted":
-            raise LabError(f"the MLflow experiment '{name}' of {uri} is deleted (in the UI's "
-                           "trash): restore it there, or remove it for good with `mlflow gc`")
-        tags = {**KIND, **claims.tags_of({})}  # on a class's server, the account that made it
-        if note:
-            tags[NOTE] = note
-        if view:
-            tags[f"mlflow.sharedViewState.{VIEW}"] = json.dumps({"selectedColumns": view})
-            tags[NOTE] = (f"{note or ''}\n\n[The runs with their headline metrics as columns]"
-                          f"({view_address(experiment.experiment_id)})").lstrip()
-        for key, value in tags.items():
-            if experiment.tags.get(key) != value:  # new, or made by an older lab
-                claims.tag_own(client.set_experiment_tag, "experiment", experiment,
-                         experiment.experiment_id, key, value)
-        return experiment
-
+from rnnlab.tracking.experiments import NOTE, use_experiment
+from rnnlab.tracking.orphans import close_orphans, owner_tags
+from rnnlab.tracking.provenance import params_hash, provenance_tags, stage_tag
 
 # ---- the train stage: a new run ----
 
@@ -116,48 +62,6 @@ def new_run(experiment, model, stage, link_file, params, notes=None, view=None, 
     say_where(run)
 
 
-def params_hash(params):
-    """A short, stable fingerprint of a params dict: equal hashes, equal training params."""
-    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
-
-
-PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots", "reports", "runs")
-
-
-def provenance_tags(stage):
-    """Tags that lead from an MLflow run back to the code and the DVC experiment."""
-    tags = {stage_tag(stage): stage}
-    commit = _git("rev-parse", "HEAD")
-    if commit:
-        tags["git.commit"] = commit
-        # Dirty: uncommitted changes to anything but what the pipeline itself writes.
-        changes = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
-                       *(f":!{out}" for out in PIPELINE_OUTPUTS))
-        tags["git.dirty"] = str(bool(changes))
-    # Under `dvc exp run` DVC names the experiment and its baseline; a plain `dvc repro`
-    # works in the workspace, on top of HEAD.
-    tags["dvc.exp_name"] = os.environ.get("DVC_EXP_NAME") or "workspace"
-    baseline = os.environ.get("DVC_EXP_BASELINE_REV") or commit
-    if baseline:
-        tags["dvc.baseline_rev"] = baseline
-    return tags
-
-
-def stage_tag(stage):
-    """'series_evaluate@sine' -> 'dvc.stage.series_evaluate': the tag naming the stage of
-    that family which last wrote into the run."""
-    return f"dvc.stage.{stage.split('@')[0]}"
-
-
-def _git(*args):
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                             check=True).stdout
-        return out.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 @contextlib.contextmanager
 def _killed_on_interrupt():
     """End the active run KILLED on Ctrl-C or SIGTERM (MLflow would say FAILED), then re-raise."""
@@ -183,79 +87,6 @@ def _ender(run_id, tag=None):
             client.set_tag(run_id, tag, stop_line(interrupt))
         client.set_terminated(run_id, status="KILLED")
     return end
-
-
-# ---- runs left RUNNING ----
-
-OWNER_TAGS = ("lab.host", "lab.pid", "lab.pid_started")
-"""The process that last opened a run: its machine, pid and start time (a pid that a new process
-got later is not that process)."""
-
-
-def owner_tags():
-    """This process as the one that holds a run open (``OWNER_TAGS``)."""
-    return dict(zip(OWNER_TAGS, (socket.gethostname(), str(os.getpid()), f"{started():.2f}")))
-
-
-def close_orphans():
-    """Mark KILLED every run of the store, in any experiment, that is RUNNING although the
-    process of this machine that opened it is gone (killed with SIGKILL, out of memory, a
-    power cut, or a stage whose run DVC then restored from its run-cache, so that it never ran
-    again to close it); say so in one line each. Called by every stage that opens a run, and
-    by the params check `make repro` starts with. A missing SQLite store has nothing to close:
-    none is created.
-
-    One search across all experiments; on a class's server (MLFLOW_TRACKING_USERNAME set: an
-    account), across the account's own ('alice-...'), the only runs it may change: the same
-    two requests, where listing the whole class's experiments (each checked against the
-    account's permissions) and their runs made this the costliest call of a stage
-    (benchmarks/server_load.py). A run found is read again before it is marked: its process
-    may have ended it in between."""
-    uri = store.tracking_uri()
-    if uri.startswith("sqlite:") and (not os.path.exists(store.sqlite_path(uri))
-                                      or _none_running(store.sqlite_path(uri))):
-        return
-    import mlflow
-
-    running = f"attributes.status = 'RUNNING' and tags.`lab.host` = '{socket.gethostname()}'"
-    with store.errors_of(store.connect()):
-        owner = os.environ.get(names.OWNER, "").strip()
-        if owner:
-            prefix = names.owned("")  # 'alice-': its own experiments ('_' in LIKE is any one)
-            mine = [e.experiment_id for e in mlflow.search_experiments(
-                filter_string=f"name LIKE '{prefix}%'") if e.name.startswith(prefix)]
-            found = mlflow.search_runs(experiment_ids=mine, filter_string=running,
-                                       output_format="list") if mine else []
-        else:
-            found = mlflow.search_runs(search_all_experiments=True, filter_string=running,
-                                       output_format="list")
-        for orphan in found:
-            tags = orphan.data.tags
-            pid, since = int(tags.get("lab.pid") or 0), tags.get("lab.pid_started")
-            if pid and process_alive(pid, float(since) if since else None):
-                continue
-            if mlflow.get_run(orphan.info.run_id).info.status != "RUNNING":
-                continue  # ended by its process since the search
-            mlflow.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
-            print(f"MLflow run {orphan.info.run_id} ({orphan.info.run_name}) was left RUNNING by "
-                  f"process {pid}, which no longer exists: marked KILLED", file=sys.stderr)
-
-
-def _none_running(db):
-    """Whether SQLite store ``db`` has no RUNNING run at all, read in its ``runs`` table
-    (MLflow's schema): milliseconds, where MLflow's own search costs its import and its store's
-    setup (~5 s on the lab's machine), too much for the params check that every `make repro`
-    starts with. False if the table cannot be read: MLflow's search then says why."""
-    import sqlite3
-    from pathlib import Path
-
-    try:
-        with contextlib.closing(sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro",
-                                                uri=True, timeout=10)) as con:
-            found = con.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchone()
-        return found is None
-    except sqlite3.Error:
-        return False
 
 
 # ---- the evaluate and generate stages: the same run ----

@@ -1,0 +1,210 @@
+"""Example 4: two networks on daily stock prices beside the random walk. The test part's
+table (both networks, then persistence, drift and AR, each with its verdict), why a model of
+min-max scaled prices loses by so much, the lagged copy, the lab's model at several origins
+(walk-forward) and as a trading rule, and every score of the lab's model.
+
+Each model is told apart by its fields (its ``<name>_train.target``), not by its name; the
+names only say how the page calls the two (``STOCK_MODELS``)."""
+from rnnlab.data import scaling
+from rnnlab.report.markdown import (
+    fmt,
+    fmt_error,
+    fmt_lag,
+    pvalue,
+    run_line,
+    score_tables,
+    table,
+)
+from rnnlab.scores import forecast
+
+STOCK_MODELS = {"stock": "the lab's", "stock_tutorial": "the tutorials'"}
+"""The stock models side by side (the keys of dvc.yaml's series stages), in the order the page
+lists them, and what it calls them. The first, the lab's, is the one the walk-forward and the
+trading rule score."""
+FIGURES = {"stock": "the lab's model: the parts, the test part, a zoom, daily changes, lags, "
+                    "the fed-back forecast, loss, errors",
+           "stock_tutorial": "the tutorials' model: the same panels"}
+"""The alt text of each model's figure."""
+
+
+def missing_note(meta):
+    """What the data stage did with rows that had empty cells (data/stock/meta.json)."""
+    missing = meta.get("missing") or {}
+    if not missing.get("rows"):
+        return ""
+    done = {"drop": "dropped", "ffill": "filled from the day before"}[missing["rule"]]
+    return f"; {missing['rows']} rows with empty cells {done} (`stock_data.missing`)"
+
+
+def side_by_side(models):
+    """The test part's table: both networks, then the baselines (the lab's model's), each with
+    its verdict."""
+    lab = next(iter(models))
+    rows = []
+    for name, who in [*((name, "model") for name in models), (lab, "persistence"),
+                      (lab, "drift"), (lab, "ar")]:
+        m, labels = models[name]["metrics"]["test"], models[name]["labels"]
+        label = f"{labels[who]}, {STOCK_MODELS[name]}" if who == "model" else labels[who]
+        verdict = ("the random walk itself" if who == "persistence"
+                   else forecast.verdict(m, who))
+        rows.append([label, fmt_error(m["rmse"][who]), fmt(m["theil_u"][who]),
+                     f"{m['bias'][who]:+.3f}", fmt(m.get("dm_pvalue", {}).get(who)),
+                     fmt(m.get("direction", {}).get(who)),
+                     f"{m['peak_lag'][who]:+d}" if who in m.get("peak_lag", {}) else "–",
+                     fmt(m.get("change_corr", {}).get(who)), verdict])
+    return table(rows, ["predictor", "rmse", "Theil's U", "bias", "DM p", "direction",
+                        "peak lag", "change r", "verdict"])
+
+
+def scaler_notes(models, above):
+    """Why a model of min-max scaled prices (target ``price``) loses by so much, in numbers,
+    when the test part's prices lie above the training part's (``above``: the training part's
+    maximum and the test part's, else None), beside a model of log returns, which has no level
+    to leave behind."""
+    if above is None:
+        return []
+    train_max, test_max = above
+    free = [name for name, m in models.items() if m["target"] == "log_return"]
+    notes = []
+    for name in (name for name, m in models.items() if m["target"] == "price"):
+        m = models[name]["metrics"]["test"]
+        note = (f"**Why {STOCK_MODELS[name]} model loses by so much**: the test prices reach "
+                f"{test_max:.2f}, above anything in the training part (at most {train_max:.2f}); "
+                "scaled to the training range they lie outside what the network ever saw, and "
+                f"it extrapolates low: its predictions sit {abs(m['bias']['model']):.2f} below "
+                f"the price on average (persistence: {m['bias']['persistence']:+.3f}). That is "
+                "its scaler's failure, not the lesson.")
+        if free:
+            bias = models[free[0]]["metrics"]["test"]["bias"]["model"]
+            note += (f" {STOCK_MODELS[free[0]].capitalize()} model predicts the next day's "
+                     f"return instead, which has no level to leave behind (bias {bias:+.3f}): "
+                     "it loses to the random walk for the lesson's reason, that yesterday's "
+                     "price is about all a window of past prices tells.")
+        notes.append(note + "\n")
+    return notes
+
+
+def lag_note(models):
+    """The lagged copy: where each network's predictions correlate best with the price."""
+    return ("**A lagged copy**: a network that learnt 'tomorrow is about today' tracks the "
+            "price on a long chart and is a day late. "
+            + "; ".join(f"{STOCK_MODELS[n].capitalize()} model peaks at "
+                        f"{fmt_lag(m['metrics']['test'].get('peak_lag', {}).get('model'))} "
+                        f"day(s), change r "
+                        f"{fmt(m['metrics']['test'].get('change_corr', {}).get('model'))}"
+                        for n, m in models.items())
+            + " (a perfect forecaster peaks at 0 with change r 1; persistence at +1).\n")
+
+
+def walkforward_section(wf, rows, epochs, labels):
+    """The lab's model at several origins: ``wf`` metrics/stock_walkforward.json, ``rows`` its
+    plot's rows (a fold each: fold, start, stop), ``epochs`` stock_walkforward.epochs,
+    ``labels`` the model's."""
+    names = ["model", "drift", "ar"]
+
+    def cells(scores):  # no Theil's U where persistence makes no error: '–'
+        return [*[fmt(scores.get("theil_u", {}).get(n)) for n in names],
+                fmt(scores.get("dm_pvalue", {}).get("model"))]
+
+    body = [[f"{r['fold']}: {r['start']} .. {r['stop']}", str(wf[f"fold_{r['fold']}"]["windows"]),
+             *cells(wf[f"fold_{r['fold']}"])] for r in rows]
+    pooled = wf["pooled"]
+    body.append(["**pooled**", str(pooled["windows"]), *cells(pooled)])
+    folds = wf["folds"]
+    count = f"{folds['used']} fold{'s' * (folds['used'] != 1)}"
+    if folds["used"] < folds["asked"]:
+        count += (f" (`stock_walkforward.folds` asks for {folds['asked']}, but the test part's "
+                  f"{folds['test_windows']} windows hold only {folds['used']} of at least "
+                  f"{folds['min_fold_windows']})")
+    flat = [r["fold"] for r in rows if "theil_u" not in wf[f"fold_{r['fold']}"]]
+    never = (f" In fold{'s' * (len(flat) != 1)} {', '.join(flat)} the price never moves: "
+             "persistence makes no error there, so no Theil's U (–)." if flat else "")
+    return ["### Walk-forward: the lab's model at several origins\n",
+            f"One test split is one sample. The test part's end in {count} "
+            "(scikit-learn's TimeSeriesSplit, an expanding window); at each fold's origin the "
+            f"model continues training for {epochs} epoch(s) on every window before it, and "
+            "the baselines are refitted on the same windows. Theil's U per fold (below 1 beats "
+            f"the random walk); DM p: Diebold-Mariano against persistence.{never} Pooled, the "
+            f"{labels['model']} {forecast.verdict(pooled)}.\n",
+            table(body, ["fold", "days", f"U {labels['model']}", "U drift", f"U {labels['ar']}",
+                         "DM p"]),
+            "![walk-forward: Theil's U per fold](figures/stock_walkforward.png)\n"]
+
+
+def rule_verdict(r):
+    """The long/flat rule against buy-and-hold after costs, from metrics/stock_strategy.json
+    ``r``: trading.verdict's sentence without its directional accuracy, which the paragraph
+    gives before it."""
+    s, b = r["strategy"], r["buy_and_hold"]
+    more, sharper = s["cumulative_return"] > b["cumulative_return"], s["sharpe"] > b["sharpe"]
+    if more:
+        head = "beats buy-and-hold after costs" + ("" if sharper else ", but with a lower Sharpe ratio")
+    else:
+        head = "does not beat buy-and-hold after costs" + (", though its Sharpe ratio is higher"
+                                                           if sharper else "")
+    never = " (the price never moved: no direction to score)" if r["direction"]["n"] == 0 else ""
+    return (f"{head}: {s['cumulative_return']:+.1%} against {b['cumulative_return']:+.1%}, "
+            f"Sharpe {s['sharpe']:.2f} against {b['sharpe']:.2f}{never}")
+
+
+def strategy_section(r):
+    """Could one trade on the lab's model? ``r``: metrics/stock_strategy.json."""
+    d = r["direction"]
+    rows = [[name, f"{m['cumulative_return']:+.1%}", f"{m['annual_volatility']:.1%}",
+             f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.1%}", str(m["trades"])]
+            for name, m in ((f"long/flat, {r['cost_bps']:g} bp per trade", r["strategy"]),
+                            ("long/flat, before costs", r["strategy_before_costs"]),
+                            ("buy and hold", r["buy_and_hold"]))]
+    return ["### Could one trade on it?\n",
+            "Not financial advice: a classroom backtest, with no slippage, taxes or dividends. "
+            "A long/flat rule on the lab's model's calls: long the next day when it predicts a "
+            "rise, else out of the market. Its calls were right on "
+            f"{d['accuracy']:.1%} of the {d['n']} days that moved (binomial test: p "
+            f"{pvalue(d['p_vs_half'])} against a coin, p {pvalue(d['p_vs_up_share'])} "
+            f"against always guessing the more common move, right {d['best_constant']:.1%} of "
+            f"the time). The rule {rule_verdict(r)}.\n",
+            table(rows, ["on the test part", "return", "volatility (a year)", "Sharpe",
+                         "max drawdown", "trades"]),
+            "![equity curves of the rule and of buy-and-hold](figures/stock_strategy.png)\n"]
+
+
+def section(models, meta, data, test, above, walkforward, strategy):
+    """The section. ``models``: {name (of ``STOCK_MODELS``, in its order): 'metrics'
+    (metrics/<name>.json), 'labels' (forecast.labels), 'target' (<name>_train.target),
+    'section' (<name>_train), 'metrics_path', 'figure' (its path from reports/), 'run'
+    (runs/<name>.json)}; ``meta``
+    data/stock/meta.json; ``data`` the stock_data params; ``test`` the test part's days (the
+    rows of the lab's test plot); ``above`` as ``scaler_notes`` reads it; ``walkforward``
+    'metrics', 'rows' and 'epochs' as ``walkforward_section`` reads them; ``strategy`` metrics/stock_strategy.json."""
+    lab, *others = models
+    target = meta["columns"][0]
+    inputs = f" and {', '.join(meta['columns'][1:])}" if len(meta["columns"]) > 1 else ""
+    parts = ["## Example 4: two networks on daily stock prices, against a random walk\n",
+             f"`{meta['source']}`, column {target}{inputs}; windows of {data['window']} days; "
+             f"parts in time: train, val {data['val']:.0%}, test {data['test']:.0%} (never "
+             "shuffled across)" + missing_note(meta) + ". Two networks, the same layer, window, "
+             "data and early stopping, differ in what they predict:\n",
+             "".join(f"- **{STOCK_MODELS[name]}** (`{m['section']}`): {m['labels']['model']}, "
+                     f"{scaling.FORMULATIONS[m['target']]}.\n" for name, m in models.items()),
+             "Beside them: persistence (tomorrow = today: the random walk), drift (persistence "
+             "plus the training part's mean daily change) and "
+             f"{models[lab]['labels']['ar']}, a least-squares autoregression on the same "
+             f"window. On the test part ({test[0]['time']} to {test[-1]['time']}, {len(test)} "
+             f"days), one step ahead, prices in {target}'s units; bias: the mean error "
+             "(prediction - actual); peak lag: the lag k at which the predictions correlate "
+             "best with the price k days earlier (+1: yesterday's price, a day late); change r: "
+             "the correlation of predicted and actual daily changes.\n",
+             side_by_side(models)]
+    parts += scaler_notes(models, above)
+    parts.append(lag_note(models))
+    parts += walkforward_section(walkforward["metrics"], walkforward["rows"],
+                                 walkforward["epochs"], models[lab]["labels"])
+    parts += strategy_section(strategy)
+    others_are = "; ".join(f"{STOCK_MODELS[n]} are in `{models[n]['metrics_path']}`"
+                           for n in others)
+    parts += [f"**Every score of {STOCK_MODELS[lab]} model** ({others_are}):\n",
+              *score_tables(models[lab]["metrics"], models[lab]["labels"], "stock_evaluate.horizon")]
+    for name in models:
+        parts += [f"![{FIGURES[name]}]({models[name]['figure']})\n", run_line(models[name]["run"])]
+    return parts
+
