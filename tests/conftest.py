@@ -284,3 +284,13 @@ def read_only(path):
             subprocess.run(["chattr", "-i", str(path)], check=True)
         else:
             path.chmod(mode)
+
+
+def assert_one_line_error(proc, *fragments):
+    """``proc`` exited 1 with one line on stderr, 'error: ...', holding every fragment; the line."""
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]

@@ -12,7 +12,13 @@ import pytest
 import yaml
 
 from rnnlab.core.errors import LabError
-from tests.conftest import edit_params, git_commit, run, tiny_adding
+from tests.conftest import (
+    assert_one_line_error,
+    edit_params,
+    git_commit,
+    run,
+    tiny_adding,
+)
 
 
 def stage(project, module, *args):
@@ -21,14 +27,6 @@ def stage(project, module, *args):
 
 def params_of(project):
     return yaml.safe_load((project / "params.yaml").read_text())
-
-
-def assert_one_line_error(proc, *fragments):
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 # ---- the fed-back forecast: <data>_evaluate.horizon ----

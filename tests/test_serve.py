@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
+    assert_one_line_error,
     copy_project,
     free_port,
     invoke,
@@ -26,13 +27,9 @@ def serve(lab, *args, env=None):
 
 def one_line(proc, *fragments):
     """Exit 1 and stderr one line 'error: ...' holding every fragment; no server started."""
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+    line = assert_one_line_error(proc, *fragments)
     assert "Serving" not in proc.stdout
-    return lines[0]
+    return line
 
 
 # ---- without a trained store ----

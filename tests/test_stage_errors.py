@@ -5,7 +5,7 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import run
+from tests.conftest import assert_one_line_error, run
 
 
 def set_param(project, section, key, value):
@@ -17,14 +17,6 @@ def set_param(project, section, key, value):
 
 def stage(project, module, *args):
     return run([sys.executable, "-m", f"stages.{module}", *args], cwd=project, check=False)
-
-
-def assert_one_line_error(proc, *fragments):
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_data_stages_run(project):

@@ -15,7 +15,7 @@ from rnnlab.report.markdown import (
     score_tables,
     table,
 )
-from rnnlab.scores import forecast
+from rnnlab.scores import forecast, trading
 
 STOCK_MODELS = {"stock": "the lab's", "stock_tutorial": "the tutorials'"}
 """The stock models side by side (the keys of dvc.yaml's series stages), in the order the page
@@ -135,16 +135,7 @@ def rule_verdict(r):
     """The long/flat rule against buy-and-hold after costs, from metrics/stock_strategy.json
     ``r``: trading.verdict's sentence without its directional accuracy, which the paragraph
     gives before it."""
-    s, b = r["strategy"], r["buy_and_hold"]
-    more, sharper = s["cumulative_return"] > b["cumulative_return"], s["sharpe"] > b["sharpe"]
-    if more:
-        head = "beats buy-and-hold after costs" + ("" if sharper else ", but with a lower Sharpe ratio")
-    else:
-        head = "does not beat buy-and-hold after costs" + (", though its Sharpe ratio is higher"
-                                                           if sharper else "")
-    never = " (the price never moved: no direction to score)" if r["direction"]["n"] == 0 else ""
-    return (f"{head}: {s['cumulative_return']:+.1%} against {b['cumulative_return']:+.1%}, "
-            f"Sharpe {s['sharpe']:.2f} against {b['sharpe']:.2f}{never}")
+    return trading.verdict(r, calls=False)
 
 
 def strategy_section(r):

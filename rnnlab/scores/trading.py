@@ -212,8 +212,10 @@ def _p(p):
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
-def verdict(report):
-    """The sentence of a ``strategy_report``: long/flat against buy-and-hold after costs."""
+def verdict(report, calls=True):
+    """The sentence of a ``strategy_report``: long/flat against buy-and-hold after costs, with
+    its directional accuracy in brackets unless ``calls`` is False (the results page gives it
+    before)."""
     s, b, d = report["strategy"], report["buy_and_hold"], report["direction"]
     more, sharper = s["cumulative_return"] > b["cumulative_return"], s["sharpe"] > b["sharpe"]
     if more:
@@ -225,6 +227,8 @@ def verdict(report):
                f"Sharpe {s['sharpe']:.2f} against {b['sharpe']:.2f}")
     if d["n"] == 0:
         return f"{head}: {numbers} (the price never moved: no direction to score)"
+    if not calls:
+        return f"{head}: {numbers}"
     calls = (f"directional accuracy {d['accuracy']:.1%}, binomial p {_p(d['p_vs_half'])} "
              f"against 50% and {_p(d['p_vs_up_share'])} against the best constant guess "
              f"({d['best_constant']:.1%})")
