@@ -40,7 +40,7 @@ def claim(experiment, maker, registered=()):
 
     client = MlflowClient()
     example = maker[EXAMPLE]
-    _refuse_another(EXAMPLE, "experiment", experiment, maker)
+    _refuse_another_example("experiment", experiment, example)
     if EXAMPLE not in experiment.tags:
         tag_own(client.set_experiment_tag, "experiment", experiment, experiment.experiment_id,
                 EXAMPLE, example)
@@ -52,33 +52,36 @@ def claim(experiment, maker, registered=()):
                 raise
             client.create_registered_model(name, tags=tags_of(maker))
             continue
-        _refuse_another(EXAMPLE, "registered model", found, maker)
-        made_by = found.tags.get(MODEL) or _made_by(client, name)
-        _refuse_another(MODEL, "registered model", found, {**maker, "made_by": made_by})
+        _refuse_another_example("registered model", found, example)
+        _refuse_another_model(found, found.tags.get(MODEL) or _made_by(client, name), maker)
         for key, value in tags_of(maker).items():
             if key not in found.tags:  # made by an older lab
                 tag_own(client.set_registered_model_tag, "registered model", found, name, key,
                         value)
 
 
-def _refuse_another(key, kind, found, maker):
-    """LabError if ``found`` (an experiment or registered model) holds another ``key``'s (the
-    example's, the model's) runs or versions than ``maker``'s."""
-    ours = maker.get(key)
-    theirs = maker.get("made_by") if key == MODEL else found.tags.get(key)
-    if not ours or not theirs or ours == theirs:
-        return
-    if key == EXAMPLE:
+def _refuse_another_example(kind, found, example):
+    """LabError if ``found`` (an experiment or registered model) holds another example's runs
+    or models than ``example``'s."""
+    theirs = found.tags.get(EXAMPLE)
+    if theirs and theirs != example:
         raise LabError(f"the MLflow {kind} '{found.name}' holds the {theirs} example's runs and "
-                       f"models (named after a data file of an earlier params.yaml): the {ours} "
-                       f"example's would land among them; rename the data file, or delete that "
-                       f"{kind} in the UI")
-    raise LabError(f"the MLflow registered model '{found.name}' holds the versions of model "
-                   f"'{theirs}' ({found.tags.get(FORMULATION) or 'another model'}): model "
-                   f"'{ours}' ({maker.get(FORMULATION) or 'a different model'}) would add its "
-                   f"version on top of them (the name comes from a data file of an earlier "
-                   f"params.yaml); rename the data file, or delete that registered model in the "
-                   f"UI (Models)")
+                       f"models (named after a data file of an earlier params.yaml): the "
+                       f"{example} example's would land among them; rename the data file, or "
+                       f"delete that {kind} in the UI")
+
+
+def _refuse_another_model(found, made_by, maker):
+    """LabError if the registered model ``found`` holds the versions of model ``made_by``, not
+    ``maker``'s."""
+    ours = maker.get(MODEL)
+    if ours and made_by and ours != made_by:
+        raise LabError(f"the MLflow registered model '{found.name}' holds the versions of model "
+                       f"'{made_by}' ({found.tags.get(FORMULATION) or 'another model'}): model "
+                       f"'{ours}' ({maker.get(FORMULATION) or 'a different model'}) would add "
+                       f"its version on top of them (the name comes from a data file of an "
+                       f"earlier params.yaml); rename the data file, or delete that registered "
+                       f"model in the UI (Models)")
 
 
 def _made_by(client, name):

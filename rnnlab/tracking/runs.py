@@ -132,7 +132,7 @@ def same_run(link_file, stage, train=None):
         client.set_tag(link.run_id, stage_tag(stage), stage)
 
     def failed(err):
-        failures.record(MlflowClient(uri), link.run_id, link_file, stage, err)
+        failures.record(client, link.run_id, link_file, stage, err)
 
     _LATER.append(link.run_id)
     try:
