@@ -70,14 +70,7 @@ def check_store(uri):
         raise LabError(f"{uri}: no MLflow store there ({db} does not exist): the training "
                        "stages register the models in it: run make repro (if it has nothing to "
                        "run, the models came by dvc pull: dvc repro -f -s text_train series_train)")
-    try:
-        with open(db, "rb") as f:
-            head = f.read(16)
-    except OSError as err:
-        raise LabError(f"{db}: cannot read the MLflow store ({err.strerror})") from None
-    if head and head != b"SQLite format 3\x00":  # an empty file is an empty database
-        raise LabError(f"{db} is not a SQLite database, so not an MLflow store: move it away "
-                       "and run make repro, or restore it from a copy")
+    store.check_sqlite_file(db, "and run make repro,")
 
 
 def resolve(client, uri, name, version):

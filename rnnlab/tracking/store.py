@@ -184,19 +184,25 @@ def _check_sqlite(uri):
         raise LabError(f"{uri}: the folder of {db} does not exist")
     if not os.path.lexists(db):
         return  # MLflow creates it
+    check_sqlite_file(db, "(the next stage starts a new store)")
+    try:
+        open(db, "r+b").close()  # a stage writes to it (os.access would trust root)
+    except OSError as err:
+        raise LabError(f"{db}: the MLflow store is read-only ({err.strerror}); a stage "
+                       "logs its run there: make it writable") from None
+
+
+def check_sqlite_file(db, instead):
+    """LabError unless the file ``db`` can be read and is a SQLite database (an empty file is an
+    empty one); ``instead``: what moving it away does, in the error line."""
     try:
         with open(db, "rb") as f:
             head = f.read(16)
     except OSError as err:
         raise LabError(f"{db}: cannot read the MLflow store ({err.strerror})") from None
     if head and head != b"SQLite format 3\x00":
-        raise LabError(f"{db} is not a SQLite database, so not an MLflow store: move it "
-                       "away (the next stage starts a new store) or restore it from a copy")
-    try:
-        open(db, "r+b").close()  # a stage writes to it (os.access would trust root)
-    except OSError as err:
-        raise LabError(f"{db}: the MLflow store is read-only ({err.strerror}); a stage "
-                       "logs its run there: make it writable") from None
+        raise LabError(f"{db} is not a SQLite database, so not an MLflow store: move it away "
+                       f"{instead} or restore it from a copy")
 
 
 @contextlib.contextmanager
