@@ -163,7 +163,7 @@ def test_the_rules_verdict_is_tradings_without_the_calls(returns, sharpes, moved
          "direction": {"n": moved, "accuracy": 0.52, "p_vs_half": 0.04, "p_vs_up_share": 0.6,
                        "best_constant": 0.53}}
     said = trading.verdict(r)
-    assert said.split(" (directional accuracy")[0] == stock.rule_verdict(r)
+    assert said.split(" (directional accuracy")[0] == trading.verdict(r, calls=False)
 
 
 def test_the_lecture_model_is_the_first_many_to_one_by_its_kind():

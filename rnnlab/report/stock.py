@@ -131,13 +131,6 @@ def walkforward_section(wf, rows, epochs, labels):
             "![walk-forward: Theil's U per fold](figures/stock_walkforward.png)\n"]
 
 
-def rule_verdict(r):
-    """The long/flat rule against buy-and-hold after costs, from metrics/stock_strategy.json
-    ``r``: trading.verdict's sentence without its directional accuracy, which the paragraph
-    gives before it."""
-    return trading.verdict(r, calls=False)
-
-
 def strategy_section(r):
     """Could one trade on the lab's model? ``r``: metrics/stock_strategy.json."""
     d = r["direction"]
@@ -153,7 +146,7 @@ def strategy_section(r):
             f"{d['accuracy']:.1%} of the {d['n']} days that moved (binomial test: p "
             f"{pvalue(d['p_vs_half'])} against a coin, p {pvalue(d['p_vs_up_share'])} "
             f"against always guessing the more common move, right {d['best_constant']:.1%} of "
-            f"the time). The rule {rule_verdict(r)}.\n",
+            f"the time). The rule {trading.verdict(r, calls=False)}.\n",
             table(rows, ["on the test part", "return", "volatility (a year)", "Sharpe",
                          "max drawdown", "trades"]),
             "![equity curves of the rule and of buy-and-hold](figures/stock_strategy.png)\n"]
