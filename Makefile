@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.ready
 UI_PORT ?= 5000
 # dvc runs each stage as `python -m stages.<name>`: that must be the venv's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -31,17 +31,20 @@ $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m rnnlab.dvc_cli --install $(BIN)
+	@# a venv made by an older lab had its dvc replaced by a script: pip's own again
+	@if grep -qs rnnlab.dvc_cli $(BIN)/dvc; then $(BIN)/python -m pip install --quiet --force-reinstall --no-deps $$(grep '^dvc==' requirements.lock); fi
 	touch $@
 
 venv: $(STAMP)
 
-# The venv's dvc checks params.yaml whole first (rnnlab/dvc_cli.py): one line naming the key,
-# before DVC parses dvc.yaml; `dvc repro` and `dvc exp run -S ...` typed by hand do the same.
+# params.yaml is checked whole first (rnnlab/params.py): one line naming the key. Every stage
+# checks it again as its first step, so `dvc repro` or `dvc exp run -S ...` typed by hand stops
+# on the same line before anything trains.
 # After a repro that ended well, every stage's outputs are in place, also those DVC restored
 # from its run-cache without running the stage: a later stage's failure tag on its model's
 # MLflow run, noted on this machine when it failed, is taken back (rnnlab/tracking/failures.py).
 repro: $(STAMP)
+	@$(BIN)/python -m rnnlab.params
 	$(BIN)/dvc repro
 	@$(BIN)/python -m rnnlab.tracking.failures
 	@echo

@@ -1,7 +1,7 @@
 """What the pipeline's stages share (the stages themselves are in ``stages/``, one module per
 stage of dvc.yaml), in layers; a package imports only those below it:
 
-  params.py, sections.py  params.yaml's check and schema; dvc_cli.py: `dvc` as the venv runs it
+  params.py, sections.py  params.yaml's check and schema (they import core/ alone)
   serving/                the registered models as MLflow serves them
   tracking/  charts/  report/
                           MLflow behind the lesson; the figures and the results page

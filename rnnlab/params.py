@@ -80,43 +80,7 @@ def check(everything, path=PARAMS_FILE):
         if not fits(*values):
             shown = " and ".join(f"'{key}' ({value})" for key, value in zip(keys, values))
             raise LabError(f"{path}: {shown}: {why}")
-    _distinct_names(everything, path)
     return everything
-
-
-def _distinct_names(everything, path):
-    """LabError if two examples would share an MLflow experiment, or two models a registered
-    model name (each model registers its own; the models of one data file share its
-    experiment). Names come from file names (rnnlab/tracking/names.py): data/sine.csv as the stock
-    prices would log the stock runs into the sine wave's experiment and serve the stock model
-    as 'sine-forecaster'. (rnnlab/tracking/claims.py refuses the same in the store, for names made by
-    an earlier params.yaml.)"""
-
-    from rnnlab.data import adding, series
-    from rnnlab.tracking import names
-
-    csv, corpus = everything["stock_data"]["csv"], everything["text_encode"]["corpus"]
-    sine = (names.SINE, "example 1's sine wave")
-    stock = (names.experiment(csv, "stock"), f"'stock_data.csv' ({csv})")
-    text = (names.text_experiment(corpus), f"'text_encode.corpus' ({corpus})")
-    made = [("experiment", *sine), ("experiment", *stock), ("experiment", *text),
-            ("experiment", adding.EXPERIMENT, "example 5's adding problem")]
-    of_data = {"sine": sine, "stock": stock}
-    for s in series.SERIES.values():
-        experiment, origin = of_data[s.data]
-        made.append(("registered model", names.forecaster(experiment, s), f"{origin}'s {s.name}"))
-    for variant in everything["text_train"]:
-        made.append(("registered model", names.generator(corpus, variant),
-                     f"{text[1]} with 'text_train.{variant}'"))
-    seen = {}
-    for kind, name, origin in made:
-        if (kind, name) in seen:
-            whose = ("one example's runs would land among the other's" if kind == "experiment"
-                     else "one model's versions would land among the other's")
-            raise LabError(f"{path}: {seen[kind, name]} and {origin} both name the MLflow {kind} "
-                           f"'{name}', so {whose}: rename the file"
-                           + ("" if kind == "experiment" else " or the model"))
-        seen[kind, name] = origin
 
 
 RELATIONS = [

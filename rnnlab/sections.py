@@ -48,8 +48,8 @@ class SineData(Section):
 
 
 class StockData(Section):
-    """Daily prices from a CSV, cut in time into train | val | test (stage stock_data)."""
-    csv: Text = Field(description="Any CSV of daily prices (data/msft.csv: Microsoft 1986-2017, CC0).")
+    """Daily prices from a CSV, cut in time into train | val | test (stage stock_data; the
+    file is dvc.yaml's ``prices``)."""
     date: Text = Field(description="Its date column (2017-11-10, 11/10/2017, 19-Sep-03, ...).")
     target: Text = Field(description="The column predicted (Close, Adj Close, ...).")
     inputs: Names = Field(description="Extra input columns, e.g. [Open, High, Low, Volume]; [] "
@@ -137,8 +137,8 @@ class StockStrategy(Section):
 
 
 class TextEncode(Section):
-    """The text the character models learn, as windows of character ids (stage text_encode)."""
-    corpus: Text = Field(description="Any UTF-8 text file.")
+    """The text the character models learn, as windows of character ids (stage text_encode;
+    the file is dvc.yaml's ``corpus``)."""
     window: int = Field(ge=1, le=1000, description="Characters the LSTM reads.")
     val: float = Field(ge=0, le=0.9, description="Fraction held out at the end of the text, after "
                                                  "a gap of `window` characters; 0: train and score "

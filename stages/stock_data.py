@@ -2,7 +2,7 @@
 val and test parts (pandas; no TensorFlow).
 
 By default Microsoft's daily prices, 1986-03-13 to 2017-11-10 (data/msft.csv, CC0); any CSV
-works by params alone: the file, its date column, the target column and extra input columns
+works: the file is dvc.yaml's ``prices`` (the command's argument), its date column, the target column and extra input columns
 (rnnlab/data/prices.py reads it and says in one line what is wrong with it). Rows with an empty
 cell inside the series (a multi-ticker file's dates of no trade) are refused, dropped or
 filled with each column's last value, by `missing` (error | drop | ffill); how many were
@@ -17,6 +17,8 @@ Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target fir
 data/stock/meta.json, the files every series stage reads (rnnlab/data/series.py), which also
 records `missing`: {"rule": error | drop | ffill, "rows": rows dropped or filled}.
 """
+import argparse
+
 import numpy as np
 
 from rnnlab import params
@@ -57,22 +59,25 @@ def check_moves(path, column, dates, target, test_start):
 
 
 def main():
+    parser = argparse.ArgumentParser(prog=f"python -m stages.{STAGE}")
+    parser.add_argument("csv", help="the CSV of daily prices (dvc.yaml's prices)")
+    csv = parser.parse_args().csv
     p = params.load(STAGE, STAGE)[STAGE]
     columns = [p["target"], *p["inputs"]]
-    dates, values, gaps = prices.read_prices(p["csv"], p["date"], columns, p["missing"])
-    limits.check_float32(values, f"the prices in {p['csv']}")
+    dates, values, gaps = prices.read_prices(csv, p["date"], columns, p["missing"])
+    limits.check_float32(values, f"the prices in {csv}")
     parts = sizes(len(dates), p["val"], p["test"], p["window"])
     limits.check_size(len(dates), p["window"], len(columns),
-                      f"{p['csv']} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
-    check_moves(p["csv"], p["target"], dates, values[:, 0], parts[0] + parts[1])
+                      f"{csv} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
+    check_moves(csv, p["target"], dates, values[:, 0], parts[0] + parts[1])
     paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
     with all_or_nothing(*paths):
-        series.save_parts(STOCK, dates, values, columns, parts, source=p["csv"], time="date",
-                          experiment=names.experiment(p["csv"], "stock"),
+        series.save_parts(STOCK, dates, values, columns, parts, source=csv, time="date",
+                          experiment=names.experiment(csv, "stock"),
                           missing={"rule": p["missing"], "rows": gaps})
     starts = [dates[0], dates[parts[0]], dates[parts[0] + parts[1]]]
     done = {"drop": "dropped", "ffill": "filled"}.get(p["missing"])
-    print(f"stock_data: {p['csv']}: {len(dates)} days {dates[0]} .. {dates[-1]}, {columns}; "
+    print(f"stock_data: {csv}: {len(dates)} days {dates[0]} .. {dates[-1]}, {columns}; "
           + ", ".join(f"{name} {n} from {start}" for name, n, start in zip(series.PARTS, parts, starts)
                       if n)
           + (f"; {gaps} row{'s' * (gaps != 1)} with empty cells {done}" if done else ""))

@@ -12,6 +12,7 @@ no next character to learn.
 Outputs: data/text/vocab.json (characters, window, corpus, split sizes), data/text/train.npy
 and data/text/val.npy (ids; val.npy is empty when val is 0).
 """
+import argparse
 import os
 
 import numpy as np
@@ -27,9 +28,9 @@ STAGE = "text_encode"
 def read_corpus(path, window):
     """The normalised text of ``path``; LabError if it is missing, not UTF-8, or too short."""
     if os.path.isdir(path):
-        raise LabError(f"corpus {path} is a folder, not a text file (params.yaml: text_encode.corpus)")
+        raise LabError(f"corpus {path} is a folder, not a text file (dvc.yaml's corpus)")
     if not os.path.isfile(path):
-        raise LabError(f"corpus {path} not found (params.yaml: text_encode.corpus)")
+        raise LabError(f"corpus {path} not found (dvc.yaml's corpus)")
     try:
         with open(path, encoding="utf-8-sig") as f:  # a byte-order mark is not text
             text = vocab.normalize(f.read())
@@ -78,19 +79,22 @@ def check_learnable(path, voc, ids, train, val):
 
 
 def main():
+    parser = argparse.ArgumentParser(prog=f"python -m stages.{STAGE}")
+    parser.add_argument("corpus", help="the text file (dvc.yaml's corpus)")
+    corpus = parser.parse_args().corpus
     p = params.load(STAGE, STAGE)[STAGE]
-    text = read_corpus(p["corpus"], p["window"])
+    text = read_corpus(corpus, p["window"])
     voc, ids = vocab.encode_corpus(text)
     train, val = split(ids, p["val"], p["window"])
-    check_learnable(p["corpus"], voc, ids, train, p["val"])
+    check_learnable(corpus, voc, ids, train, p["val"])
     sizes = {"train": len(train), "gap": len(ids) - len(train) - len(val), "val": len(val)}
     with all_or_nothing(vocab.VOCAB, *vocab.SPLITS.values()):
-        vocab.save(vocab.VOCAB, voc, window=p["window"], corpus=p["corpus"], characters=len(ids),
+        vocab.save(vocab.VOCAB, voc, window=p["window"], corpus=corpus, characters=len(ids),
                    split=sizes)
         np.save(vocab.SPLITS["train"], train)
         np.save(vocab.SPLITS["val"], val)
     held = f", {sizes['val']} held out after a gap of {sizes['gap']}" if sizes["val"] else ""
-    print(f"text_encode: {p['corpus']}: {len(ids)} characters, vocabulary of {len(voc)}; "
+    print(f"text_encode: {corpus}: {len(ids)} characters, vocabulary of {len(voc)}; "
           f"{sizes['train']} to train on{held}; windows of {p['window']}")
 
 

@@ -48,6 +48,35 @@ def git_commit(path, message="test"):
         subprocess.run(["git", "commit", "-qm", message], cwd=path, check=True, env=env)
 
 
+def stage_command(project, name):
+    """What `dvc repro` runs for stage ``name`` of ``project``'s dvc.yaml: its ``cmd``, the
+    ``${...}`` of dvc.yaml's vars filled in, run by this venv's python (a stage run by hand)."""
+    import shlex
+
+    import yaml
+
+    pipeline = yaml.safe_load((Path(project) / "dvc.yaml").read_text())
+    variables = {k: v for entry in pipeline.get("vars", []) for k, v in entry.items()}
+    cmd = pipeline["stages"][name]["cmd"]
+    for key, value in variables.items():
+        cmd = cmd.replace("${" + key + "}", str(value))
+    python, *rest = shlex.split(cmd)
+    assert python == "python" and "${" not in cmd, cmd
+    return [sys.executable, *rest]
+
+
+def set_vars(project, **values):
+    """dvc.yaml's vars of ``project`` (the files the lab learns from) set to ``values``."""
+    import re
+
+    path = Path(project) / "dvc.yaml"
+    text = path.read_text()
+    for key, value in values.items():
+        text, n = re.subn(rf"^(  - {key}: )\S+", rf"\g<1>{value}", text, count=1, flags=re.M)
+        assert n == 1, key
+    path.write_text(text)
+
+
 def tool(name):
     """A console script of the venv that runs the tests (dvc, mlflow)."""
     return str(Path(sys.executable).parent / name)

@@ -74,8 +74,8 @@ TEXT_OUTS = (vocab.VOCAB, *vocab.SPLITS.values())
 def test_a_corpus_that_cannot_be_learned_is_refused_before_anything_is_written(lab, text, val,
                                                                                fragments):
     (lab / "data/one.txt").write_text(text)
-    edit_params(lab, text_encode={"corpus": "data/one.txt", "val": val})
-    one_line_error(stage(lab, "stages.text_encode"), *fragments)
+    edit_params(lab, text_encode={"val": val})
+    one_line_error(stage(lab, "stages.text_encode", "data/one.txt"), *fragments)
     assert not any((lab / out).exists() for out in TEXT_OUTS)
 
 
@@ -85,8 +85,8 @@ def test_a_corpus_that_cannot_be_learned_is_refused_before_anything_is_written(l
 ])
 def test_two_distinct_characters_are_enough(lab, text, val, vocabulary):
     (lab / "data/two.txt").write_text(text)
-    edit_params(lab, text_encode={"corpus": "data/two.txt", "val": val})
-    proc = stage(lab, "stages.text_encode")
+    edit_params(lab, text_encode={"val": val})
+    proc = stage(lab, "stages.text_encode", "data/two.txt")
     assert proc.returncode == 0, proc.stderr
     assert json.loads((lab / vocab.VOCAB).read_text())["chars"] == vocabulary
     if val:
@@ -112,8 +112,8 @@ def monthly_closes(cells):
 def test_a_price_that_never_moves_over_the_test_part_is_refused_before_anything_trains(
         lab, cells, missing, value):
     (lab / "data/flat.csv").write_text(monthly_closes(cells))
-    edit_params(lab, stock_data={"csv": "data/flat.csv", "window": 3, "missing": missing})
-    line = one_line_error(stage(lab, "stages.stock_data"),
+    edit_params(lab, stock_data={"window": 3, "missing": missing})
+    line = one_line_error(stage(lab, "stages.stock_data", "data/flat.csv"),
                           f"data/flat.csv: column 'Close' is {value} on every day from "
                           f"{MONTHS[TEST_START - 1]} to {MONTHS[-1]}",
                           "persistence", "stock_data.target", "'stock_data.test'")
@@ -129,8 +129,8 @@ def test_a_price_that_never_moves_over_the_test_part_is_refused_before_anything_
 def test_a_price_that_moves_once_in_the_test_part_is_accepted(lab, cells, missing):
     """Partly flat: the scoring stages say where they cannot compare (a fold, a part)."""
     (lab / "data/flat.csv").write_text(monthly_closes(cells))
-    edit_params(lab, stock_data={"csv": "data/flat.csv", "window": 3, "missing": missing})
-    proc = stage(lab, "stages.stock_data")
+    edit_params(lab, stock_data={"window": 3, "missing": missing})
+    proc = stage(lab, "stages.stock_data", "data/flat.csv")
     assert proc.returncode == 0, proc.stderr
     test = np.load(lab / "data/stock/test.npz")["values"][:, 0]
     before = np.load(lab / "data/stock/val.npz")["values"][-1, 0]
@@ -150,10 +150,9 @@ def sparse(path, size):
 
 def test_a_10_gb_price_file_is_refused_by_name_and_size_before_it_is_read(lab):
     sparse(lab / "data/huge.csv", 10 * 2**30)
-    edit_params(lab, stock_data={"csv": "data/huge.csv"})
-    proc = stage(lab, "stages.stock_data")  # within BOUND: it is not read
+    proc = stage(lab, "stages.stock_data", "data/huge.csv")  # within BOUND: it is not read
     line = one_line_error(proc, "price file data/huge.csv is 10.0 GiB (10,737,418,240 bytes)",
-                          "stock_data.csv")
+                          "dvc.yaml's prices")
     assert "out of memory" not in line
     limit, _ = prices.read_limit()
     assert f"larger than the {limit / 2**30:.1f} GiB" in line or "MiB the lab reads" in line

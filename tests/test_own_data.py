@@ -7,7 +7,16 @@ import json
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import ROOT, STOCK_STAGES, edit_params, ran, run, tool, trained_copy
+from tests.conftest import (
+    ROOT,
+    STOCK_STAGES,
+    edit_params,
+    ran,
+    run,
+    set_vars,
+    tool,
+    trained_copy,
+)
 
 NOTES_CHARACTERS = 4000
 """How much of README.md stands in for a user's text: enough for every prompt's characters."""
@@ -29,7 +38,7 @@ def own_files(pipeline, tmp_path_factory):
         (ROOT / "README.md").read_text(encoding="utf-8")[:NOTES_CHARACTERS], encoding="utf-8")
 
     def use_notes(p):
-        p["text_encode"].update(corpus="data/notes.md", val=0.1)
+        p["text_encode"].update(val=0.1)
         p["text_train"]["many_to_one"].update(epochs=1)
         del p["text_train"]["many_to_many"]
 
@@ -43,11 +52,12 @@ def own_files(pipeline, tmp_path_factory):
     (project / "data/MSFT daily.csv").write_text("\n".join(lines) + "\n")
 
     def use_download(p):
-        p["stock_data"].update(csv="data/MSFT daily.csv", target="Adj Close",
+        p["stock_data"].update(target="Adj Close",
                                inputs=["Open", "High", "Low", "Volume"], window=10)
         p["stock_train"].update(target="log_return", epochs=1)
 
     edit_params(project, lambda p: (use_notes(p), use_download(p)))
+    set_vars(project, corpus="data/notes.md", prices="'data/MSFT daily.csv'")
     return project, run([tool("dvc"), "repro"], cwd=project).stdout
 
 

@@ -363,10 +363,10 @@ def monthly_tickers(rows=40):
 def stock_stage(project, missing):
     path = project / "params.yaml"
     p = yaml.safe_load(path.read_text())
-    p["stock_data"].update(csv="data/tickers.csv", target="AAA", inputs=["BBB"], window=3,
-                           missing=missing)
+    p["stock_data"].update(target="AAA", inputs=["BBB"], window=3, missing=missing)
     path.write_text(yaml.safe_dump(p, sort_keys=False))
-    return run([sys.executable, "-m", "stages.stock_data"], cwd=project, check=False)
+    return run([sys.executable, "-m", "stages.stock_data", "data/tickers.csv"], cwd=project,
+               check=False)
 
 
 @pytest.mark.parametrize("missing,rows,said", [("drop", 36, "2 rows with empty cells dropped"),

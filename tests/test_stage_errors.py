@@ -5,7 +5,7 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import assert_one_line_error, run
+from tests.conftest import assert_one_line_error, run, stage_command
 
 
 def set_param(project, section, key, value):
@@ -16,7 +16,10 @@ def set_param(project, section, key, value):
 
 
 def stage(project, module, *args):
-    return run([sys.executable, "-m", f"stages.{module}", *args], cwd=project, check=False)
+    """Stage ``module`` run by hand: as dvc.yaml runs it, or with ``args``."""
+    cmd = [sys.executable, "-m", f"stages.{module}", *args] if args else \
+        stage_command(project, module)
+    return run(cmd, cwd=project, check=False)
 
 
 def test_data_stages_run(project):
@@ -32,7 +35,6 @@ STOCK_OUTPUTS = ("train.npz", "val.npz", "test.npz", "meta.json")
 
 
 @pytest.mark.parametrize("key,value,fragments", [
-    ("csv", "data/nope.csv", ["data/nope.csv", "not found"]),
     ("target", "Adj Close", ["no column 'Adj Close'", "'Date', 'Open', 'High'"]),
     ("inputs", ["Open", "Volme"], ["no column 'Volme'", "stock_data.inputs"]),
     ("date", "Day", ["no column 'Day'", "stock_data.date"]),
@@ -87,9 +89,11 @@ def test_bad_sine_params(project, section, key, value, fragments):
     assert not (project / "data/sine").exists() or not any((project / "data/sine").iterdir())
 
 
-def test_missing_corpus(project):
-    set_param(project, "text_encode", "corpus", "data/nope.txt")
-    assert_one_line_error(stage(project, "text_encode"), "data/nope.txt", "not found")
+def test_missing_corpus_or_prices(project):
+    assert_one_line_error(stage(project, "text_encode", "data/nope.txt"), "data/nope.txt",
+                          "not found", "dvc.yaml's corpus")
+    assert_one_line_error(stage(project, "stock_data", "data/nope.csv"), "data/nope.csv",
+                          "not found", "dvc.yaml's prices")
     assert not (project / "data/text").exists() or not any((project / "data/text").iterdir())
 
 

@@ -13,7 +13,7 @@ from rnnlab.core.errors import LabError
 from rnnlab.data import windows
 from rnnlab.scores import forecast, walkforward
 from rnnlab.scores.walkforward import MIN_FOLD
-from tests.conftest import edit_params, run
+from tests.conftest import edit_params, run, stage_command
 
 
 @pytest.mark.parametrize("n_windows,n_test,folds", [(500, 100, 4), (1000, 299, 3), (60, 40, 2),
@@ -111,7 +111,7 @@ def test_lag_correlation_of_a_two_day_late_copy_peaks_at_two():
 def test_walkforward_stage_refuses_a_test_part_too_short_for_one_fold(project):
     """Before any training (no TensorFlow import, no outputs): the one line names the keys."""
     edit_params(project, lambda p: p["stock_data"].update(test=0.002))  # 16 of 7,983 days
-    assert run([sys.executable, "-m", "stages.stock_data"], cwd=project).returncode == 0
+    assert run(stage_command(project, "stock_data"), cwd=project).returncode == 0
     n_test = len(np.load(project / "data/stock/test.npz")["values"])
     assert n_test < MIN_FOLD
     proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project, check=False)
@@ -142,11 +142,11 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
     (project / "data/monthly.csv").write_text(monthly(flat=range(251, 280)))
 
     def tiny(p):
-        p["stock_data"].update(csv="data/monthly.csv", missing="ffill")
+        p["stock_data"].update(missing="ffill")
         p["stock_train"].update(epochs=1)
         p["stock_walkforward"].update(folds=4, epochs=1)
     edit_params(project, tiny)
-    for cmd in (["stages.stock_data"], ["stages.series_train", "stock"]):
+    for cmd in (["stages.stock_data", "data/monthly.csv"], ["stages.series_train", "stock"]):
         run([sys.executable, "-m", *cmd], cwd=project)
     proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project)
     out = proc.stdout

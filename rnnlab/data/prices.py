@@ -101,7 +101,7 @@ def check_file_size(path):
     if size > limit:
         raise LabError(f"price file {path} is {_size(size)} ({size:,} bytes), larger than the "
                        f"{_size(limit)} the lab reads {why}: keep the rows and columns you need "
-                       "(params.yaml: stock_data.csv)")
+                       "(dvc.yaml's prices)")
 
 
 def _size(n):
@@ -120,9 +120,9 @@ def read_prices(path, date, columns, missing="error"):
                        f"got {missing!r}")
     where = f"{path}"
     if os.path.isdir(path):
-        raise LabError(f"price file {path} is a folder, not a CSV file (params.yaml: stock_data.csv)")
+        raise LabError(f"price file {path} is a folder, not a CSV file (dvc.yaml's prices)")
     if not os.path.isfile(path):
-        raise LabError(f"price file {path} not found (params.yaml: stock_data.csv)")
+        raise LabError(f"price file {path} not found (dvc.yaml's prices)")
     check_file_size(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)

@@ -66,7 +66,7 @@ def _refuse_another_example(kind, found, example):
     theirs = found.tags.get(EXAMPLE)
     if theirs and theirs != example:
         raise LabError(f"the MLflow {kind} '{found.name}' holds the {theirs} example's runs and "
-                       f"models (named after a data file of an earlier params.yaml): the "
+                       f"models (named after a data file): the "
                        f"{example} example's would land among them; rename the data file, or "
                        f"delete that {kind} in the UI")
 
@@ -79,8 +79,7 @@ def _refuse_another_model(found, made_by, maker):
         raise LabError(f"the MLflow registered model '{found.name}' holds the versions of model "
                        f"'{made_by}' ({found.tags.get(FORMULATION) or 'another model'}): model "
                        f"'{ours}' ({maker.get(FORMULATION) or 'a different model'}) would add "
-                       f"its version on top of them (the name comes from a data file of an "
-                       f"earlier params.yaml); rename the data file, or delete that registered "
+                       f"its version on top of them (the name comes from a data file); rename the data file, or delete that registered "
                        f"model in the UI (Models)")
 
 

@@ -2,9 +2,8 @@
 run, and a stage that DVC restores from its run-cache never runs again to end it. Each run
 carries the process that opened it (``owner_tags``); ``close_orphans`` marks KILLED those whose
 process of this machine is gone. rnnlab/tracking/runs.py's ``new_run`` calls it before it
-opens a run, and so does the params check `make repro` starts with (rnnlab/dvc_cli.py).
+opens a run: the next stage that logs closes what an earlier one left.
 """
-import contextlib
 import os
 import socket
 import sys
@@ -26,9 +25,8 @@ def close_orphans():
     """Mark KILLED every run of the store, in any experiment, that is RUNNING although the
     process of this machine that opened it is gone (killed with SIGKILL, out of memory, a
     power cut, or a stage whose run DVC then restored from its run-cache, so that it never ran
-    again to close it); say so in one line each. Called by every stage that opens a run, and
-    by the params check `make repro` starts with. A missing SQLite store has nothing to close:
-    none is created.
+    again to close it); say so in one line each. Called by every stage that opens a run. A
+    missing SQLite store has nothing to close: none is created.
 
     One search across all experiments; on a class's server (MLFLOW_TRACKING_USERNAME set: an
     account), across the account's own ('alice-...'), the only runs it may change: the same
@@ -37,8 +35,7 @@ def close_orphans():
     (benchmarks/server_load.py). A run found is read again before it is marked: its process
     may have ended it in between."""
     uri = store.tracking_uri()
-    if uri.startswith("sqlite:") and (not os.path.exists(store.sqlite_path(uri))
-                                      or _none_running(store.sqlite_path(uri))):
+    if uri.startswith("sqlite:") and not os.path.exists(store.sqlite_path(uri)):
         return
     import mlflow
 
@@ -64,20 +61,3 @@ def close_orphans():
             mlflow.MlflowClient().set_terminated(orphan.info.run_id, status="KILLED")
             print(f"MLflow run {orphan.info.run_id} ({orphan.info.run_name}) was left RUNNING by "
                   f"process {pid}, which no longer exists: marked KILLED", file=sys.stderr)
-
-
-def _none_running(db):
-    """Whether SQLite store ``db`` has no RUNNING run at all, read in its ``runs`` table
-    (MLflow's schema): milliseconds, where MLflow's own search costs its import and its store's
-    setup (~5 s on the lab's machine), too much for the params check that every `make repro`
-    starts with. False if the table cannot be read: MLflow's search then says why."""
-    import sqlite3
-    from pathlib import Path
-
-    try:
-        with contextlib.closing(sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro",
-                                                uri=True, timeout=10)) as con:
-            found = con.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchone()
-        return found is None
-    except sqlite3.Error:
-        return False
