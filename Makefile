@@ -16,9 +16,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help:
 	@echo "make repro   run the pipeline (dvc repro); creates .venv on first use"
 	@echo "make test    run the tests"
-	@echo "make ui      MLflow UI on http://127.0.0.1:$(UI_PORT) (the repo's mlflow.db)"
+	@echo "make ui      MLflow UI (the repo's mlflow.db); open the runs at"
+	@echo "             http://127.0.0.1:$(UI_PORT)$(UI_PAGE)"
 	@echo "make serve MODEL=msft-forecaster   serve a registered model (checks it first)"
-	@echo "make lecture run the lecture's own two scripts (lecture/) and record their numbers"
+	@echo "make lecture run the lecture's own three scripts (lecture/) and record their numbers"
 	@echo "make venv    only create .venv"
 	@echo "make dag     print the pipeline graph"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
