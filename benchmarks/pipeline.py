@@ -42,7 +42,7 @@ In one invocation, everything in a temporary directory (removed at the end unles
    project's issue marked met / not met.
 
 Run from the repository root:  .venv/bin/python benchmarks/pipeline.py [--source head|worktree]
-    [--only PART[,PART...]] [--keep] [--timeout 900]
+    [--only PART[,PART...]] [--keep] [--timeout 900] [--time-limit 3600]
 
 --source head (the default) benchmarks the last commit (`git archive HEAD`); --source worktree
 copies the working tree's files as they are now (those git tracks plus untracked, not ignored
@@ -51,6 +51,10 @@ ones, such as a new module), to measure uncommitted work. Either way the outputs
 git repo inside the temporary directory. --only lecture,params (any of lecture, repro,
 generate, params, whole; generate needs repro and runs it) measures those parts only, and the
 summary then has their rows.
+
+--timeout bounds each process it runs, --time-limit the whole benchmark: past it, as on Ctrl-C,
+SIGTERM or an error, what it started that still runs (a `dvc repro`, its stages) is stopped, the
+temporary directory removed, and it exits with one `error:` line (benchmarks/lifetime.py).
 
 Reading it: every figure is one run on a possibly shared machine (load averages are printed);
 the per-stage figures include DVC's own start-up and checks for every stage (about what the
@@ -62,13 +66,12 @@ whole.py and summary.py.
 """
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks import lifetime  # noqa: E402
 from benchmarks.pipeline_parts.generate import generate_part, generation_child  # noqa: E402
 from benchmarks.pipeline_parts.lecture import lecture_part  # noqa: E402
 from benchmarks.pipeline_parts.params import params_part  # noqa: E402
@@ -78,6 +81,7 @@ from benchmarks.pipeline_parts.summary import summary  # noqa: E402
 from benchmarks.pipeline_parts.whole import whole_part  # noqa: E402
 
 PARTS = ["lecture", "repro", "generate", "params", "whole"]
+TIME_LIMIT = 3600  # seconds: every part takes about fifteen minutes
 
 
 def bench(args, tmp):
@@ -127,21 +131,21 @@ def main():
     parser.add_argument("--timeout", type=float, default=900, help="seconds per subprocess")
     parser.add_argument("--child-generate", nargs=3, metavar=("LAB", "MODEL", "VOCAB"),
                         help=argparse.SUPPRESS)
+    lifetime.add_time_limit(parser, TIME_LIMIT)
     args = parser.parse_args()
     if args.child_generate:
         generation_child(*args.child_generate)
         return
-    tmp = Path(tempfile.mkdtemp(prefix="pipeline_bench_"))
-    try:
-        bench(args, tmp)
-    except RuntimeError as e:
-        sys.exit(f"pipeline benchmark: {e}" + ("" if args.keep else "\n(--keep keeps the logs)"))
-    finally:
-        if args.keep:
-            print(f"(kept {tmp}: the copy in lab/, every process's output in logs/)")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    lifetime.limit(args.time_limit)
+    with lifetime.scratch("pipeline_bench_", keep=args.keep) as tmp:
+        try:
+            bench(args, tmp)
+        except RuntimeError as e:
+            sys.exit(f"pipeline benchmark: {e}" + ("" if args.keep else "\n(--keep keeps the logs)"))
+        finally:
+            if args.keep:
+                print(f"(kept {tmp}: the copy in lab/, every process's output in logs/)")
 
 
 if __name__ == "__main__":
-    main()
+    lifetime.run(main)

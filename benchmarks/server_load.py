@@ -20,7 +20,10 @@ and log what one student's `make repro` logs into MLflow, when it logs it, again
 Every server is started by the benchmark on free ports of 127.0.0.1, in a folder made with
 tempfile.mkdtemp (mode 0755: PostgreSQL runs as its own user when this runs as root), and
 stopped at the end whatever happens (`classroom stop`, or SIGTERM to the server's process
-group); the folder is removed unless --keep.
+group); the folder is removed unless --keep. The whole run stops at --time-limit (default
+3600 s) with one `error:` line; on it, on Ctrl-C, SIGTERM or an exception, whatever the
+benchmark started that still runs (a server whose start was cut short, a student) is stopped
+too (benchmarks/lifetime.py) before the folder goes.
 
 What one student logs: the MLflow calls of the stages, in their order, with synthetic content
 of the real sizes (no TensorFlow, no training): 8 runs, one per model, in the lab's experiments
@@ -69,7 +72,7 @@ within the budget (printed met / NOT met, beside the p95 of any call).
 
 Run from the repository root:  .venv/bin/python benchmarks/server_load.py [--students 30]
     [--workers 4] [--burst [--scale 0.25] | --quick] [--budget 600] [--only postgres,sqlite,restart]
-    [--restart-at SECONDS] [--nice 0-19] [--keep]
+    [--restart-at SECONDS] [--nice 0-19] [--keep] [--time-limit 3600]
 
 Reading it: the students, the mlflow server and PostgreSQL share the machine's cores, so the
 latencies include waiting for a core (load averages are printed); in a real class the
@@ -89,9 +92,7 @@ repro.py (the models, stages and moments of a repro), content.py (what is logged
 import argparse
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -100,6 +101,7 @@ sys.path.insert(0, str(ROOT))
 import mlflow  # noqa: E402
 
 import rnnlab  # noqa: E402,F401  (the stages' environment: MLflow's retries and timeout, no telemetry)
+from benchmarks import lifetime  # noqa: E402
 from benchmarks.server_load_parts.figures import (  # noqa: E402
     print_part,
     print_summary,
@@ -117,6 +119,9 @@ from benchmarks.server_load_parts.servers import (  # noqa: E402
     warm_up,
 )
 from benchmarks.server_load_parts.verify import expected_model_files, plan, verify  # noqa: E402
+
+
+TIME_LIMIT = 3600  # seconds: the default parts take about 25 minutes
 
 
 def load_averages():
@@ -151,7 +156,9 @@ def main():
                              "server and its database first, as when students compute on "
                              "their own machines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    lifetime.add_time_limit(parser, TIME_LIMIT)
     args = parser.parse_args()
+    lifetime.limit(args.time_limit)
     if args.quick:
         args.burst, args.scale = True, 0.05
     if args.scale is not None and not args.burst:
@@ -165,8 +172,12 @@ def main():
     if unknown or not only:
         parser.error(f"--only: {', '.join(sorted(unknown)) or 'nothing'}: not one of {PARTS}")
     users = [f"s{i:02d}" for i in range(1, args.students + 1)]
-    base = Path(tempfile.mkdtemp(prefix="lab-load-"))
-    base.chmod(0o755)  # the postgres user enters it when this runs as root
+    # mode 0755: the postgres user enters it when this runs as root
+    with lifetime.scratch("lab-load-", keep=args.keep, mode=0o755) as base:
+        measure(args, only, users, base)
+
+
+def measure(args, only, users, base):
     budget = f"each part's load stopped after {args.budget:g} s" if args.budget else "no budget"
     print(f"A class's load: {args.students} students at once, each {len(MODELS)} runs, against "
           f"{', '.join(TITLES[p] for p in PARTS if p in only)}; servers with --workers "
@@ -226,9 +237,7 @@ def main():
     finally:
         if args.keep:
             print(f"\nkept: {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    main()
+    lifetime.run(main)

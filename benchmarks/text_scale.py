@@ -8,7 +8,10 @@ them, the size the lecture's one-hot (N, window, vocabulary) float32 array and i
 int32 window array would have had (computed, never allocated).
 
 Run from the repository root:  .venv/bin/python benchmarks/text_scale.py [--sizes 0.5 1 2]
-    [--window 10] [--units 75] [--batch-size 256] [--variant many_to_one]
+    [--window 10] [--units 75] [--batch-size 256] [--variant many_to_one] [--time-limit 1800]
+
+Past --time-limit, as on Ctrl-C, SIGTERM or an error, the phase's child still running is
+stopped, the corpora removed, and it exits with one `error:` line (benchmarks/lifetime.py).
 
 Reading it: the ratios at the end are relative to the smallest corpus. Times should grow about
 like the characters ratio; the training peak RSS should stay nearly flat (it is mostly TensorFlow
@@ -21,15 +24,16 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import rnnlab  # noqa: E402,F401  (sets the TensorFlow environment defaults, inherited by children)
+from benchmarks import lifetime  # noqa: E402
 
 MB = 2**20
+TIME_LIMIT = 1800  # seconds: the default sizes take about six minutes
 SOURCES = [ROOT / "data" / "sixpence.txt", ROOT / "README.md"]
 OPTIMIZER, LEARNING_RATE, SEED = "adam", 0.001, 0  # as params.yaml's text_train sections
 GENERATED = ("words drawn (numpy default_rng(0)) with their frequencies in data/sixpence.txt + "
@@ -132,6 +136,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--variant", default="many_to_one", choices=["many_to_one", "many_to_many"])
     parser.add_argument("--child", nargs=2, metavar=("PHASE", "CORPUS"), help=argparse.SUPPRESS)
+    lifetime.add_time_limit(parser, TIME_LIMIT)
     args = parser.parse_args()
     if args.child:
         phase, corpus = args.child
@@ -141,6 +146,7 @@ def main():
             result = {"encode": encode, "train": train}[phase](corpus, args)
         print(json.dumps(result), flush=True)
         return
+    lifetime.limit(args.time_limit)
 
     print(f"Corpora: {GENERATED}; whitespace collapsed by stages.text_encode.read_corpus.\n"
           f"Training: {args.variant}, LSTM({args.units}), window {args.window}, batch "
@@ -151,7 +157,7 @@ def main():
           flush=True)
     print(" | ".join(name for name, _ in COLUMNS), flush=True)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="text_scale_") as tmp:
+    with lifetime.scratch("text_scale_") as tmp:
         for size in args.sizes:
             corpus = os.path.join(tmp, f"corpus_{size}MB.txt")
             in_child("generate", corpus, args, size)
@@ -175,4 +181,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    lifetime.run(main)

@@ -124,13 +124,13 @@ def run_load(server, passwords, folder, args, restart_at=None):
                          args=(user, password, server.uri, prefix, args.scale, files, str(folder),
                                ready, go, args.nice, not args.burst, args.spread))
              for user, password in passwords.items()]
+    restart, timer = {}, None
     try:
         for proc in procs:
             proc.start()
         deadline = time.monotonic() + READY_SECONDS
         for _ in procs:
             ready.get(timeout=max(1, deadline - time.monotonic()))
-        restart, timer = {}, None
         cpu_before = server.cpu()
         log_start, _ = server_errors(server.log)
         t0 = time.time()
@@ -164,6 +164,8 @@ def run_load(server, passwords, folder, args, restart_at=None):
         if "pg_cpu" in restart:  # a new postmaster since the restart: its CPU from zero
             cpu["PostgreSQL"] = restart["pg_cpu"] + cpu["PostgreSQL"] + cpu_before["PostgreSQL"]
     finally:
+        if timer is not None:
+            timer.cancel()  # stopped early (the time limit, a signal): no restart after the load
         for proc in procs:
             if proc.is_alive():
                 proc.kill()
