@@ -36,7 +36,7 @@ In one invocation, everything in a temporary directory (removed at the end unles
 5. whole: a cold `dvc repro` of every stage in one call in a fresh copy (what a user's first
    `make repro` runs), and of example 5 alone (`dvc repro adding_evaluate`) in another: what
    the adding problem adds (its size: adding_data.lengths, adding_train.cells); in a third,
-   example 4's two models, then its walk-forward stage alone (its size: stock_walkforward.folds
+   example 4's two models, then its walk-forward stage alone (its size: series_walkforward.stock.folds
    and .epochs), then its strategy stage alone.
 6. A summary table: figure | lecture | pipeline | ratio | target, with the targets of the
    project's issue marked met / not met.

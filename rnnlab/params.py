@@ -13,8 +13,8 @@ number (PyYAML, YAML 1.1, reads it as a string) and ``yes``/``no`` are strings.
 
 A stage asks for what it reads, by dotted key::
 
-    p = params.load("series_train@sine", "sine_data.window", "sine_train")
-    p["sine_data.window"], p["sine_train"]["units"]
+    p = params.load("series_evaluate@sine", "sine_data.window", "series.sine")
+    p["sine_data.window"], p["series.sine"]["units"]
 
 ``load`` validates the whole file first (so ``dvc repro``, ``dvc exp run -S`` and a stage run
 by hand all stop with the same one line naming the key), records the keys the stage asked for
@@ -80,7 +80,23 @@ def check(everything, path=PARAMS_FILE):
         if not fits(*values):
             shown = " and ".join(f"'{key}' ({value})" for key, value in zip(keys, values))
             raise LabError(f"{path}: {shown}: {why}")
+    _diagnosed_models(everything, path)
     return everything
+
+
+def _diagnosed_models(everything, path):
+    """LabError unless every model a diagnostic section names is a model of ``series``, and
+    learns the data the section says (dvc.yaml reads the walk-forward's inputs from there)."""
+    models = everything["series"]
+    for section in ("series_walkforward", "series_strategy"):
+        for name, entry in everything[section].items():
+            if name not in models:
+                raise LabError(f"{path}: '{section}.{name}' names no model of 'series' "
+                               f"(its models: {', '.join(models)})")
+            if "data" in entry and entry["data"] != models[name]["data"]:
+                raise LabError(f"{path}: '{section}.{name}.data' is {entry['data']!r}, but "
+                               f"'series.{name}.data' is {models[name]['data']!r}: the same "
+                               "data, please")
 
 
 RELATIONS = [
@@ -217,13 +233,19 @@ def lookup(everything, dotted):
 
 def load(stage, *keys, path=PARAMS_FILE):
     """The params DVC stage ``stage`` reads, after checking the whole of params.yaml:
-    ``load('series_train@sine', 'sine_data.window', 'sine_train')`` ->
-    ``{'sine_data.window': 3, 'sine_train': {'layer': 'simple_rnn', ...}}``: a section as a dict,
+    ``load('series_evaluate@sine', 'sine_data.window', 'series.sine')`` ->
+    ``{'sine_data.window': 3, 'series.sine': {'data': 'sine', 'layer': 'simple_rnn', ...}}``: a section as a dict,
     a leaf as its value, as params.yaml has them. Each key must be declared in the stage's
     ``params:`` in dvc.yaml (tests/test_params.py checks every stage)."""
     asked.setdefault(stage, []).extend(keys)
     everything = check(read(path), path)
     return {key: lookup(everything, key) for key in keys}
+
+
+def series_models(path=PARAMS_FILE):
+    """``{name: section}`` of the series models in params.yaml (checked whole), in its order:
+    what lists them (a stage asks ``load`` for the values it uses, as for ``variants``)."""
+    return check(read(path), path)["series"]
 
 
 def variants(path=PARAMS_FILE):

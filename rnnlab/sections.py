@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-VARIANT_NAME = r"^[a-z][a-z0-9_]*$"  # a text_train section's name: text_train.<variant>
+VARIANT_NAME = r"^[a-z][a-z0-9_]*$"  # a model's name: series.<name>, text_train.<variant>
 UINT32 = 2**32 - 1                   # seeds
 
 
@@ -90,38 +90,23 @@ class SeriesTraining(Training):
                                             "best weights; 0: off.")
 
 
-class SineTrain(SeriesTraining):
-    """The sine's network (stage series_train@sine; the lecture's: SimpleRNN(10), SGD 0.01)."""
-
-
-class StockTrain(SeriesTraining):
-    """The lab's stock model (stage series_train@stock, served as '<experiment>-forecaster'):
-    the same keys as sine_train."""
-
-
-class StockTutorialTrain(SeriesTraining):
-    """The tutorials' stock model, beside the lab's (stage series_train@stock_tutorial): the
-    same keys; its default target, price, is the min-max scaling the tutorials use."""
-
-
-class Evaluate(Section):
+class SeriesModel(SeriesTraining):
+    """A model of a series (stages series_train@<name>, series_evaluate@<name>; served as
+    '<experiment>-[<rest of its name>-]forecaster'): what it learns and how, by its fields."""
+    data: Literal["sine", "stock"] = Field(
+        description="The series it learns: sine (stage sine_data, the lecture's) or stock "
+                    "(stage stock_data, dvc.yaml's prices).")
     horizon: int = Field(ge=1, description="Steps forecast from the start of the test part, "
                                            "predictions fed back (a shorter test part is "
                                            "forecast over all its values, and the stage says "
                                            "so).")
 
 
-class SineEvaluate(Evaluate):
-    """Scoring and forecasting the held-out sine (stage series_evaluate@sine)."""
-
-
-class StockEvaluate(Evaluate):
-    """Scoring and forecasting the test part of the prices (stages series_evaluate@stock and
-    @stock_tutorial)."""
-
-
-class StockWalkforward(Section):
-    """Walk-forward evaluation of the lab's stock model (stage series_walkforward@stock)."""
+class Walkforward(Section):
+    """Walk-forward evaluation of a model of `series` (stage series_walkforward@<name>)."""
+    data: Literal["sine", "stock"] = Field(
+        description="The model's data, as its section of `series` says (dvc.yaml reads the "
+                    "stage's inputs from here).")
     folds: int = Field(ge=1, le=1000, description="Folds the end of the test part is cut into; "
                                                   "at each fold's origin the model continues "
                                                   "training on every window before it.")
@@ -129,8 +114,9 @@ class StockWalkforward(Section):
                                                      "(the stage's cost: folds x epochs).")
 
 
-class StockStrategy(Section):
-    """Could one trade on the lab's stock model? (stage stock_strategy; not financial advice)"""
+class Strategy(Section):
+    """Could one trade on a model of `series`? (stage series_strategy@<name>; not financial
+    advice)"""
     cost_bps: float = Field(ge=0, le=10_000, description="Cost per trade (each change of "
                                                         "position), in basis points of the "
                                                         "equity: 5 = 0.05%.")
@@ -210,14 +196,19 @@ class ParamsFile(BaseModel):
     `dvc repro` reruns only the stages that read it."""
     model_config = ConfigDict(extra="forbid", strict=True, title="params.yaml")
     sine_data: SineData
-    sine_train: SineTrain
-    sine_evaluate: SineEvaluate
     stock_data: StockData
-    stock_train: StockTrain
-    stock_tutorial_train: StockTutorialTrain
-    stock_evaluate: StockEvaluate
-    stock_walkforward: StockWalkforward
-    stock_strategy: StockStrategy
+    series: dict[Annotated[str, Field(pattern=VARIANT_NAME)], SeriesModel] = Field(
+        min_length=1, json_schema_extra={"additionalProperties": False},
+        description="One section per model of a series (series_train@<name> and "
+                    "series_evaluate@<name> in dvc.yaml), under a name of your choice, a "
+                    "lower-case identifier; its `data` says which series it learns.")
+    series_walkforward: dict[Annotated[str, Field(pattern=VARIANT_NAME)], Walkforward] = Field(
+        json_schema_extra={"additionalProperties": False},
+        description="The models of `series` scored at several origins, each under its name "
+                    "(may be empty).")
+    series_strategy: dict[Annotated[str, Field(pattern=VARIANT_NAME)], Strategy] = Field(
+        json_schema_extra={"additionalProperties": False},
+        description="The models of `series` traded on, each under its name (may be empty).")
     text_encode: TextEncode
     text_baselines: TextBaselines
     text_train: dict[Annotated[str, Field(pattern=VARIANT_NAME)], TextVariant] = Field(

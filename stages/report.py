@@ -57,28 +57,45 @@ def from_reports(path):
     return os.path.relpath(path, "reports")
 
 
+SECTIONS = ("stock_data", "series", "series_walkforward", "series_strategy", "text_train",
+            "adding_data", "adding_train")
+"""The params that say which models there are, what each is and what was asked of it."""
+
+
 def load_params():
     """The params that name the models and say what was asked, by section."""
-    stock_keys = [f"{name}_train.{k}" for name in stock.STOCK_MODELS
-                  for k in ("layer", "units", "target")]
-    found = params.load(STAGE, "sine_data.window", "sine_train.layer", "sine_train.units",
-                        "stock_data", *stock_keys, "stock_walkforward", "text_train",
-                        "adding_data", "adding_train")
+    found = params.load(STAGE, "sine_data.window", *SECTIONS)
     return {"sine_data": {"window": found["sine_data.window"]},
-            "sine_train": {k: found[f"sine_train.{k}"] for k in ("layer", "units")},
-            **{f"{name}_train": {k: found[f"{name}_train.{k}"] for k in ("layer", "units", "target")}
-               for name in stock.STOCK_MODELS},
-            **{key: found[key] for key in ("stock_data", "stock_walkforward", "text_train",
-                                           "adding_data", "adding_train")}}
+            **{key: found[key] for key in SECTIONS}}
+
+
+def of_data(p, data):
+    """The series models of ``data`` ('sine', 'stock'), in params.yaml's order: {name: Series}."""
+    return {name: s for name, s in series.defined(p["series"]).items() if s.data == data}
+
+
+def series_model(p, s):
+    """What the page shows of series model ``s``: its scores, labels, section, figure, run."""
+    section = p["series"][s.name]
+    return {"metrics": read_json(s.metrics), "metrics_path": s.metrics,
+            "labels": forecast.labels(section["layer"], section["units"],
+                                      p[f"{s.data}_data"]["window"]),
+            "target": section["target"], "section": s.train_section,
+            "figure": from_reports(s.figure), "run": run_of(s.run),
+            "forecast_steps": len(rows_of(s.forecast_plot))}
 
 
 # ---- the sections, each from its files ----
 
 def lecture_part(p, defined):
-    """The slides, the lecture's scripts and the lab: the sine and the lecture's text model."""
-    sine_files = series.SERIES["sine"]
-    lab_sine = {"train_mse": read_json(sine_files.metrics)["train"]["mse"],
-                "train_windows": len(rows_of(sine_files.train_plot))}
+    """The slides, the lecture's scripts and the lab: the lecture's sine model (the first of
+    the sine's: its window is the slide's) and the lecture's text model."""
+    sines = of_data(p, "sine")
+    lab_sine = None
+    if sines:
+        first = next(iter(sines.values()))
+        lab_sine = {"train_mse": read_json(first.metrics)["train"]["mse"],
+                    "train_windows": len(rows_of(first.train_plot))}
     name = lecture.lecture_model(p["text_train"])
     model = None
     if name is not None:
@@ -91,12 +108,9 @@ def lecture_part(p, defined):
 
 
 def sine_part(p):
-    """Example 1: the sine's scores, its fed-back forecast's length, its run."""
-    files = series.SERIES["sine"]
-    labels = forecast.labels(p["sine_train"]["layer"], p["sine_train"]["units"],
-                             p["sine_data"]["window"])
-    return sine.section(read_json(files.metrics), labels, len(rows_of(files.forecast_plot)),
-                        run_of(files.run))
+    """Example 1: every sine model's scores, its fed-back forecast's length, its run."""
+    models = {name: series_model(p, s) for name, s in of_data(p, "sine").items()}
+    return sine.section(models) if models else []
 
 
 def text_part(defined):
@@ -112,23 +126,24 @@ def text_part(defined):
 
 
 def stock_part(p):
-    """Example 4: both stock models, the data's record and test days, the lab's walk-forward
-    and trading rule."""
-    files = {name: series.SERIES[name] for name in stock.STOCK_MODELS}
-    lab = files[next(iter(files))]  # the lab's model: the one walked forward and traded on
-    window = p["stock_data"]["window"]
-    models = {name: {"metrics": read_json(s.metrics), "metrics_path": s.metrics,
-                     "labels": forecast.labels(p[s.train_section]["layer"],
-                                               p[s.train_section]["units"], window),
-                     "target": p[s.train_section]["target"], "section": s.train_section,
-                     "figure": from_reports(s.figure), "run": run_of(s.run)}
-              for name, s in files.items()}
-    above = series.above_training(series.load_parts(lab, ("train", "test")))
-    walkforward = {"metrics": read_json(lab.walkforward_metrics),
-                   "rows": rows_of(lab.walkforward_plot),
-                   "epochs": p["stock_walkforward"]["epochs"]}
-    return stock.section(models, series.load_meta(lab), p["stock_data"], rows_of(lab.test_plot),
-                         above, walkforward, read_json(lab.strategy_metrics))
+    """Example 4: every stock model, the data's record and test days, the walk-forward and
+    trading rule of those params.yaml asks them for."""
+    files = of_data(p, "stock")
+    if not files:
+        return []
+    first = next(iter(files.values()))  # the page's test days and every score: the first's
+    models = {name: series_model(p, s) for name, s in files.items()}
+    above = series.above_training(series.load_parts(first, ("train", "test")))
+    walkforward = {name: {"metrics": read_json(files[name].walkforward_metrics),
+                          "rows": rows_of(files[name].walkforward_plot),
+                          "figure": from_reports(files[name].walkforward_figure),
+                          "epochs": wp["epochs"]}
+                   for name, wp in p["series_walkforward"].items() if name in files}
+    strategy = {name: {"metrics": read_json(files[name].strategy_metrics),
+                       "figure": from_reports(files[name].strategy_figure)}
+                for name in p["series_strategy"] if name in files}
+    return stock.section(models, series.load_meta(first), p["stock_data"],
+                         rows_of(first.test_plot), above, walkforward, strategy)
 
 
 def adding_part(p):

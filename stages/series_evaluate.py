@@ -31,8 +31,6 @@ from rnnlab.forward import inference
 from rnnlab.scores import forecast
 from rnnlab.tracking import notes, runs
 
-TEST_KEYS = {"sine": "sine_data.held_out", "stock": "stock_data.test"}
-"""The key that sizes each data's test part, named where it holds no value to forecast."""
 
 
 def forecast_steps(n_test, asked, keys, where="the test part"):
@@ -114,18 +112,19 @@ def title(s, target, parts, test):
 
 
 def main():
-    s = series.from_argv("series_evaluate")
+    s = series.from_argv("series_evaluate", params.series_models())
     stage = f"series_evaluate@{s.name}"
-    window_key, section, evaluate = s.window_key, s.train_section, s.evaluate_section
-    p = params.load(stage, window_key, section, evaluate)
-    window, tp, asked = p[window_key], p[section], p[evaluate]["horizon"]
+    window_key, section = s.window_key, s.train_section
+    p = params.load(stage, window_key, section)
+    window, tp = p[window_key], p[section]
+    asked = tp["horizon"]
     meta = series.load_meta(s)
     scaling.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s)
     time, values, bounds = series.joined(parts)
     test_start, test_stop = bounds["test"]
     n_test = test_stop - test_start
-    horizon, fewer = forecast_steps(n_test, asked, (f"{evaluate}.horizon", TEST_KEYS[s.data]),
+    horizon, fewer = forecast_steps(n_test, asked, (f"{section}.horizon", series.TEST_KEYS[s.data]),
                                     where=s.part("test"))
     transform, _ = scaling.Transform.load(s.transform)
     if fewer:

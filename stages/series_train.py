@@ -7,8 +7,9 @@ stock           (the lab's)    LSTM(32) + Dense(1) on a window of past days' log
 stock_tutorial  (the tutorials') the same network on prices min-max scaled on the training
                                part: the popular tutorials' model, biased where the test prices
                                lie above anything it trained on.
-Params: <model>_train (layer, units, target, optimizer, learning_rate, epochs, batch_size,
-patience, seed) and <data>_data.window (rnnlab/data/series.py: SERIES names each model's data).
+Params: its section of params.yaml's `series` (layer, units, target, optimizer,
+learning_rate, epochs, batch_size, patience, seed; `data` names the series it learns) and
+<data>_data.window.
 The scaling (rnnlab/data/scaling.py: Transform) is fitted on the training part only. Where the series has a val part, Keras scores it after every epoch
 (val_loss); with patience > 0 training stops once val_loss has not improved for `patience`
 epochs and the weights of its best epoch are restored (Keras' EarlyStopping).
@@ -29,10 +30,10 @@ from rnnlab.tracking import names, notes, runs
 
 
 def main():
-    s = series.from_argv("series_train")
+    s = series.from_argv("series_train", params.series_models())
     stage, window_key, section = f"series_train@{s.name}", s.window_key, s.train_section
-    p = params.load(stage, window_key, section)
-    window, tp = p[window_key], p[section]
+    p = params.load(stage, window_key, *s.training_keys)
+    window, tp = p[window_key], {key: p[f"{section}.{key}"] for key in series.TRAINING}
     meta = series.load_meta(s)
     scaling.check_positive(tp["target"], meta["non_positive"], section)
     parts = series.load_parts(s, ("train", "val"))

@@ -1,9 +1,9 @@
 """Stage series_walkforward@<model>: does the model's score hold at other origins?
 
 Walk-forward evaluation (rnnlab/scores/walkforward.py): the test part's end cut into
-`<data>_walkforward.folds` folds in time (scikit-learn's TimeSeriesSplit); at each fold's origin
+`series_walkforward.<model>.folds` folds in time (scikit-learn's TimeSeriesSplit); at each fold's origin
 the trained model (models/<model>.keras, fold after fold) continues training for
-`<data>_walkforward.epochs` epochs on every window before the origin, with the same transform,
+`series_walkforward.<model>.epochs` epochs on every window before the origin, with the same transform,
 batch size and seed, then predicts the fold one step ahead. Persistence, drift and AR are
 refitted on the same windows. Scored per fold and pooled: Theil's U, rmse, bias and the
 Diebold-Mariano p-value against persistence. Continued rather than retrained from scratch:
@@ -32,16 +32,18 @@ from rnnlab.tracking import runs
 
 
 def main():
-    s = series.from_argv("series_walkforward")
-    stage, section = f"series_walkforward@{s.name}", f"{s.data}_walkforward"
-    p = params.load(stage, s.window_key, s.train_section, section)
-    window, tp, wp = p[s.window_key], p[s.train_section], p[section]
+    s = series.from_argv("series_walkforward", params.series_models())
+    stage, section = f"series_walkforward@{s.name}", f"series_walkforward.{s.name}"
+    trained = [f"{s.train_section}.{key}" for key in ("layer", "units", "batch_size", "seed")]
+    p = params.load(stage, s.window_key, *trained, section)
+    window, wp = p[s.window_key], p[section]
+    tp = {key.rsplit(".", 1)[1]: p[key] for key in trained}
     time, values, bounds = series.joined(series.load_parts(s))
     raw, y = windows.rows_before(values, window, len(values), window)  # window i: target row window + i
     test_start, test_stop = bounds["test"]
     n_test = test_stop - test_start
     used, fewer = walkforward.fold_count(n_test, wp["folds"],
-                                         (f"{section}.folds", f"{s.data}_data.test"))
+                                         (f"{section}.folds", series.TEST_KEYS[s.data]))
     folds = walkforward.splits(len(y), n_test, used)
     transform, _ = scaling.Transform.load(s.transform)
     if fewer:

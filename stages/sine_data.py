@@ -18,7 +18,7 @@ from rnnlab.data import limits, series
 from rnnlab.tracking import names
 
 STAGE = "sine_data"
-SINE = series.SERIES["sine"]
+SINE = series.of_data("sine")
 
 
 def sine_series(amplitude, frequency, sampling_rate, n_samples, noise=0.0, seed=0):

@@ -28,7 +28,7 @@ from rnnlab.data import limits, prices, series
 from rnnlab.tracking import names
 
 STAGE = "stock_data"
-STOCK = series.SERIES["stock"]
+STOCK = series.of_data("stock")
 
 
 def sizes(rows, val, test, window):

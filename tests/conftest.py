@@ -214,9 +214,10 @@ def tiny_pipeline(p, epochs=PIPELINE_EPOCHS, cells=TINY_CELLS, served=True):
     """params.yaml (dict ``p``) on a budget of seconds a stage: ``epochs`` for every model,
     example 5's ``cells``; ``served``: many_to_one trained to serve (SERVED_EPOCHS). The
     defaults are the shared pipeline's."""
-    p["sine_train"]["epochs"] = p["stock_train"]["epochs"] = epochs
-    p["stock_tutorial_train"]["epochs"] = epochs
-    p["stock_walkforward"].update(folds=2, epochs=1)
+    for model in p["series"].values():
+        model["epochs"] = epochs
+    for model in p["series_walkforward"].values():
+        model.update(folds=2, epochs=1)
     for variant in p["text_train"].values():
         variant["epochs"] = epochs
     if served:
@@ -226,7 +227,7 @@ def tiny_pipeline(p, epochs=PIPELINE_EPOCHS, cells=TINY_CELLS, served=True):
 
 STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate")
                                 for m in ("stock", "stock_tutorial")),
-                "series_walkforward@stock", "stock_strategy"}
+                "series_walkforward@stock", "series_strategy@stock"}
 """The stages of example 4 (what a change of stock_data reruns, the report aside)."""
 
 

@@ -92,7 +92,7 @@ def student(server, name, password=None):
 @pytest.fixture(scope="module")
 def alice_project(server, tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("alice") / "lab")
-    edit_params(project, lambda p: p["sine_train"].update(epochs=2))
+    edit_params(project, lambda p: p["series"]["sine"].update(epochs=2))
     git_commit(project, "tiny")
     out = run([tool("dvc"), "repro", "series_evaluate@sine"], cwd=project,
               env=student(server, "alice"))
@@ -213,7 +213,7 @@ def test_a_name_a_classmate_took_first_is_one_line_and_the_teacher_gives_it_back
     stage stops in one line naming the name, alice where readable, and the teacher's command;
     the teacher runs it (`make grant`'s command) and bob's stage goes through."""
     project = copy_project(tmp_path / "lab")
-    edit_params(project, lambda p: p["sine_train"].update(epochs=2))
+    edit_params(project, lambda p: p["series"]["sine"].update(epochs=2))
     run([sys.executable, "-m", "stages.sine_data"], cwd=project)
     with account(student(server, "alice")):
         client = MlflowClient(tracking_uri=server["uri"])

@@ -31,7 +31,7 @@ def params_of(project):
 
 # ---- the fed-back forecast: <data>_evaluate.horizon ----
 
-KEYS = ("sine_evaluate.horizon", "sine_data.held_out")
+KEYS = ("series.sine.horizon", "sine_data.held_out")
 
 
 def test_forecast_steps_are_the_horizon_or_the_whole_test_part():
@@ -41,20 +41,20 @@ def test_forecast_steps_are_the_horizon_or_the_whole_test_part():
     assert forecast_steps(20, 20, KEYS) == (20, None)
     used, why = forecast_steps(7, 20, KEYS)
     assert used == 7
-    assert "'sine_evaluate.horizon' asks for 20 steps" in why and "holds 7 values" in why
+    assert "'series.sine.horizon' asks for 20 steps" in why and "holds 7 values" in why
     assert forecast_steps(1, 20, KEYS)[0] == 1
-    with pytest.raises(LabError, match=r"no values.*'sine_evaluate\.horizon'.*'sine_data\.held_out'"):
+    with pytest.raises(LabError, match=r"no values.*'series\.sine\.horizon'.*'sine_data\.held_out'"):
         forecast_steps(0, 20, KEYS)
 
 
 def test_a_test_part_shorter_than_the_horizon_is_forecast_whole(project):
-    asked = params_of(project)["sine_evaluate"]["horizon"]
+    asked = params_of(project)["series"]["sine"]["horizon"]
     held = asked // 4  # a test part too short for the default horizon
     assert held >= 1
 
     def short(p):
         p["sine_data"]["held_out"] = held
-        p["sine_train"]["epochs"] = 2  # the forecast is the point, not the fit
+        p["series"]["sine"]["epochs"] = 2  # the forecast is the point, not the fit
 
     edit_params(project, short)
     git_commit(project, "a short test part")
@@ -62,7 +62,7 @@ def test_a_test_part_shorter_than_the_horizon_is_forecast_whole(project):
         assert stage(project, *command).returncode == 0, command
     done = stage(project, "series_evaluate", "sine")
     assert done.returncode == 0, done.stderr
-    assert (f"series_evaluate@sine: 'sine_evaluate.horizon' asks for {asked} steps, but the test "
+    assert (f"series_evaluate@sine: 'series.sine.horizon' asks for {asked} steps, but the test "
             f"part holds {held} values: forecasting {held}") in done.stdout
     assert f"forecast of {held}:" in done.stdout
     metrics = json.loads((project / "metrics/sine.json").read_text())
@@ -83,7 +83,7 @@ def test_a_test_part_without_values_is_one_line(project):
         parts = {key: data[key] for key in data.files}
     np.savez(path, **{key: value[:0] if key != "columns" else value for key, value in parts.items()})
     assert_one_line_error(stage(project, "series_evaluate", "sine"),
-                          "data/sine/test.npz has no values", "'sine_evaluate.horizon'",
+                          "data/sine/test.npz has no values", "'series.sine.horizon'",
                           "'sine_data.held_out'")
     assert not (project / "metrics/sine.json").exists()
     assert not (project / "plots/sine_forecast.csv").exists()
@@ -92,9 +92,9 @@ def test_a_test_part_without_values_is_one_line(project):
 def test_the_report_says_when_the_forecast_is_shorter_than_asked():
     from rnnlab.report.markdown import horizon_note
 
-    assert horizon_note({"asked": 20, "used": 20, "test_values": 300}, "stock_evaluate.horizon") == ""
-    note = horizon_note({"asked": 20, "used": 6, "test_values": 6}, "stock_evaluate.horizon")
-    assert "6 steps" in note and "`stock_evaluate.horizon` asks for 20" in note
+    assert horizon_note({"asked": 20, "used": 20, "test_values": 300}, "series.stock.horizon") == ""
+    note = horizon_note({"asked": 20, "used": 6, "test_values": 6}, "series.stock.horizon")
+    assert "6 steps" in note and "`series.stock.horizon` asks for 20" in note
     assert "holds only 6 values" in note
 
 

@@ -121,12 +121,12 @@ def assert_nothing_half_written(lab, before):
 @pytest.mark.parametrize("edits,commands,fragments", [
     # A sine so large that training diverges at once: stopped, named, nothing written.
     ({"sine_data.amplitude": 1e30}, [["stages.sine_data"], ["stages.series_train", "sine"]],
-     ["training diverged", "'sine_train.learning_rate'", "'sine_train.target: price'"]),
+     ["training diverged", "'series.sine.learning_rate'", "'series.sine.target: price'"]),
     # sin() of an argument that overflows, a sine too large for float32 even when scaled:
     # refused by the data stage.
     ({"sine_data.frequency": 1e308}, [["stages.sine_data"]],
      ["not a finite float32 number", "'sine_data.amplitude'"]),
-    ({"sine_data.amplitude": 1e160, "sine_train.target": "price"}, [["stages.sine_data"]],
+    ({"sine_data.amplitude": 1e160, "series.sine.target": "price"}, [["stages.sine_data"]],
      ["not a finite float32 number", "'sine_data.amplitude'"]),
     ({"sine_data.amplitude": 10**400}, [["stages.sine_data"]],
      ["'sine_data.amplitude' must be a number > 0"]),
@@ -135,8 +135,8 @@ def assert_nothing_half_written(lab, before):
     # More samples than this machine could train on: said before allocating them.
     ({"sine_data.held_out": 10**12}, [["stages.sine_data"]],
      ["'sine_data.held_out'", "GiB", "more than half of this machine's"]),
-    ({"sine_train.batch_size": 10**20}, [["stages.series_train", "sine"]],
-     ["'sine_train.batch_size' must be an integer >= 1 and <= 1000000"]),
+    ({"series.sine.batch_size": 10**20}, [["stages.series_train", "sine"]],
+     ["'series.sine.batch_size' must be an integer >= 1 and <= 1000000"]),
 ])
 def test_extreme_values_fail_in_one_line(lab, edits, commands, fragments):
     for dotted, value in edits.items():
@@ -153,9 +153,9 @@ def test_extreme_values_fail_in_one_line(lab, edits, commands, fragments):
 # characters): lowered to what the data holds at once, said in a line and recorded, and the
 # stage completes within BOUND.
 @pytest.mark.parametrize("key,value,command,metrics,record,used_key,line", [
-    ("sine_evaluate.horizon", 10**9, ["stages.series_evaluate", "sine"], "metrics/sine.json",
+    ("series.sine.horizon", 10**9, ["stages.series_evaluate", "sine"], "metrics/sine.json",
      lambda m: (m["forecast"]["horizon"]["asked"], m["forecast"]["horizon"]["used"]),
-     "sine_data.held_out", "'sine_evaluate.horizon' asks for 1000000000 steps"),
+     "sine_data.held_out", "'series.sine.horizon' asks for 1000000000 steps"),
     ("text_baselines.ngram_order", 10**6, ["stages.text_baselines"], "metrics/text_ngram.json",
      lambda m: (m["order_asked"], m["order"]),
      "text_encode.window", "'text_baselines.ngram_order' asks for 1000000 characters"),
@@ -184,7 +184,7 @@ def test_no_metrics_file_can_hold_nan(tmp_path):
 
 
 def test_an_integer_learning_rate_is_a_float(lab):
-    edit_params(lab, "sine_train.learning_rate", 1)
+    edit_params(lab, "series.sine.learning_rate", 1)
     proc = stage(lab, "stages.series_train", "sine")
     assert proc.returncode == 0, proc.stderr
     assert "series_train@sine: loss" in proc.stdout
@@ -204,7 +204,8 @@ def test_any_positive_temperature_samples(lab, temperature):
 
 WRONG_SHAPES = [
     ("sine_data: abc\n", "section 'sine_data' must be a mapping of keys, got 'abc'"),
-    ("sine_train: [1, 2]\n", "section 'sine_train' must be a mapping of keys, got [1, 2]"),
+    ("series: [1, 2]\n", "section 'series' must be a mapping of keys, got [1, 2]"),
+    ("series: {sine: [1, 2]}\n", "section 'series.sine' must be a mapping of keys, got [1, 2]"),
     ("text_train: foo\n", "section 'text_train' must be a mapping of keys, got 'foo'"),
     ("text_train: {1: {units: 3}}\n", "unknown model 'text_train.1'"),
     ("sine_data: {1: 2}\n", "unknown key 'sine_data.1'"),
@@ -378,8 +379,8 @@ def test_bad_params_of_a_later_stage_never_touch_the_run(lab):
     run_id = yaml.safe_load((lab / "runs/sine.json").read_text())["run_id"]
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
     before = client.get_run(run_id)
-    edit_params(lab, "sine_evaluate.horizon", 0)
-    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "'sine_evaluate.horizon'")
+    edit_params(lab, "series.sine.horizon", 0)
+    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "'series.sine.horizon'")
     after = client.get_run(run_id)
     assert (after.info.status, after.info.end_time, after.data.tags) == \
         (before.info.status, before.info.end_time, before.data.tags)

@@ -226,12 +226,12 @@ def test_verdict_names_the_predictor_and_takes_alpha():
 def test_check_scores_finite_names_the_key_path(bad, shown):
     metrics = {"test": {"rmse": {"persistence": 1.0, "model": bad}}, "epochs": 3}
     with pytest.raises(LabError, match=rf"^metrics\.test\.rmse\.model is {shown}: .* "
-                                       r"lower stock_train\.learning_rate\)$"):
-        forecast.check_scores_finite(metrics, "stock_train")
+                                       r"lower series\.stock\.learning_rate\)$"):
+        forecast.check_scores_finite(metrics, "series.stock")
 
 
 def test_check_scores_finite_passes_finite_trees():
     metrics = {"val": {"mse": {"model": 0.5, "ar": 0.25}, "up_share": 0.5},
                "test": {"theil_u": {"model": np.float64(0.9)}}, "epochs": 12}
-    assert forecast.check_scores_finite(metrics, "stock_train") is None
-    assert forecast.check_scores_finite({}, "stock_train") is None
+    assert forecast.check_scores_finite(metrics, "series.stock") is None
+    assert forecast.check_scores_finite({}, "series.stock") is None

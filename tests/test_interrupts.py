@@ -27,9 +27,13 @@ LINE_END = ": no outputs written; its MLflow run is KILLED"  # a train stage's
 
 
 def set_params(project, section, **values):
+    """params.yaml's ``section`` (a dotted key: 'series.stock') updated with ``values``."""
     path = project / "params.yaml"
     p = yaml.safe_load(path.read_text())
-    p[section].update(values)
+    node = p
+    for part in section.split("."):
+        node = node[part]
+    node.update(values)
     path.write_text(yaml.safe_dump(p, sort_keys=False))
 
 
@@ -117,7 +121,7 @@ def assert_stopped_cleanly(project, client, run_id, pid, line, log):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
                          ids=lambda sig: sig.name)
 def test_an_interrupted_training_leaves_no_output_and_a_killed_run(project, sig):
-    set_params(project, "stock_train", epochs=500, patience=0)  # long enough to interrupt
+    set_params(project, "series.stock", epochs=500, patience=0)  # long enough to interrupt
     run(stage_command(project, "stock_data"), cwd=project)
     proc = subprocess.Popen([sys.executable, "-m", "stages.series_train", "stock"], cwd=project,
                             env=stage_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -149,7 +153,7 @@ def test_an_interrupted_training_leaves_no_output_and_a_killed_run(project, sig)
 def test_a_stage_ends_when_what_started_it_is_killed_alone(project, tmp_path, starter, sig, gone):
     """`kill <pid of dvc or make>` alone (a scheduler, an IDE's stop button): the stage, which
     nobody waits for any more, stops too rather than training on and registering a model."""
-    set_params(project, "stock_train", epochs=500, patience=0)
+    set_params(project, "series.stock", epochs=500, patience=0)
     (project / "Makefile").write_text("train:\n\tdvc repro series_train@stock\n")
     cmd = [tool("dvc"), "repro", "series_train@stock"] if starter == "dvc" else ["make", "train"]
     log = tmp_path / "repro.log"
@@ -232,10 +236,10 @@ def test_a_stage_answers_while_tensorflow_computes(project, tmp_path, how):
 
 
 def test_the_largest_network_answers_sigterm(project, tmp_path):
-    """stock_train.units: 4096, the largest the check allows: building it (an orthogonal
+    """series.stock.units: 4096, the largest the check allows: building it (an orthogonal
     initializer over a 4096 x 16384 matrix) is one call into TensorFlow of a minute or more,
     and one training call of 32 batches many minutes; SIGTERM ends the stage all the same."""
-    set_params(project, "stock_train", units=4096, epochs=500, patience=0)
+    set_params(project, "series.stock", units=4096, epochs=500, patience=0)
     run(stage_command(project, "stock_data"), cwd=project)
     log = tmp_path / "train.log"
     with session([sys.executable, "-m", "stages.series_train", "stock"], project, log) as proc:
@@ -258,7 +262,7 @@ def test_runs_left_running_by_dead_processes_are_closed_anywhere(project):
     that a gone process of this machine left RUNNING: one DVC restores from its run-cache never
     runs again to close its own. A later stage opens none (it logs into the train stage's run
     as it is), so it leaves them to the next train stage or `dvc repro`."""
-    set_params(project, "sine_train", epochs=1)
+    set_params(project, "series.sine", epochs=1)
     run([sys.executable, "-m", "stages.sine_data"], cwd=project)
     train = [sys.executable, "-m", "stages.series_train", "sine"]
     run(train, cwd=project)  # the store exists now

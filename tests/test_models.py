@@ -130,8 +130,8 @@ def tiny_fit(epochs, **p):
     model = models.series_model("sine", 3, 1, "simple_rnn", 4)
     model.compile(loss="mse", optimizer=models.optimizer("adam", 0.01))
     p = {"epochs": epochs, "batch_size": 32, **p}
-    return models.fit(model, (X[:24], X[:24, -1]), "sine_train", p,
-                      validation=(X[24:], X[24:, -1]), callbacks=[EpochLog("sine_train", epochs)])
+    return models.fit(model, (X[:24], X[:24, -1]), "series.sine", p,
+                      validation=(X[24:], X[24:, -1]), callbacks=[EpochLog("series.sine", epochs)])
 
 
 def stored(run_id, key):

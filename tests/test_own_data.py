@@ -54,7 +54,7 @@ def own_files(pipeline, tmp_path_factory):
     def use_download(p):
         p["stock_data"].update(target="Adj Close",
                                inputs=["Open", "High", "Low", "Volume"], window=10)
-        p["stock_train"].update(target="log_return", epochs=1)
+        p["series"]["stock"].update(target="log_return", epochs=1)
 
     edit_params(project, lambda p: (use_notes(p), use_download(p)))
     set_vars(project, corpus="data/notes.md", prices="'data/MSFT daily.csv'")

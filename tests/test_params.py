@@ -58,8 +58,8 @@ def test_lecture_defaults():
     assert p["sine_data"]["noise"] == 0  # the lecture's clean sine; held_out only adds samples after it
     assert p["text_encode"]["val"] == 0  # the lecture trains and scores on the whole rhyme
     assert p["text_generate"]["temperatures"][0] == 0  # greedy first, as in the lecture
-    assert p["sine_train"]["units"] == 10 and p["sine_train"]["optimizer"] == "sgd"
-    assert p["sine_train"]["layer"] == "simple_rnn" and p["sine_train"]["target"] == "value"
+    assert p["series"]["sine"]["units"] == 10 and p["series"]["sine"]["optimizer"] == "sgd"
+    assert p["series"]["sine"]["layer"] == "simple_rnn" and p["series"]["sine"]["target"] == "value"
     assert p["text_encode"]["window"] == 10
     assert p["text_train"]["many_to_one"]["units"] == 75
     assert p["text_train"]["many_to_one"]["kind"] == "many_to_one"
@@ -70,20 +70,20 @@ def test_lecture_defaults():
 # ---- one line per problem, naming the key ----
 
 @pytest.mark.parametrize("key,value,message", [
-    ("sine_train.epochs", "100",
-     r"^params.yaml: 'sine_train.epochs' must be an integer >= 1 and <= 1000000, got '100'$"),
-    ("sine_train.epochs", 0, r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got 0$"),
-    ("sine_train.epochs", True, r"'sine_train.epochs' must be an integer .*, got True$"),
-    ("sine_train.epochs", 2.5, r"'sine_train.epochs' must be an integer"),
-    ("sine_train.epochs", 100.0, r"'sine_train.epochs' must be an integer"),
-    ("sine_train.learning_rate", 0, r"'sine_train.learning_rate' must be a number > 0 and <= 10, got 0$"),
-    ("sine_train.learning_rate", float("nan"), r"'sine_train.learning_rate' must be a number"),
-    ("sine_train.learning_rate", float("inf"), r"'sine_train.learning_rate' must be a number"),
-    ("sine_train.learning_rate", "0.01", r"'sine_train.learning_rate' must be a number"),
-    ("sine_train.optimizer", "adamw",
-     r"'sine_train.optimizer' must be one of 'sgd', 'adam', 'rmsprop', got 'adamw'$"),
-    ("sine_train.layer", "LSTM", r"'sine_train.layer' must be one of 'simple_rnn', 'lstm', 'gru'"),
-    ("stock_train.target", None, r"'stock_train.target' must be one of 'value', 'price', 'log_return', got None"),
+    ("series.sine.epochs", "100",
+     r"^params.yaml: 'series.sine.epochs' must be an integer >= 1 and <= 1000000, got '100'$"),
+    ("series.sine.epochs", 0, r"'series.sine.epochs' must be an integer >= 1 and <= 1000000, got 0$"),
+    ("series.sine.epochs", True, r"'series.sine.epochs' must be an integer .*, got True$"),
+    ("series.sine.epochs", 2.5, r"'series.sine.epochs' must be an integer"),
+    ("series.sine.epochs", 100.0, r"'series.sine.epochs' must be an integer"),
+    ("series.sine.learning_rate", 0, r"'series.sine.learning_rate' must be a number > 0 and <= 10, got 0$"),
+    ("series.sine.learning_rate", float("nan"), r"'series.sine.learning_rate' must be a number"),
+    ("series.sine.learning_rate", float("inf"), r"'series.sine.learning_rate' must be a number"),
+    ("series.sine.learning_rate", "0.01", r"'series.sine.learning_rate' must be a number"),
+    ("series.sine.optimizer", "adamw",
+     r"'series.sine.optimizer' must be one of 'sgd', 'adam', 'rmsprop', got 'adamw'$"),
+    ("series.sine.layer", "LSTM", r"'series.sine.layer' must be one of 'simple_rnn', 'lstm', 'gru'"),
+    ("series.stock.target", None, r"'series.stock.target' must be one of 'value', 'price', 'log_return', got None"),
     ("sine_data.window", "3", r"'sine_data.window' must be an integer >= 2 and <= 1000, got '3'"),
     ("sine_data.window", 1, r"'sine_data.window' must be an integer >= 2"),
     ("sine_data.sampling_rate", -10, r"'sine_data.sampling_rate' must be a number > 0, got -10"),
@@ -93,11 +93,11 @@ def test_lecture_defaults():
     ("stock_data.inputs", ["Open", " "], r"'stock_data.inputs' must be a list of distinct non-empty"),
     ("stock_data.test", 0, r"'stock_data.test' must be a number > 0 and <= 0.5, got 0$"),
     ("stock_data.missing", "fill", r"'stock_data.missing' must be one of 'error', 'drop', 'ffill', got 'fill'$"),
-    ("stock_walkforward.folds", 0, r"'stock_walkforward.folds' must be an integer >= 1 and <= 1000, got 0$"),
-    ("stock_walkforward.epochs", 0, r"'stock_walkforward.epochs' must be an integer >= 1"),
-    ("stock_strategy.cost_bps", -5, r"'stock_strategy.cost_bps' must be a number >= 0 and <= 10000, got -5$"),
-    ("stock_strategy.cost_bps", float("nan"), r"'stock_strategy.cost_bps' must be a number"),
-    ("stock_tutorial_train.target", "prices", r"'stock_tutorial_train.target' must be one of 'value', 'price', 'log_return'"),
+    ("series_walkforward.stock.folds", 0, r"'series_walkforward.stock.folds' must be an integer >= 1 and <= 1000, got 0$"),
+    ("series_walkforward.stock.epochs", 0, r"'series_walkforward.stock.epochs' must be an integer >= 1"),
+    ("series_strategy.stock.cost_bps", -5, r"'series_strategy.stock.cost_bps' must be a number >= 0 and <= 10000, got -5$"),
+    ("series_strategy.stock.cost_bps", float("nan"), r"'series_strategy.stock.cost_bps' must be a number"),
+    ("series.stock_tutorial.target", "prices", r"'series.stock_tutorial.target' must be one of 'value', 'price', 'log_return'"),
     ("stock_data.val", 0.6, r"'stock_data.val' must be a number >= 0 and <= 0.5, got 0.6$"),
     ("text_encode.val", "0.1", r"'text_encode.val' must be a number >= 0 and <= 0.9, got '0.1'"),
     ("stock_data.target", "", r"'stock_data.target' must be a non-empty string, got ''"),
@@ -121,14 +121,14 @@ def test_temperatures_must_be_a_list_of_numbers_from_zero(temperatures):
 
 
 def test_an_integer_is_a_number_and_stays_an_int():
-    p = edited({"sine_train.learning_rate": 1, "sine_data.amplitude": 5, "text_generate.temperatures": [0, 1]})
-    assert params.check(p)["sine_train"]["learning_rate"] == 1
-    assert type(p["sine_train"]["learning_rate"]) is int
+    p = edited({"series.sine.learning_rate": 1, "sine_data.amplitude": 5, "text_generate.temperatures": [0, 1]})
+    assert params.check(p)["series"]["sine"]["learning_rate"] == 1
+    assert type(p["series"]["sine"]["learning_rate"]) is int
 
 
 def test_integers_of_hundreds_of_digits_are_refused_or_accepted_cleanly():
-    refused(edited({"sine_train.batch_size": 10**400}),
-            r"'sine_train.batch_size' must be an integer >= 1 and <= 1000000, got 1000")
+    refused(edited({"series.sine.batch_size": 10**400}),
+            r"'series.sine.batch_size' must be an integer >= 1 and <= 1000000, got 1000")
     refused(edited({"sine_data.amplitude": 10**400}), r"'sine_data.amplitude' must be a number > 0, got 1000")
     params.check(edited({"sine_data.n_samples": 10**400}))  # no bound: sine_data says how much memory
 
@@ -139,7 +139,7 @@ def test_a_diagnostic_beyond_the_data_passes_the_check_a_batch_beyond_it_does_no
     the check refuses; a batch larger than the training set still is."""
     test_size = SHIPPED["adding_data"]["test_size"]
     beyond = {"adding_train.gradient_sequences": test_size + 1,
-              "sine_evaluate.horizon": SHIPPED["sine_data"]["held_out"] + 1,
+              "series.sine.horizon": SHIPPED["sine_data"]["held_out"] + 1,
               "text_baselines.ngram_order": SHIPPED["text_encode"]["window"] + 1}
     p = edited(beyond)
     assert params.check(p) is p
@@ -151,13 +151,15 @@ def test_a_diagnostic_beyond_the_data_passes_the_check_a_batch_beyond_it_does_no
 
 
 def test_unknown_and_missing_keys_and_sections():
-    refused(edited({"sine_train.epoch": 3}),
-            r"^params.yaml: unknown key 'sine_train.epoch' \(known: batch_size, epochs, layer, ")
+    refused(edited({"series.sine.epoch": 3}),
+            r"^params.yaml: unknown key 'series.sine.epoch' \(known: batch_size, data, epochs, horizon, ")
     refused(edited({"sine_data.frequncy": 1.0}), r"unknown key 'sine_data.frequncy'")
-    refused(edited(drops=["sine_train.seed"]), r"^params.yaml: missing key 'sine_train.seed'$")
-    refused(edited(drops=["sine_train"]), r"^params.yaml: missing section 'sine_train'$")
+    refused(edited(drops=["series.sine.seed"]), r"^params.yaml: missing key 'series.sine.seed'$")
+    refused(edited(drops=["series"]), r"^params.yaml: missing section 'series'$")
     refused(edited({"sine_dta": {"window": 4}}),
-            r"^params.yaml: unknown section 'sine_dta' \(known: sine_data, sine_train, ")
+            r"^params.yaml: unknown section 'sine_dta' \(known: sine_data, stock_data, series, ")
+    refused(edited({"series.Sine": SHIPPED["series"]["sine"]}), r"unknown model 'series.Sine'")
+    refused(edited({"series.sine.data": "text"}), r"'series.sine.data' must be one of 'sine', 'stock'")
     refused(edited({1: 2}), r"unknown section '1'")
     refused(edited({"sine_data": {1: 2}}), r"unknown key 'sine_data.1'")
     refused(edited({"text_train.many_to_one": {**SHIPPED["text_train"]["many_to_one"], 7: 1}}),
@@ -166,8 +168,8 @@ def test_unknown_and_missing_keys_and_sections():
     refused(edited({"stock_data": {"csv": None}}), r"unknown key 'stock_data.csv' \(known: date, ")
 
 
-@pytest.mark.parametrize("section,value", [("sine_data", "abc"), ("sine_train", [1, 2]),
-                                           ("text_train", "foo"), ("sine_evaluate", None)])
+@pytest.mark.parametrize("section,value", [("sine_data", "abc"), ("series", [1, 2]),
+                                           ("text_train", "foo"), ("series_strategy", None)])
 def test_a_section_must_be_a_mapping(section, value):
     refused(edited({section: value}), rf"^params.yaml: section '{section}' must be a mapping of keys, got {value!r}$"
             .replace("[", r"\[").replace("]", r"\]"))
@@ -178,18 +180,34 @@ def test_shape_problems_come_first():
     before any value; then the sections in order, in each its unknown keys first."""
     refused(edited({"sine_data.window": 0, "zzz": 1}), r"unknown section 'zzz'")
     refused(edited({"sine_data.window": 0, "text_generate": 3}), r"section 'text_generate' must be a mapping")
-    refused(edited({"sine_data.window": 0, "sine_train.foo": 1}), r"'sine_data.window' must be")
-    refused(edited({"sine_train.units": 0, "sine_train.foo": 1}), r"unknown key 'sine_train.foo'")
+    refused(edited({"sine_data.window": 0, "series.sine.foo": 1}), r"'sine_data.window' must be")
+    refused(edited({"series.sine.units": 0, "series.sine.foo": 1}), r"unknown key 'series.sine.foo'")
 
 
 def test_series_sections_have_their_own_keys_not_the_text_ones():
-    refused(edited({"sine_train.kind": "many_to_one"}), r"unknown key 'sine_train.kind'")
-    refused(edited({"stock_train.kind": "many_to_one"}), r"unknown key 'stock_train.kind'")
+    refused(edited({"series.sine.kind": "many_to_one"}), r"unknown key 'series.sine.kind'")
+    refused(edited({"series.stock.kind": "many_to_one"}), r"unknown key 'series.stock.kind'")
     refused(edited({"text_train.many_to_one.patience": 3}), r"unknown key 'text_train.many_to_one.patience'")
     refused(edited({"text_train.many_to_one.layer": "rnn"}), r"'text_train.many_to_one.layer' must be one of 'lstm', 'gru', 'simple_rnn'")
-    assert set(sections.SineTrain.model_fields) == set(sections.StockTrain.model_fields)
-    assert set(sections.SineTrain.model_fields) - set(sections.TextVariant.model_fields) == {"target", "patience"}
-    assert set(sections.TextVariant.model_fields) - set(sections.SineTrain.model_fields) == {"kind"}
+    assert set(sections.SeriesModel.model_fields) - set(sections.TextVariant.model_fields) == \
+        {"target", "patience", "data", "horizon"}
+    assert set(sections.TextVariant.model_fields) - set(sections.SeriesModel.model_fields) == {"kind"}
+
+
+def test_a_diagnostic_names_a_model_of_series_and_its_data():
+    """series_walkforward and series_strategy score models of `series`: another name, or a
+    walk-forward's data that is not its model's, is one line before anything runs."""
+    refused(edited({"series_walkforward.sine_gru": {"data": "sine", "folds": 2, "epochs": 1}}),
+            r"^params.yaml: 'series_walkforward.sine_gru' names no model of 'series' "
+            r"\(its models: sine, stock, stock_tutorial\)$")
+    refused(edited({"series_strategy.stok": {"cost_bps": 5}}),
+            r"'series_strategy.stok' names no model of 'series'")
+    refused(edited({"series_walkforward.stock.data": "sine"}),
+            r"^params.yaml: 'series_walkforward.stock.data' is 'sine', but 'series.stock.data' "
+            r"is 'stock': the same data, please$")
+    params.check(edited({"series_walkforward": {}, "series_strategy": {}}))  # may be empty
+    params.check(edited({"series.sine_gru": {**SHIPPED["series"]["sine"], "layer": "gru"},
+                         "series_strategy.sine_gru": {"cost_bps": 0}}))
 
 
 def test_text_variants_are_named_sections_with_a_kind():
@@ -207,11 +225,11 @@ def test_text_variants_are_named_sections_with_a_kind():
 def test_problems_lists_one_line_per_field():
     from pydantic import ValidationError
 
-    p = edited({"text_generate.temperatures": [-1, -2, "x"], "sine_train.units": 0, "sine_train.foo": 1})
+    p = edited({"text_generate.temperatures": [-1, -2, "x"], "series.sine.units": 0, "series.sine.foo": 1})
     with pytest.raises(ValidationError) as caught:
         sections.ParamsFile.model_validate(p)
     lines = params.problems(caught.value, p)
-    assert [line.split("'")[1] for line in lines] == ["sine_train.foo", "sine_train.units",
+    assert [line.split("'")[1] for line in lines] == ["series.sine.foo", "series.sine.units",
                                                       "text_generate.temperatures"]
 
 
@@ -234,24 +252,24 @@ def with_lines(replacements):
 def test_learning_rate_1e_3_is_a_number(tmp_path):
     path = write(tmp_path, with_lines({"learning_rate: 0.01 ": "learning_rate: 1e-3 "}))
     p = params.check(params.read(path))
-    assert p["sine_train"]["learning_rate"] == 0.001 and type(p["sine_train"]["learning_rate"]) is float
-    got = params.load("series_train@sine", "sine_train.learning_rate", path=path)
-    assert got == {"sine_train.learning_rate": 0.001}
+    assert p["series"]["sine"]["learning_rate"] == 0.001 and type(p["series"]["sine"]["learning_rate"]) is float
+    got = params.load("series_train@sine", "series.sine.learning_rate", path=path)
+    assert got == {"series.sine.learning_rate": 0.001}
 
 
 @pytest.mark.parametrize("lines,outcome", [
     # YAML 1.1 (PyYAML) would read a bool here; YAML 1.2 a string: refused as not an optimizer.
-    ({"optimizer: sgd ": "optimizer: yes "}, r"'sine_train.optimizer' must be one of 'sgd', 'adam', 'rmsprop', got 'yes'"),
+    ({"optimizer: sgd ": "optimizer: yes "}, r"'series.sine.optimizer' must be one of 'sgd', 'adam', 'rmsprop', got 'yes'"),
     # ...and a string is what a prompt is: accepted, as DVC passes it.
     ({"    - hello worl": "    - no"}, {"text_generate.prompts": ["Sing a son", "king was i", "no"]}),
     ({"  target: Close ": "  target: on "}, {"stock_data.target": "on"}),
     # 1.1: octal 8; 1.2: decimal 10 (and 0o10 is 8)
-    ({"epochs: 100\n": "epochs: 010\n"}, {"sine_train.epochs": 10}),
-    ({"epochs: 100\n": "epochs: 0o10\n"}, {"sine_train.epochs": 8}),
+    ({"epochs: 100\n": "epochs: 010\n"}, {"series.sine.epochs": 10}),
+    ({"epochs: 100\n": "epochs: 0o10\n"}, {"series.sine.epochs": 8}),
     # 1.1: sexagesimal 80; 1.2: a string
     ({"  window: 3 ": "  window: 1:20 "}, r"'sine_data.window' must be an integer >= 2 and <= 1000, got '1:20'"),
     # 1e2 is a float in 1.2 (a string in 1.1): not an integer either way
-    ({"epochs: 100\n": "epochs: 1e2\n"}, r"'sine_train.epochs' must be an integer >= 1 and <= 1000000, got 100.0"),
+    ({"epochs: 100\n": "epochs: 1e2\n"}, r"'series.sine.epochs' must be an integer >= 1 and <= 1000000, got 100.0"),
     ({"  noise: 0.0 ": "  noise: .inf "}, r"'sine_data.noise' must be a number >= 0, got inf"),
     ({"  date: Date ": "  date: 2017-11-10 "}, r"'stock_data.date' must be a non-empty string, got datetime.date"),
 ])
@@ -303,12 +321,12 @@ def test_load_returns_the_values_asked_for_as_params_yaml_has_them(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     write(tmp_path, (ROOT / "params.yaml").read_text())
     params.asked.clear()
-    got = params.load("series_train@sine", "sine_data.window", "sine_train", "text_train.many_to_one")
-    assert got == {"sine_data.window": SHIPPED["sine_data"]["window"], "sine_train": SHIPPED["sine_train"],
+    got = params.load("series_train@sine", "sine_data.window", "series.sine", "text_train.many_to_one")
+    assert got == {"sine_data.window": SHIPPED["sine_data"]["window"], "series.sine": SHIPPED["series"]["sine"],
                    "text_train.many_to_one": SHIPPED["text_train"]["many_to_one"]}
-    assert list(got["sine_train"]) == list(SHIPPED["sine_train"])  # params.yaml's order
-    assert type(got["sine_train"]["units"]) is int and type(got["sine_train"]["learning_rate"]) is float
-    assert params.asked == {"series_train@sine": ["sine_data.window", "sine_train", "text_train.many_to_one"]}
+    assert list(got["series.sine"]) == list(SHIPPED["series"]["sine"])  # params.yaml's order
+    assert type(got["series.sine"]["units"]) is int and type(got["series.sine"]["learning_rate"]) is float
+    assert params.asked == {"series_train@sine": ["sine_data.window", "series.sine", "text_train.many_to_one"]}
     with pytest.raises(LabError, match=r"missing key 'text_train.one_to_one'"):
         params.load("text_train@one_to_one", "text_train.one_to_one")
     assert params.variants() == SHIPPED["text_train"]
@@ -403,12 +421,19 @@ def test_committed_schema_is_the_models():
     assert proc.returncode == 0 and proc.stdout == generated
 
 
+MODELS = {"text_train": "<variant>", "series": "<model>", "series_walkforward": "<model>",
+          "series_strategy": "<model>"}
+"""The sections of one section per model, and how docs/params.md writes a model's name."""
+
+
 def every_field(schema):
-    """(dotted key, its JSON Schema) for every key of params.yaml; a variant as <variant>."""
+    """(dotted key, its JSON Schema) for every key of params.yaml; a model as <variant> or
+    <model> (``MODELS``)."""
     defs = schema["$defs"]
     for section, node in schema["properties"].items():
         if "patternProperties" in node:
-            section, node = f"{section}.<variant>", next(iter(node["patternProperties"].values()))
+            section = f"{section}.{MODELS[section]}"
+            node = next(iter(node["patternProperties"].values()))
         for key, field in defs[node["$ref"].rsplit("/", 1)[1]]["properties"].items():
             yield f"{section}.{key}", field
 
@@ -416,9 +441,9 @@ def every_field(schema):
 def test_every_key_has_a_description_and_a_line_in_the_docs():
     schema = params.schema()
     keys = dict(every_field(schema))
-    shipped = {f"{section}.<variant>.{key}" if section == "text_train" else f"{section}.{key}"
+    shipped = {f"{section}.{MODELS[section]}.{key}" if section in MODELS else f"{section}.{key}"
                for section, values in SHIPPED.items() for key in values
-               for key in (values[key] if section == "text_train" else [key])}
+               for key in (values[key] if section in MODELS else [key])}
     assert set(keys) == shipped
     page = (ROOT / "docs" / "params.md").read_text(encoding="utf-8")
     for key, field in keys.items():

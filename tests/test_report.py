@@ -100,12 +100,19 @@ def in_page(parts, page):
     assert joined in page, f"not in reports/README.md:\n{joined[:2000]}"
 
 
+def series_model(p, name):
+    """What the report stage reads of series model ``name``, from the committed files."""
+    section = p["series"][name]
+    return {"metrics": committed_json(f"metrics/{name}.json"), "metrics_path": f"metrics/{name}.json",
+            "labels": forecast.labels(section["layer"], section["units"],
+                                      p[f"{section['data']}_data"]["window"]),
+            "target": section["target"], "section": f"series.{name}",
+            "figure": f"figures/{name}.png", "run": committed_run(name),
+            "forecast_steps": len(committed_rows(f"plots/{name}_forecast.csv"))}
+
+
 def test_sine_section_is_the_committed_pages(page, p):
-    labels = forecast.labels(p["sine_train"]["layer"], p["sine_train"]["units"],
-                             p["sine_data"]["window"])
-    in_page(sine.section(committed_json("metrics/sine.json"), labels,
-                         len(committed_rows("plots/sine_forecast.csv")), committed_run("sine")),
-            page)
+    in_page(sine.section({"sine": series_model(p, "sine")}), page)
 
 
 def test_adding_section_is_the_committed_pages(page, p):
@@ -113,11 +120,8 @@ def test_adding_section_is_the_committed_pages(page, p):
 
 
 def stock_models(p):
-    return {name: {"metrics": committed_json(f"metrics/{name}.json"),
-                   "labels": forecast.labels(p[f"{name}_train"]["layer"],
-                                             p[f"{name}_train"]["units"], p["stock_data"]["window"]),
-                   "target": p[f"{name}_train"]["target"]}
-            for name in stock.STOCK_MODELS}
+    return {name: series_model(p, name) for name, section in p["series"].items()
+            if section["data"] == "stock"}
 
 
 def test_stock_tables_walkforward_and_rule_are_the_committed_pages(page, p):
@@ -127,12 +131,34 @@ def test_stock_tables_walkforward_and_rule_are_the_committed_pages(page, p):
     in_page([stock.lag_note(models)], page)
     in_page(stock.walkforward_section(committed_json("metrics/stock_walkforward.json"),
                                       committed_rows("plots/stock_walkforward.csv"),
-                                      p["stock_walkforward"]["epochs"], lab["labels"]), page)
+                                      p["series_walkforward"]["stock"]["epochs"], lab["labels"]), page)
     in_page(stock.strategy_section(committed_json("metrics/stock_strategy.json")), page)
-    in_page(markdown.score_tables(lab["metrics"], lab["labels"], "stock_evaluate.horizon"), page)
+    stock_part = page[page.index("## Example 4"):page.index("## Example 5")]
+    called = stock.who(models)
+    assert called == {"stock": "the lab's", "stock_tutorial": "the tutorials'"}
+    for name in models:
+        assert f"![{called[name]} model: " in stock_part and f"(figures/{name}.png)" in stock_part
+    in_page(markdown.score_tables(lab["metrics"], lab["labels"], "series.stock.horizon"), page)
 
 
 # ---- fields, not names ----
+
+def test_a_model_is_called_by_what_it_predicts_or_by_its_name_where_two_share_it():
+    models = {"stock": {"target": "log_return"}, "stock_tutorial": {"target": "price"},
+              "stock_gru": {"target": "log_return"}}
+    assert stock.who(models) == {"stock": "the stock", "stock_tutorial": "the tutorials'",
+                                 "stock_gru": "the stock_gru"}
+    assert stock.who({"x": {"target": "value"}}) == {"x": "the raw prices'"}
+
+
+def test_a_second_sine_model_gets_its_own_tables_figure_and_run(p):
+    first = series_model(p, "sine")
+    gru = {**first, "labels": {**first["labels"], "model": "GRU(10)"}, "section": "series.gru",
+           "figure": "figures/gru.png"}
+    page = "\n".join(sine.section({"sine": first, "gru": gru}))
+    assert page.startswith("## Example 1: a SimpleRNN(10) predicts")
+    assert "### `gru`: a GRU(10) on the same sine\n" in page
+    assert "(figures/gru.png)" in page and page.count("MLflow run") == 2
 
 def test_the_scaler_note_follows_each_models_target_not_its_name(p):
     models = stock_models(p)

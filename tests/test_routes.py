@@ -71,7 +71,7 @@ BAD = [  # (line start, the line written by hand, what the error names)
     ("  target: Close", "  target: null", "'stock_data.target' must be a non-empty string, got None"),
     ("  lengths:", "  lengths: [abc]", "'adding_data.lengths' must be"),
     ("  many_to_one:", "  1:", "unknown model 'text_train.1'"),
-    ("  epochs: 100", "  epochs: 1.5", "'sine_train.epochs' must be an integer"),
+    ("  epochs: 100", "  epochs: 1.5", "'series.sine.epochs' must be an integer"),
 ]
 
 
@@ -98,10 +98,10 @@ def test_exp_run_checks_the_params_its_set_params_make(lab):
                cwd=lab, check=False)
     one_line(proc, "'text_train.many_to_one.units' must be an integer >= 1")
     nothing_ran(lab, proc)
-    run([tool("dvc"), "exp", "run", "--queue", "-S", "sine_train.learning_rate=-1"], cwd=lab)
+    run([tool("dvc"), "exp", "run", "--queue", "-S", "series.sine.learning_rate=-1"], cwd=lab)
     proc = run([tool("dvc"), "exp", "run", "--run-all"], cwd=lab, check=False, timeout=300)
     said = proc.stdout + proc.stderr
-    assert "error: params.yaml: 'sine_train.learning_rate' must be a number > 0" in said, said
+    assert "error: params.yaml: 'series.sine.learning_rate' must be a number > 0" in said, said
     assert "Running stage 'series_train" not in said, said  # the first stage stopped it
     assert "Failed" in run([tool("dvc"), "queue", "status"], cwd=lab).stdout
     nothing_ran(lab, proc)

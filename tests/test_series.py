@@ -217,16 +217,16 @@ def test_log_return_needs_positive_values_in_every_column(bad):
     parts["test"]["values"] = parts["test"]["values"].copy()
     parts["test"]["values"][5, 1] = bad
     with pytest.raises(LabError, match=r"column 'Volume' is .* at 165 \(test part\)"):
-        check_positive("log_return", non_positive(parts, ["Close", "Volume"]), "stock_train")
+        check_positive("log_return", non_positive(parts, ["Close", "Volume"]), "series.stock")
 
 
 @pytest.mark.parametrize("kind", ["price", "value"])
 def test_other_kinds_take_any_value(kind):
     parts = numbered_parts(5, 2, 3)  # starts at 0
     parts["test"]["values"] = -parts["test"]["values"]
-    assert check_positive(kind, non_positive(parts, ["a", "b"]), "stock_train") is None
+    assert check_positive(kind, non_positive(parts, ["a", "b"]), "series.stock") is None
 
 
 def test_positive_values_pass_for_log_return():
     assert non_positive(price_parts(), ["Close", "Volume"]) is None
-    assert check_positive("log_return", None, "stock_train") is None
+    assert check_positive("log_return", None, "series.stock") is None

@@ -163,7 +163,7 @@ def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_on
         for name, units, text in (("laptop", 4, ["text_evaluate@many_to_one",
                                                   "text_generate@many_to_one"]),
                                   ("desktop", 6, [])):
-            run([dvc, "exp", "run", "-n", f"{name}-units", "-S", f"sine_train.units={units}",
+            run([dvc, "exp", "run", "-n", f"{name}-units", "-S", f"series.sine.units={units}",
                  "series_evaluate@sine", *text], cwd=machines[name], env={"MLFLOW_TRACKING_URI": uri})
             run([dvc, "exp", "push", "origin", f"{name}-units"], cwd=machines[name])
         laptop_logged_to_the_server(machines["laptop"], MlflowClient(tracking_uri=uri))
@@ -182,7 +182,7 @@ def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_on
         client = MlflowClient(tracking_uri=uri)
         for name, units in (("laptop-units", 4), ("desktop-units", 6)):
             data = found[name]
-            assert data["params"]["params.yaml"]["data"]["sine_train"]["units"] == units
+            assert data["params"]["params.yaml"]["data"]["series"]["sine"]["units"] == units
             run_id = data["metrics"]["runs/sine.json"]["data"]["run_id"]
             assert "test" in data["metrics"]["metrics/sine.json"]["data"]
             logged = client.get_run(run_id)  # the run id DVC shows is the server's run

@@ -371,7 +371,7 @@ def test_the_stage_stops_in_one_line_on_a_bad_test_file(project, column, value, 
     (project / "plots/stock_test.csv").write_text(
         "time,target,model,persistence\n"
         + "".join(",".join(rows[c][i] for c in rows) + "\n" for i in range(3)))
-    proc = run([sys.executable, "-m", "stages.stock_strategy"], cwd=project, check=False)
+    proc = run([sys.executable, "-m", "stages.series_strategy", "stock"], cwd=project, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: plots/stock_test.csv: ") and fragment in lines[0]

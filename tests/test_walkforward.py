@@ -44,7 +44,7 @@ def test_as_many_folds_as_the_test_part_holds_down_to_one(n_test, folds):
     assert n_test // used >= MIN_FOLD  # every fold used is long enough ...
     if used < folds:  # ... and one more would not be
         assert n_test // (used + 1) < MIN_FOLD
-        assert fewer == (f"'stock_walkforward.folds' asks for {folds} folds, but the test part's "
+        assert fewer == (f"'series_walkforward.stock.folds' asks for {folds} folds, but the test part's "
                          f"{n_test} windows hold {used} of at least {MIN_FOLD}: using {used}")
     else:
         assert fewer is None
@@ -59,11 +59,11 @@ def test_the_defaults_keep_their_four_folds():
 
 def test_a_test_part_too_short_for_one_fold_is_one_line_naming_the_keys():
     with pytest.raises(LabError) as err:
-        walkforward.fold_count(MIN_FOLD - 1, 1, ("stock_walkforward.folds", "stock_data.test"))
+        walkforward.fold_count(MIN_FOLD - 1, 1, ("series_walkforward.stock.folds", "stock_data.test"))
     message = str(err.value)
     assert message.startswith(f"params.yaml: the test part has {MIN_FOLD - 1} windows, fewer than "
                               f"the {MIN_FOLD} one walk-forward fold needs")
-    assert "'stock_walkforward.folds'" in message and "raise 'stock_data.test'" in message
+    assert "'series_walkforward.stock.folds'" in message and "raise 'stock_data.test'" in message
     assert "\n" not in message
 
 
@@ -119,7 +119,7 @@ def test_walkforward_stage_refuses_a_test_part_too_short_for_one_fold(project):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         f"error: params.yaml: the test part has {n_test} windows, fewer than the {MIN_FOLD}")
-    assert "'stock_walkforward.folds'" in lines[0] and "'stock_data.test'" in lines[0]
+    assert "'series_walkforward.stock.folds'" in lines[0] and "'stock_data.test'" in lines[0]
     assert not list((project / "metrics").glob("stock_walkforward*"))
 
 
@@ -143,15 +143,15 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
 
     def tiny(p):
         p["stock_data"].update(missing="ffill")
-        p["stock_train"].update(epochs=1)
-        p["stock_walkforward"].update(folds=4, epochs=1)
+        p["series"]["stock"].update(epochs=1)
+        p["series_walkforward"]["stock"].update(folds=4, epochs=1)
     edit_params(project, tiny)
     for cmd in (["stages.stock_data", "data/monthly.csv"], ["stages.series_train", "stock"]):
         run([sys.executable, "-m", *cmd], cwd=project)
     proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project)
     out = proc.stdout
     used = 45 // MIN_FOLD
-    assert (f"'stock_walkforward.folds' asks for 4 folds, but the test part's 45 windows hold "
+    assert (f"'series_walkforward.stock.folds' asks for 4 folds, but the test part's 45 windows hold "
             f"{used} of at least {MIN_FOLD}: using {used}") in out
     assert f"fold 1/{used} 2011-05-01 .. " in out and "no Theil's U (persistence makes no error" in out
     assert f"pooled over {used} folds: Theil's U model" in out
@@ -174,13 +174,13 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
     from stages import report
 
     monkeypatch.chdir(project)
-    p = params.load("report", "stock_walkforward")
-    lab = series.SERIES["stock"]
+    p = params.load("report", "series_walkforward")
+    lab = series.Series("stock", "stock")
     text = "".join(stock.walkforward_section(read_json(lab.walkforward_metrics),
                                              report.rows_of(lab.walkforward_plot),
-                                             p["stock_walkforward"]["epochs"],
+                                             p["series_walkforward"]["stock"]["epochs"],
                                              forecast.labels("lstm", 32, 20)))
-    assert (f"The test part's end in {used} folds (`stock_walkforward.folds` asks for 4, but the "
+    assert (f"The test part's end in {used} folds (`series_walkforward.stock.folds` asks for 4, but the "
             f"test part's 45 windows hold only {used} of at least {MIN_FOLD})") in text
     assert "In fold 1 the price never moves" in text
     fold_1 = next(line for line in text.splitlines() if line.startswith("| 1: 2011-05-01"))

@@ -33,7 +33,7 @@ def whole_part(args, tmp, logs):
     copy_project(copy, args.source)
     for name, targets in (("stock_models", ["series_evaluate@stock", "series_evaluate@stock_tutorial"]),
                           ("walkforward", ["series_walkforward@stock"]),
-                          ("strategy", ["stock_strategy"])):
+                          ("strategy", ["series_strategy@stock"])):
         r = check(measure(dvc("repro", *targets), copy, logs / f"{name}.log", args.timeout),
                   f"dvc repro {' '.join(targets)}")
         result[name] = r
@@ -41,7 +41,7 @@ def whole_part(args, tmp, logs):
               f"{r['wall']:.1f} s (peak RSS {r['peak_mb']:.1f} MB), "
               f"{len(stages_run(r['out']))} stages", flush=True)
     shutil.rmtree(copy, ignore_errors=True)
-    print(f"   walk-forward (stock_walkforward.folds x .epochs its size) is "
+    print(f"   walk-forward (series_walkforward.stock.folds x .epochs its size) is "
           f"{result['walkforward']['wall'] / result['whole']['wall']:.0%} of the whole\n",
           flush=True)
     return result

@@ -62,7 +62,7 @@ GENERATE_AFTER seconds."""
 GENERATE_AFTER = 10.0
 MORE_STAGES = {"stock": {
     "series_walkforward": (111.9, 84, {"figures/walkforward.png": 41}),
-    "stock_strategy": (121.1, 26, {"strategy.txt": None, "figures/strategy.png": 100}),
+    "series_strategy": (121.1, 26, {"strategy.txt": None, "figures/strategy.png": 100}),
 }}
 """The stages that log into a model's run after its evaluation, beside the text models' generate:
 {model: {stage: (at, metric keys, {run file: KB of a figure, or None for a text})}}; when, and

@@ -29,13 +29,20 @@ from rnnlab.data import windows
 PARTS = ("train", "val", "test")
 
 
+TRAINING = ("layer", "units", "target", "optimizer", "learning_rate", "epochs", "batch_size",
+            "patience", "seed")
+"""The keys of a model's section that shape its training (the rest, ``data`` and ``horizon``,
+choose its inputs and score it): what series_train declares, so that a new horizon retrains
+nothing."""
+
+
 @dataclass(frozen=True)
 class Series:
     """The files of series model ``name``: the data it reads (``data/<data>/``, written by stage
-    ``<data>_data``), its network, and what evaluating it writes. Its params: the sections
-    ``<name>_train``, ``<data>_data`` (the window) and ``<data>_evaluate``."""
-    name: str  # 'sine', 'stock', 'stock_tutorial': the key of the series stages' foreach
-    data: str  # 'sine' or 'stock': the series it learns (two stock models read one series)
+    ``<data>_data``), its network, and what evaluating it writes. Its params: its section
+    ``series.<name>`` and ``<data>_data.window``."""
+    name: str  # 'sine', 'stock', 'stock_tutorial': its section of params.yaml's `series`
+    data: str  # 'sine' or 'stock': the series it learns (its section's `data`)
 
     def part(self, name):
         return f"data/{self.data}/{name}.npz"
@@ -46,15 +53,16 @@ class Series:
 
     @property
     def train_section(self):
-        return f"{self.name}_train"
+        return f"series.{self.name}"
+
+    @property
+    def training_keys(self):
+        """The dotted keys of its section that series_train reads (``TRAINING``)."""
+        return [f"{self.train_section}.{key}" for key in TRAINING]
 
     @property
     def window_key(self):
         return f"{self.data}_data.window"
-
-    @property
-    def evaluate_section(self):
-        return f"{self.data}_evaluate"
 
     @property
     def model(self):
@@ -122,17 +130,28 @@ class Series:
         return f"reports/figures/{self.name}_walkforward.png"
 
 
-SERIES = {"sine": Series("sine", "sine"),                      # the lecture's SimpleRNN
-          "stock": Series("stock", "stock"),                    # the lab's: scale-free
-          "stock_tutorial": Series("stock_tutorial", "stock")}  # the tutorials': min-max prices
-"""Every series model, as dvc.yaml's series stages list them (``foreach``)."""
+TEST_KEYS = {"sine": "sine_data.held_out", "stock": "stock_data.test"}
+"""The key that sizes each data's test part (named where the test part is too short)."""
 
 
-def from_argv(module):
-    """The series named on the command line of ``python -m stages.<module> <series>``."""
-    if len(sys.argv) != 2 or sys.argv[1] not in SERIES:
-        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(SERIES)}}}")
-    return SERIES[sys.argv[1]]
+def defined(models):
+    """``{name: Series}`` of params.yaml's ``series`` section ``models`` ({name: its section}),
+    in its order."""
+    return {name: Series(name, section["data"]) for name, section in models.items()}
+
+
+def of_data(data):
+    """The files of series ``data`` alone ('sine', 'stock'): what its data stage writes."""
+    return Series(name=data, data=data)
+
+
+def from_argv(module, models):
+    """The series model named on the command line of ``python -m stages.<module> <name>``, one
+    of ``models`` (params.yaml's ``series``: {name: its section})."""
+    if len(sys.argv) != 2 or sys.argv[1] not in models:
+        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(models)}}} (the models of "
+                       "params.yaml's series)")
+    return defined(models)[sys.argv[1]]
 
 
 # ---- the parts on disk ----

@@ -28,7 +28,7 @@ MIN_FOLD = 20
 """Windows a fold needs at least: fewer make a Theil's U of a few days' noise."""
 
 
-def fold_count(n_test, folds, keys=("stock_walkforward.folds", "stock_data.test")):
+def fold_count(n_test, folds, keys=("series_walkforward.stock.folds", "stock_data.test")):
     """(folds used, why fewer or None): as many of the ``folds`` asked as the test part's
     ``n_test`` windows hold with at least MIN_FOLD windows each, down to one. LabError naming
     ``keys`` (the folds key, the test fraction's key) if not even one fold fits."""

@@ -30,12 +30,14 @@ def experiment(kind, source):
     """The experiment's description: what the example is, where its results are."""
     if kind == "sine":
         what = ("Example 1 of the lecture: a SimpleRNN reads a window of a sampled sine wave "
-                "and predicts the next sample (stages `sine_data` -> `series_train@sine` -> "
-                "`series_evaluate@sine`).")
+                "and predicts the next sample (stages `sine_data` -> `series_train@<model>` -> "
+                "`series_evaluate@<model>`, a model per section of params.yaml's `series` "
+                "whose data is the sine).")
     elif kind == "stock":
         what = (f"Example 4 (the lecture's agenda): a recurrent network reads the last days of "
                 f"`{source}` and predicts the next close, scored against a random walk "
-                "(stages `stock_data` -> `series_train@stock` -> `series_evaluate@stock`).")
+                "(stages `stock_data` -> `series_train@<model>` -> `series_evaluate@<model>`, a "
+                "model per section of params.yaml's `series` whose data is the prices).")
     else:
         what = (f"Examples 2 and 3: character LSTMs learn `{source}` and write from a prompt. "
                 "`many_to_one` (the lecture) predicts the character after a window; "
