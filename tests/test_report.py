@@ -160,13 +160,16 @@ def test_a_second_sine_model_gets_its_own_tables_figure_and_run(p):
     assert "### `gru`: a GRU(10) on the same sine\n" in page
     assert "(figures/gru.png)" in page and page.count("MLflow run") == 2
 
+
 def test_the_scaler_note_follows_each_models_target_not_its_name(p):
     models = stock_models(p)
     models["stock"]["target"], models["stock_tutorial"]["target"] = "price", "log_return"
     above = (44.81, 84.56)
-    [note] = stock.scaler_notes(models, above)
-    assert note.startswith("**Why the lab's model loses by so much**: the test prices reach 84.56")
-    assert " The tutorials' model predicts the next day's return instead" in note
+    [note] = stock.scaler_notes(models, above)  # 'stock' is now the model of scaled prices
+    assert note.startswith("**Why the tutorials' model loses by so much**: the test prices reach 84.56")
+    assert "below the price on average (persistence: " in note
+    assert f"{abs(models['stock']['metrics']['test']['bias']['model']):.2f} below" in note
+    assert " The lab's model predicts the next day's return instead" in note
     models["stock"]["target"] = "log_return"
     assert stock.scaler_notes(models, above) == []  # no model of scaled prices: nothing to explain
     models["stock"]["target"] = "price"
