@@ -134,6 +134,20 @@ def test_choose_respects_top_k_and_temperature():
     assert len(set(drawn)) == 2 and not set(drawn) & {0}
 
 
+def test_draw_is_rng_choice_row_by_row():
+    """textgen.draw, all rows at once, takes the ids (and the random numbers) that
+    rng.choice(len(w), p=w) takes row after row, so sampled texts stay the same."""
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        weights = rng.dirichlet(np.full(34, 0.3), size=1 + seed % 5)
+        weights[:, rng.integers(0, 34, size=10)] = 0.0  # as top_k leaves them
+        weights /= weights.sum(axis=-1, keepdims=True)
+        drawn, chosen = np.random.default_rng(seed + 100), np.random.default_rng(seed + 100)
+        for _ in range(3):
+            np.testing.assert_array_equal(textgen.draw(weights, drawn),
+                                          [chosen.choice(len(w), p=w) for w in weights])
+
+
 def test_with_several_prompts_the_error_says_which(trained, rhyme):
     _, voc = rhyme
     with pytest.raises(LabError) as err:

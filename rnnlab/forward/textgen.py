@@ -77,7 +77,17 @@ def choose(probs, temperature, top_k, rng):
         np.put_along_axis(logits, rest, -np.inf, axis=-1)
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     weights /= weights.sum(axis=-1, keepdims=True)
-    return np.array([rng.choice(len(w), p=w) for w in weights])
+    return draw(weights, rng)
+
+
+def draw(weights, rng):
+    """One id per row of ``weights`` (rows summing to 1), as ``rng.choice(len(w), p=w)`` draws
+    it row after row, for all rows at once: a uniform u in [0, 1) per row, then the first id
+    whose cumulative weight exceeds u (the same ids from the same seed: tests compare)."""
+    cdf = np.cumsum(weights, axis=-1)
+    cdf /= cdf[:, -1:]
+    u = rng.random(len(weights))
+    return (cdf <= u[:, np.newaxis]).sum(axis=-1)
 
 
 def generate(model, vocab, prompts, length, window, temperature=0.0, top_k=0, seed=0):
