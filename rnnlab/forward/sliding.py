@@ -53,9 +53,7 @@ def layers(model):
 
 class Windows:
     """The windows of a text model (``layers`` not None) over ``context``, the prompts' last
-    ``window`` ids as textgen.left_pad gives them, then over the characters read after it.
-    ``probs()``: the next character's probabilities (prompts, vocabulary); ``read(ids)``: the
-    characters chosen, one a prompt."""
+    ``window`` ids as textgen.left_pad gives them, then over the characters read after it."""
 
     def __init__(self, model, context):
         embedding, masking, (self.kind, rec), out = layers(model)
@@ -88,19 +86,23 @@ class Windows:
         self.state = new
 
     def probs(self):
+        """The next character's probabilities (prompts, vocabulary): the complete window's."""
         h = self.state[0] if self.kind == "LSTM" else self.state
         last = h[self.complete]  # (prompts, units): the complete window's last output
         if not self.sequences:
             return inference.dense(self.dense, self.out_cfg, last)
-        # many_to_many: Dense over the window's every step, as the whole-window pass computes it
-        # on (prompts, window, units); only the last step's output is read, so only it is filled.
+        # many_to_many: Dense on a (prompts, window, units) array, the product the whole-window
+        # pass computes (so the same floats); only the last step's output is read, so only it
+        # is filled.
         steps = np.zeros((last.shape[0], self.size, last.shape[1]), dtype=last.dtype)
         steps[:, -1] = last
         return inference.dense(self.dense, self.out_cfg, steps)[:, -1]
 
     def read(self, ids):
+        """The chosen characters ``ids`` (one a prompt): the complete window's slot restarts as
+        the newest window, and every slot reads them."""
         for part in (self.state if self.kind == "LSTM" else (self.state,)):
-            part[self.complete] = 0  # the complete window's slot starts the newest window
+            part[self.complete] = 0
         self.complete = (self.complete + 1) % self.size
         kept = self.kept[ids]
         self._step(ids, None if kept.all() else kept)
