@@ -1,6 +1,8 @@
-"""Generation must equal what the trained Keras model gives greedily, character by character;
-the served generator refuses what it cannot answer in one short line."""
+"""Generation must equal what the trained Keras model gives greedily, character by character,
+and its windows run side by side must give the very numbers of whole windows; the served
+generator refuses what it cannot answer in one short line."""
 import json
+import types
 
 import keras
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 
 from rnnlab.core.errors import LabError
 from rnnlab.data import vocab, windows
-from rnnlab.forward import inference, textgen
+from rnnlab.forward import inference, sliding, textgen
 from rnnlab.nets import models
 from tests.conftest import ROOT
 
@@ -64,6 +66,38 @@ def test_equals_the_keras_model_greedily(trained, in_numpy, rhyme):
         assert all(t.startswith(p) and len(t) == len(p) + 12 for t, p in zip(fast, prompts))
 
 
+@pytest.mark.parametrize("kind", ["many_to_one", "many_to_many"])
+@pytest.mark.parametrize("layer", ["lstm", "gru", "simple_rnn"])
+def test_windows_side_by_side_give_the_numbers_of_whole_windows(tmp_path, rhyme, kind, layer):
+    """sliding.Windows (one step per character) against the straightforward computation, a
+    forward pass over each whole window: the same probabilities to the last bit, so the same
+    text, greedy and sampled, for prompts shorter and longer than the window."""
+    _, voc = rhyme
+    models.seed_everything(3)
+    keras_model = models.text_model(kind, len(voc), 16, layer=layer)
+    rng = np.random.default_rng(3)
+    for trained_layer in keras_model.layers[-2:]:  # the recurrent layer and Dense: spread out
+        trained_layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                                   for w in trained_layer.get_weights()])
+    keras_model.save(tmp_path / "model.keras")
+    model = inference.load_model(tmp_path / "model.keras")
+    assert sliding.layers(model) and not sliding.layers(keras_model)
+    for prompts in (["Sing a son"], ["The maid was in the garden", "W", "king"]):
+        context = textgen.left_pad([voc.encode(p) for p in prompts], WINDOW, voc.pad)
+        side_by_side, whole = sliding.Windows(model, context), textgen.WholeWindows(model, context)
+        draws = np.random.default_rng(0)
+        for _ in range(3 * WINDOW):
+            probs = side_by_side.probs()
+            np.testing.assert_array_equal(probs, whole.probs())
+            ids = textgen.choose(probs, 1.0, 0, draws)
+            side_by_side.read(ids)
+            whole.read(ids)
+        only_whole = types.SimpleNamespace(predict_on_batch=model)  # not a text model for sliding
+        for temperature, top_k in ((0.0, 0), (1.0, 0), (1.5, 5)):
+            args = (voc, prompts, 40, WINDOW, temperature, top_k, 7)
+            assert textgen.generate(model, *args) == textgen.generate(only_whole, *args)
+
+
 @pytest.mark.parametrize("width", [1, 4, 10])
 def test_left_pad_is_the_lectures_pad_sequences(width):
     rows = [[3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [7, 8], list(range(width))]
@@ -98,6 +132,20 @@ def test_choose_respects_top_k_and_temperature():
     ties = np.tile([0.1, 0.3, 0.3, 0.3], (2000, 1))  # top 2 of a three-way tie: still 2 kept
     drawn = textgen.choose(ties, 1.0, 2, rng)
     assert len(set(drawn)) == 2 and not set(drawn) & {0}
+
+
+def test_draw_is_rng_choice_row_by_row():
+    """textgen.draw, all rows at once, takes the ids (and the random numbers) that
+    rng.choice(len(w), p=w) takes row after row, so sampled texts stay the same."""
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        weights = rng.dirichlet(np.full(34, 0.3), size=1 + seed % 5)
+        weights[:, rng.integers(0, 34, size=10)] = 0.0  # as top_k leaves them
+        weights /= weights.sum(axis=-1, keepdims=True)
+        drawn, chosen = np.random.default_rng(seed + 100), np.random.default_rng(seed + 100)
+        for _ in range(3):
+            np.testing.assert_array_equal(textgen.draw(weights, drawn),
+                                          [chosen.choice(len(w), p=w) for w in weights])
 
 
 def test_with_several_prompts_the_error_says_which(trained, rhyme):

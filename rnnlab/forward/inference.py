@@ -69,10 +69,11 @@ def lstm_step(w, ux, state):
         h_t = o * tanh(c_t)                    the state the next layer sees
     """
     h, c = state
-    z = ux + h @ w["recurrent_kernel"]
-    i, f, g, o = gates(z, 4)
-    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-    return sigmoid(o) * np.tanh(c), c
+    z = ux + h @ w["recurrent_kernel"]  # the four gates' U x + W h + b, side by side
+    i, f, _, o = gates(sigmoid(z), 4)    # one sigmoid over all of z (a call, not three)
+    g = np.tanh(gates(z, 4)[2])
+    c = f * c + i * g
+    return o * np.tanh(c), c
 
 
 def gru_step(w, ux, h):
@@ -89,6 +90,11 @@ def gru_step(w, ux, h):
 
 
 STEPS = {"SimpleRNN": simple_rnn_step, "LSTM": lstm_step, "GRU": gru_step}
+
+
+def dense(w, cfg, s):
+    """o = g(V s + b): the Dense layer after a recurrent one."""
+    return ACTIVATIONS[cfg["activation"]](s @ w["kernel"] + w["bias"])
 
 
 def recurrent(kind, w, x, mask, return_sequences):
@@ -136,8 +142,8 @@ class Model:
                 x = recurrent(kind, w, x.astype(np.float32), mask, cfg["return_sequences"])
                 if not cfg["return_sequences"]:
                     mask = None
-            elif kind == "Dense":          # o = g(V s + b)
-                x = ACTIVATIONS[cfg["activation"]](x @ w["kernel"] + w["bias"])
+            elif kind == "Dense":
+                x = dense(w, cfg, x)
         return x
 
     predict_on_batch = __call__

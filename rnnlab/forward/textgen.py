@@ -2,19 +2,21 @@
 
 Both variants were trained on windows of ``window`` characters that start from a zero
 LSTM state, so generation gives them the same: the last ``window`` characters, left-padded
-with the vocabulary's padding id (masked) while the text is shorter. Every new character is
-one forward pass over the windows of all prompts at once, in NumPy (rnnlab/forward/inference.py:
-no TensorFlow, and no ``model.predict`` call per character, which is meant for large batches,
-not loops). The model is anything with ``predict_on_batch`` (a NumPy ``inference.Model`` or a
-Keras model). The state is not carried across the whole text: a model trained on windows of
-``window`` characters drifts once its context grows past them ('king was in the gar
-aaddnnen t' from many_to_many).
+with the vocabulary's padding id (masked) while the text is shorter. The model is anything
+with ``predict_on_batch`` (a NumPy ``inference.Model`` or a Keras model), given the windows of
+all prompts at once, one call per character (``WholeWindows``; no ``model.predict`` call per
+character, which is meant for large batches, not loops). A text model in NumPy runs its
+windows side by side instead, one step of the recurrence per character (rnnlab/forward/
+sliding.py), with the same numbers out. The state is not carried across the whole text: a
+model trained on windows of ``window`` characters drifts once its context grows past them
+('king was in the gar aaddnnen t' from many_to_many).
 
 Greedy by default (temperature 0), as in the lecture; temperature > 0 samples, seeded.
 """
 import numpy as np
 
 from rnnlab.core.errors import LabError
+from rnnlab.forward import sliding
 
 GENERATOR_PARAMS = {"length": 20, "temperature": 0.0, "top_k": 0, "seed": 0}
 """The served generator's params and their defaults (rnnlab/serving/generator.py)."""
@@ -37,6 +39,28 @@ def next_char_probs(model, windows):
     return probs[:, -1] if probs.ndim == 3 else probs
 
 
+class WholeWindows:
+    """The straightforward way, for any model: each character, one forward pass over every
+    prompt's last ``window`` characters (``context``, as left_pad gives them)."""
+
+    def __init__(self, model, context):
+        self.model, self.context = model, context
+
+    def probs(self):
+        return next_char_probs(self.model, self.context)
+
+    def read(self, ids):
+        self.context = np.concatenate([self.context[:, 1:], ids[:, np.newaxis]], axis=1)
+
+
+def windows(model, context):
+    """What generate asks for each character's probabilities: sliding.Windows for a text model
+    in NumPy (one step of the recurrence per character), else WholeWindows."""
+    if sliding.layers(model) and context.shape[1]:
+        return sliding.Windows(model, context)
+    return WholeWindows(model, context)
+
+
 def choose(probs, temperature, top_k, rng):
     """The next id for each row of ``probs``: the most likely one at temperature 0, else a
     draw from the probabilities sharpened (T < 1) or flattened (T > 1), optionally limited to
@@ -53,7 +77,17 @@ def choose(probs, temperature, top_k, rng):
         np.put_along_axis(logits, rest, -np.inf, axis=-1)
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     weights /= weights.sum(axis=-1, keepdims=True)
-    return np.array([rng.choice(len(w), p=w) for w in weights])
+    return draw(weights, rng)
+
+
+def draw(weights, rng):
+    """One id per row of ``weights`` (rows summing to 1), as ``rng.choice(len(w), p=w)`` draws
+    it row after row, for all rows at once: a uniform u in [0, 1) per row, then the first id
+    whose cumulative weight exceeds u (the same ids from the same seed: tests compare)."""
+    cdf = np.cumsum(weights, axis=-1)
+    cdf /= cdf[:, -1:]
+    u = rng.random(len(weights))
+    return (cdf <= u[:, np.newaxis]).sum(axis=-1)
 
 
 def generate(model, vocab, prompts, length, window, temperature=0.0, top_k=0, seed=0):
@@ -75,9 +109,10 @@ def generate(model, vocab, prompts, length, window, temperature=0.0, top_k=0, se
                 raise
             raise LabError(f"prompt {i + 1} of {len(prompts)}: {err}") from None
     rng = np.random.default_rng(seed)
-    context = left_pad(encoded, window, vocab.pad)
+    win = windows(model, left_pad(encoded, window, vocab.pad))
     chosen = np.empty((len(prompts), length), dtype=np.int32)
     for t in range(length):
-        chosen[:, t] = choose(next_char_probs(model, context), temperature, top_k, rng)
-        context = np.concatenate([context[:, 1:], chosen[:, t:t + 1]], axis=1)
+        chosen[:, t] = choose(win.probs(), temperature, top_k, rng)
+        if t + 1 < length:
+            win.read(chosen[:, t])
     return [p + vocab.decode(ids) for p, ids in zip(prompts, chosen)]
