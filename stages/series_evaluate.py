@@ -32,7 +32,6 @@ from rnnlab.scores import forecast
 from rnnlab.tracking import notes, runs
 
 
-
 def forecast_steps(n_test, asked, keys, where="the test part"):
     """(steps forecast, why fewer or None): the ``asked`` horizon, or all the test part's
     ``n_test`` values where it holds fewer. LabError naming ``where`` (its file) and ``keys``

@@ -3,9 +3,8 @@ training shares (seeds, a stop on NaN, a loss that must stay finite)."""
 import math
 import warnings
 
-import keras
-
 from rnnlab.core.errors import LabError
+from rnnlab.nets import keras
 
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
               "rmsprop": keras.optimizers.RMSprop}

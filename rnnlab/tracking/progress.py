@@ -2,8 +2,7 @@
 callback; the train stages import it). It reports; it changes no number of the training."""
 import sys
 
-import keras
-
+from rnnlab.nets import keras
 from rnnlab.tracking.runs import EpochMetrics
 
 
