@@ -5,9 +5,9 @@ Reads only what the other stages wrote for it, as data: metrics/, plots/, runs/,
 reports/samples/<variant>.json, data/*/meta.json, data/stock/{train,test}.npz,
 data/text/vocab.json; the few params that name the models; and the lecture's numbers
 (lecture/slide.json: what the slides print; lecture/results.json: what the lecture's scripts
-printed when `make lecture` last ran). dvc.yaml's cmd names the text files and the folders it
-finds each text model's files in (``text_files``); the series' and adding files are
-rnnlab/data/series.py's and adding.py's. It loads them below, section by section, and the sections' prose in
+printed when `make lecture` last ran). dvc.yaml's cmd names the text and adding files and the
+folders it finds each text model's files in (``text_files``); the series' files are
+rnnlab/data/series.py's. It loads them below, section by section, and the sections' prose in
 rnnlab/report/ makes the page of them; no TensorFlow, a moment.
 """
 import csv
@@ -17,7 +17,7 @@ from rnnlab import params
 from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, read_json, reading
-from rnnlab.data import adding, series, vocab
+from rnnlab.data import series, vocab
 from rnnlab.report import adding as adding_page
 from rnnlab.report import lecture, samples, sine, stock, text
 from rnnlab.scores import forecast
@@ -37,6 +37,7 @@ def arguments():
     parser.path("vocab", "text_encode's vocabulary (JSON)")
     for name in ("unigram", "ngram", "ceiling"):
         parser.path(name, f"text_baselines' {name} metrics (JSON)")
+    parser.path("adding", "adding_evaluate's metrics (JSON)")
     parser.path("metrics", "the folder of every text model's metrics")
     parser.path("plots", "the folder of every text model's history")
     parser.path("runs", "the folder of every text model's MLflow run")
@@ -159,9 +160,9 @@ def stock_part(p):
                          above, walkforward, read_json(lab.strategy_metrics))
 
 
-def adding_part(p):
+def adding_part(p, args):
     """Example 5: every cell at every length."""
-    return adding_page.section(read_json(adding.METRICS), p)
+    return adding_page.section(read_json(args.adding), p)
 
 
 # ---- the page ----
@@ -171,7 +172,7 @@ def main():
     p = load_params()
     names = list(params.variants())
     parts = (HEADER + lecture_part(p, args) + sine_part(p) + text_part(args, names)
-             + stock_part(p) + adding_part(p))
+             + stock_part(p) + adding_part(p, args))
     page = "\n".join(parts)
     with all_or_nothing(OUT):
         with open(OUT, "w", encoding="utf-8") as f:

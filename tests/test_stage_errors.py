@@ -154,6 +154,19 @@ def test_unknown_variant(project):
                           "many_to_one|many_to_many")
 
 
+def test_a_stage_without_its_paths_says_which(project):
+    """The files come from the cmd in dvc.yaml: a command line without one names the option."""
+    length = str(yaml.safe_load((project / "params.yaml").read_text())["adding_data"]["lengths"][0])
+    cmd = stage_command(project, f"adding_data@{length}")
+    at = cmd.index("--data")
+    assert_one_line_error(run(cmd[:at], cwd=project, check=False),
+                          "the following arguments are required: --data",
+                          "usage: python -m stages.adding_data")
+    cmd[cmd.index(length)] = "1"
+    assert_one_line_error(run(cmd, cwd=project, check=False),
+                          "argument length: must be an integer >= 2, got '1'")
+
+
 def test_unknown_sections_are_refused(project):
     path = project / "params.yaml"
     path.write_text(path.read_text() + "\nsine_dta:\n  window: 4\n")
