@@ -7,28 +7,37 @@ so adding a length makes the sequences of that length and reruns nothing else. S
 would need more than half of the machine's memory (a length x train_size too large) are
 refused before any is drawn, in one line naming those params (adding.check_size).
 
-Output: data/adding/<length>.npz (train_inputs (n, length, 2), train_targets (n,),
-test_inputs, test_targets).
+Output, at the path dvc.yaml's cmd names (--data): the sequences of one length as .npz
+(train_inputs (n, length, 2), train_targets (n,), test_inputs, test_targets).
 """
 import numpy as np
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments, integer
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing
 from rnnlab.data import adding
 
 
+def arguments():
+    parser = Arguments("adding_data")
+    parser.add_argument("length", type=integer(2), help="the sequence length: an item of "
+                                                        "params.yaml's adding_data.lengths")
+    parser.path("data", "the sequences written (.npz)")
+    return parser.parse_args()
+
+
 def main():
-    length = adding.length_from_argv("adding_data")
+    args = arguments()
+    length = args.length
     stage = f"adding_data@{length}"
     keys = ("adding_data.train_size", "adding_data.test_size", "adding_data.seed")
     train_size, test_size, seed = params.load(stage, *keys).values()
     adding.check_size(length, train_size, test_size)  # one line naming the params, not MemoryError
     (inputs, targets), (test_inputs, test_targets) = adding.data_sets(length, train_size,
                                                                       test_size, seed)
-    path = adding.data_path(length)
-    with all_or_nothing(path):
-        with open(path, "wb") as f:
+    with all_or_nothing(args.data):
+        with open(args.data, "wb") as f:
             np.savez(f, train_inputs=inputs, train_targets=targets, test_inputs=test_inputs,
                      test_targets=test_targets)
     print(f"{stage}: {train_size} training and {test_size} test sequences of {length} steps; "

@@ -8,13 +8,19 @@ network learned nothing of the dependency; far below 1, that it did. Beside them
 the budget used and how far back the gradient reached before and after training
 (g(1)/g(T-1), from the training stage's measurement).
 
-Outputs: metrics/adding.json ({"T<length>": {"baseline": {...}, <cell>: {...}}}) and
-reports/figures/adding.png; each network's scores are also logged into its training run.
+Reads the folders dvc.yaml's cmd names (--data, --models, --plots, --runs), each file in
+them by the name adding_data and adding_train give it (``data_file``, ``network_files``).
+Outputs, at the paths the cmd names: the metrics (--metrics: {"T<length>": {"baseline":
+{...}, <cell>: {...}}}) and the figure (--figure); each network's scores are also logged into
+its training run.
 """
+import os
+
 import numpy as np
 
 from rnnlab import params
 from rnnlab.charts import adding_figure, figures
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_json
 from rnnlab.data import adding
@@ -24,40 +30,72 @@ from rnnlab.tracking import notes, runs
 STAGE = "adding_evaluate"
 
 
+def arguments():
+    parser = Arguments(STAGE)
+    parser.path("data", "adding_data's folder: <length>.npz for every length")
+    parser.path("models", "adding_train's folder of models: <cell>_<length>.keras")
+    parser.path("plots", "adding_train's folder of plots: <cell>_<length>_{history,gradients}.csv")
+    parser.path("runs", "adding_train's folder of MLflow runs: <cell>_<length>.json")
+    parser.path("metrics", "the metrics written (JSON)")
+    parser.path("figure", "the figure written (PNG)")
+    return parser.parse_args()
+
+
+# The names adding_data@<length> and adding_train@<cell>-<length> give their outs in dvc.yaml
+# (data/adding/${item}.npz, models/adding/${item.cell}_${item.length}.keras, ...), inside the
+# folders this stage is passed: the one place the code knows them, since it reads every
+# length and cell at once.
+
+def data_file(args, length):
+    """The sequences of ``length``."""
+    return os.path.join(args.data, f"{length}.npz")
+
+
+def network_files(args, cell, length):
+    """{model, history, gradients, run} of ``cell`` trained at ``length``."""
+    name = f"{cell}_{length}"
+    return {"model": os.path.join(args.models, f"{name}.keras"),
+            "history": os.path.join(args.plots, f"{name}_history.csv"),
+            "gradients": os.path.join(args.plots, f"{name}_gradients.csv"),
+            "run": os.path.join(args.runs, f"{name}.json")}
+
+
 def main():
+    args = arguments()
     p = params.load(STAGE, "adding_data.lengths", "adding_train.cells")
     lengths, cells = p["adding_data.lengths"], p["adding_train.cells"]
-    metrics, curves = {}, {}
+    metrics, curves, files = {}, {}, {}
     for length in lengths:
-        (_, train_targets), (test_inputs, test_targets) = adding.load(length)
+        (_, train_targets), (test_inputs, test_targets) = adding.load(data_file(args, length))
         mean = float(np.mean(train_targets))
         scores = {"baseline": {"mse": adding.mse(np.full_like(test_targets, mean), test_targets),
                                "mse_analytic": adding.BASELINE_MSE, "prediction": mean}}
         for cell in cells:
             m = adding.Model(cell, length)
-            model = inference.load_model(m.model)
+            files[m] = network_files(args, cell, length)
+            model = inference.load_model(files[m]["model"])
             mse = adding.mse(model(test_inputs)[:, 0], test_targets)
-            grads = figures.read_history(m.gradients)
+            grads = figures.read_history(files[m]["gradients"])
             curves[m] = grads
             scores[cell] = {
                 "mse": mse, "baseline_ratio": mse / scores["baseline"]["mse"],
-                "epochs": len(figures.read_history(m.history)["loss"]),
+                "epochs": len(figures.read_history(files[m]["history"])["loss"]),
                 "gradient_ratio_untrained": adding.gradient_ratio(grads["untrained"], adding.FLOOR),
                 "gradient_ratio": adding.gradient_ratio(grads["trained"], adding.FLOOR)}
         metrics[f"T{length}"] = scores
 
-    with all_or_nothing(adding.METRICS, adding.FIGURE):
-        write_json(adding.METRICS, metrics)
-        adding_figure.draw(adding.FIGURE, metrics, curves, max(lengths))
+    with all_or_nothing(args.metrics, args.figure):
+        write_json(args.metrics, metrics)
+        adding_figure.draw(args.figure, metrics, curves, max(lengths))
         for m in curves:
             scores = metrics[f"T{m.length}"]
-            with runs.same_run(m.run, STAGE) as active:
+            with runs.same_run(files[m]["run"], STAGE) as active:
                 runs.log_evaluation(
-                    active, m.run,
+                    active, files[m]["run"],
                     {"eval_test_mse": scores[m.cell]["mse"],
                      "eval_test_baseline_ratio": scores[m.cell]["baseline_ratio"]},
                     baselines={"eval_test_mse_baseline": scores["baseline"]["mse"]},
-                    figure=(adding.FIGURE, "figures/evaluation.png"),
+                    figure=(args.figure, "figures/evaluation.png"),
                     result=notes.adding_result(m.cell, m.length, scores[m.cell],
                                                scores["baseline"]["mse"]),
                     meaning=notes.ADDING_METRICS)

@@ -12,13 +12,14 @@ d(loss)/d(x) at each input, by its distance from the output, averaged over the f
 TensorFlow already is), or over all of them where adding_data.test_size makes fewer: the stage
 says so in a line, and the run's param `gradient_sequences_used` records the count.
 
-Outputs: models/adding/<cell>_<length>.keras, plots/adding/<cell>_<length>_history.csv,
-plots/adding/<cell>_<length>_gradients.csv (distance, untrained, trained),
-runs/adding/<cell>_<length>.json (the MLflow run that adding_evaluate logs into as well).
+Outputs, at the paths dvc.yaml's cmd names: the model (--model), its training mse per epoch
+(--history), the gradient norms by distance (--gradients: distance, untrained, trained) and
+its MLflow run (--run: the run adding_evaluate logs into as well).
 """
 import time
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments, integer
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_csv
 from rnnlab.data import adding
@@ -30,11 +31,25 @@ KEYS = ("units", "optimizer", "learning_rate", "clipnorm", "epochs", "batch_size
 """Its params: all of adding_train but `cells`, which only names the stages."""
 
 
+def arguments():
+    parser = Arguments("adding_train")
+    parser.choice("cell", adding.CELLS, "the recurrent layer: an item of adding_train.cells")
+    parser.add_argument("length", type=integer(2), help="the sequence length: an item of "
+                                                        "adding_data.lengths")
+    parser.path("data", "adding_data's sequences of that length (.npz)")
+    parser.path("model", "the trained model written (.keras)")
+    parser.path("history", "its training mse per epoch written (CSV)")
+    parser.path("gradients", "the gradient norms by distance from the output written (CSV)")
+    parser.path("run", "its MLflow run written (JSON)")
+    return parser.parse_args()
+
+
 def main():
-    m = adding.model_from_argv("adding_train")
+    args = arguments()
+    m = adding.Model(args.cell, args.length)
     found = params.load(m.stage, *(f"{SECTION}.{key}" for key in KEYS))
     p = {key.split(".", 1)[1]: value for key, value in found.items()}
-    (inputs, targets), (test_inputs, test_targets) = adding.load(m.length)
+    (inputs, targets), (test_inputs, test_targets) = adding.load(args.data)
     used = min(p["gradient_sequences"], len(test_inputs))  # the schema keeps both >= 1
     if used < p["gradient_sequences"]:
         print(f"{m.stage}: 'adding_train.gradient_sequences' asks for {p['gradient_sequences']} "
@@ -44,8 +59,8 @@ def main():
 
     run_params = {**p, "gradient_sequences_used": used, "cell": m.cell, "length": m.length,
                   "train_size": len(inputs)}
-    with all_or_nothing(m.model, m.history, m.gradients, m.run), \
-            runs.new_run(adding.EXPERIMENT, m.name, m.stage, m.run, run_params,
+    with all_or_nothing(args.model, args.history, args.gradients, args.run), \
+            runs.new_run(adding.EXPERIMENT, m.name, m.stage, args.run, run_params,
                          tags={"lab.cell": m.cell, "lab.length": str(m.length)},
                          view=notes.adding_view(),
                          notes=(notes.adding_experiment(),
@@ -66,10 +81,10 @@ def main():
                                    callbacks=[EpochLog(m.stage, p["epochs"])])
         seconds = time.perf_counter() - start
         after = gradients.input_gradient_norms(model, *probe)
-        model.save(m.model)
-        write_csv(m.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
-        write_csv(m.gradients, {"distance": range(1, m.length), "untrained": before,
-                                "trained": after})
+        model.save(args.model)
+        write_csv(args.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
+        write_csv(args.gradients, {"distance": range(1, m.length), "untrained": before,
+                                   "trained": after})
         ratios = {"gradient_ratio_untrained": adding.gradient_ratio(before, adding.FLOOR),
                   "gradient_ratio": adding.gradient_ratio(after, adding.FLOOR)}
         runs.log_metrics({"train_seconds": seconds, **ratios})  # seconds: MLflow only, not DVC

@@ -5,20 +5,22 @@ Reads only what the other stages wrote for it, as data: metrics/, plots/, runs/,
 reports/samples/<variant>.json, data/*/meta.json, data/stock/{train,test}.npz,
 data/text/vocab.json; the few params that name the models; and the lecture's numbers
 (lecture/slide.json: what the slides print; lecture/results.json: what the lecture's scripts
-printed when `make lecture` last ran). It loads them below, section by section, and the
-sections' prose in rnnlab/report/ makes the page of them; no TensorFlow, a moment.
+printed when `make lecture` last ran). dvc.yaml's cmd names the text and adding files and the
+folders it finds each text model's files in (``text_files``); the series' files are
+rnnlab/data/series.py's. It loads them below, section by section, and the sections' prose in
+rnnlab/report/ makes the page of them; no TensorFlow, a moment.
 """
 import csv
 import os
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, read_json, reading
-from rnnlab.data import adding, series, variants, vocab
+from rnnlab.data import series, vocab
 from rnnlab.report import adding as adding_page
 from rnnlab.report import lecture, samples, sine, stock, text
 from rnnlab.scores import forecast
-from rnnlab.scores.ngram import CEILING, NGRAM, UNIGRAM
 
 STAGE = "report"
 OUT = "reports/README.md"
@@ -29,6 +31,30 @@ HEADER = ["# RNN lab: results\n",
 
 
 # ---- reading ----
+
+def arguments():
+    parser = Arguments(STAGE)
+    parser.path("vocab", "text_encode's vocabulary (JSON)")
+    for name in ("unigram", "ngram", "ceiling"):
+        parser.path(name, f"text_baselines' {name} metrics (JSON)")
+    parser.path("adding", "adding_evaluate's metrics (JSON)")
+    parser.path("metrics", "the folder of every text model's metrics")
+    parser.path("plots", "the folder of every text model's history")
+    parser.path("runs", "the folder of every text model's MLflow run")
+    parser.path("figures", "the folder of every text model's figure")
+    parser.path("samples", "the folder of every text model's samples")
+    return parser.parse_args()
+
+
+def text_files(args, name):
+    """The files of text model ``name`` in the folders on the command line: the names its
+    stages' outs have in dvc.yaml (metrics/text_${key}.json, ..., reports/samples/${key}.json)."""
+    return {"metrics": os.path.join(args.metrics, f"text_{name}.json"),
+            "history": os.path.join(args.plots, f"text_{name}_history.csv"),
+            "run": os.path.join(args.runs, f"text_{name}.json"),
+            "figure": os.path.join(args.figures, f"text_{name}.png"),
+            "samples": os.path.join(args.samples, f"{name}.json")}
+
 
 def rows_of(path):
     """The rows of a plot's CSV, as dicts of strings."""
@@ -44,9 +70,8 @@ def run_of(path):
         return {k: info[k] for k in ("run_id", "experiment_name", "run_name")}
 
 
-def samples_of(variant):
+def samples_of(path):
     """The records of a variant's samples JSON (rnnlab/report/samples.py)."""
-    path = samples.path(variant)
     data = read_json(path)
     with reading(path):
         return samples.check(data)
@@ -87,7 +112,7 @@ def series_model(p, s):
 
 # ---- the sections, each from its files ----
 
-def lecture_part(p, defined):
+def lecture_part(p, args):
     """The slides, the lecture's scripts and the lab: the lecture's sine model (the first of
     the sine's: its window is the slide's) and the lecture's text model."""
     sines = of_data(p, "sine")
@@ -99,10 +124,11 @@ def lecture_part(p, defined):
     name = lecture.lecture_model(p["text_train"])
     model = None
     if name is not None:
-        voc, meta = vocab.load(vocab.VOCAB)
-        v = defined[name]
+        voc, meta = vocab.load(args.vocab)
+        files = text_files(args, name)
         model = {"units": p["text_train"][name]["units"], "vocab_size": len(voc), "meta": meta,
-                 "history": rows_of(v.history), "greedy": samples.greedy(samples_of(v))}
+                 "history": rows_of(files["history"]),
+                 "greedy": samples.greedy(samples_of(files["samples"]))}
     return lecture.section(read_json(SLIDE), read_json(LECTURE), lab_sine,
                            p["sine_data"]["window"], model)
 
@@ -113,16 +139,19 @@ def sine_part(p):
     return sine.section(models) if models else []
 
 
-def text_part(defined):
+def text_part(args, names):
     """Examples 2 and 3: every text model's scores on the scored split, beside the baselines;
     its figure, samples and run."""
-    _, meta = vocab.load(vocab.VOCAB)
+    _, meta = vocab.load(args.vocab)
     split = vocab.scored_split(meta)
-    models = {name: {"scores": read_json(v.metrics)[split], "figure": from_reports(v.figure),
-                     "samples": samples_of(v), "run": run_of(v.run)}
-              for name, v in defined.items()}
-    return text.section(meta, split, models, read_json(NGRAM), read_json(UNIGRAM)[split],
-                        read_json(CEILING)[split])
+    models = {}
+    for name in names:
+        files = text_files(args, name)
+        models[name] = {"scores": read_json(files["metrics"])[split],
+                        "figure": from_reports(files["figure"]),
+                        "samples": samples_of(files["samples"]), "run": run_of(files["run"])}
+    return text.section(meta, split, models, read_json(args.ngram),
+                        read_json(args.unigram)[split], read_json(args.ceiling)[split])
 
 
 def stock_part(p):
@@ -146,18 +175,19 @@ def stock_part(p):
                          rows_of(first.test_plot), above, walkforward, strategy)
 
 
-def adding_part(p):
+def adding_part(p, args):
     """Example 5: every cell at every length."""
-    return adding_page.section(read_json(adding.METRICS), p)
+    return adding_page.section(read_json(args.adding), p)
 
 
 # ---- the page ----
 
 def main():
+    args = arguments()
     p = load_params()
-    defined = variants.defined(params.variants())
-    parts = (HEADER + lecture_part(p, defined) + sine_part(p) + text_part(defined)
-             + stock_part(p) + adding_part(p))
+    names = list(params.variants())
+    parts = (HEADER + lecture_part(p, args) + sine_part(p) + text_part(args, names)
+             + stock_part(p) + adding_part(p, args))
     page = "\n".join(parts)
     with all_or_nothing(OUT):
         with open(OUT, "w", encoding="utf-8") as f:

@@ -11,43 +11,59 @@ ceiling  the best accuracy any function of the window could reach on the scored 
 Scored on the held-out text when text_encode.val > 0, else on the training text, with the
 same names as metrics/text_<variant>.json, so `dvc metrics show` lines them up.
 
-Outputs: metrics/text_unigram.json, metrics/text_ngram.json (with `order`, the context used,
-and `order_asked`, text_baselines.ngram_order), metrics/text_ceiling.json.
+Outputs, at the paths dvc.yaml's cmd names: --unigram, --ngram (with `order`, the context
+used, and `order_asked`, text_baselines.ngram_order) and --ceiling, each
+{<split>: {scores..., "windows"}}.
 """
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_json
 from rnnlab.data import vocab
 from rnnlab.scores import ngram
-from rnnlab.scores.ngram import CEILING, NGRAM, UNIGRAM
 
 STAGE = "text_baselines"
+BASELINES = ("unigram", "ngram", "ceiling")
+
+
+def arguments():
+    parser = Arguments(STAGE)
+    parser.path("vocab", "text_encode's vocabulary (JSON)")
+    parser.path("train", "text_encode's training ids (.npy)")
+    parser.path("val", "text_encode's held-out ids (.npy)")
+    for name in BASELINES:
+        parser.path(name, f"the {name} baseline's metrics written (JSON)")
+    return parser.parse_args()
 
 
 def main():
+    args = arguments()
     p = params.load(STAGE, STAGE)[STAGE]
-    voc, meta = vocab.load(vocab.VOCAB)
+    voc, meta = vocab.load(args.vocab)
     window, split = meta["window"], vocab.scored_split(meta)
     asked = p["ngram_order"]
     order = min(asked, window)  # a baseline sees no more than the models' window
     if order < asked:
         print(f"{STAGE}: 'text_baselines.ngram_order' asks for {asked} characters of context, "
               f"but the models read windows of {window} (text_encode.window): using {order}")
-    train, scored = vocab.load_ids("train"), vocab.load_ids(split)
+    ids = {"train": args.train, "val": args.val}
+    train, scored = vocab.load_ids(args.train), vocab.load_ids(ids[split])
     count = {"windows": len(scored) - window}
     results = {
-        UNIGRAM: ngram.ngram_scores(train, scored, len(voc), 0, window),
-        NGRAM: ngram.ngram_scores(train, scored, len(voc), order, window),
-        CEILING: ngram.accuracy_ceiling(scored, window),
+        "unigram": ngram.ngram_scores(train, scored, len(voc), 0, window),
+        "ngram": ngram.ngram_scores(train, scored, len(voc), order, window),
+        "ceiling": ngram.accuracy_ceiling(scored, window),
     }
-    with all_or_nothing(*results):
-        for path, scores in results.items():
-            write_json(path, {split: {**scores, **count},
-                              **({"order": order, "order_asked": asked} if path == NGRAM else {})})
-    print(f"text_baselines: {split} accuracy: unigram {results[UNIGRAM]['accuracy']:.4f}, "
-          f"{order}-character context {results[NGRAM]['accuracy']:.4f}, "
-          f"ceiling of a {window}-character window {results[CEILING]['accuracy']:.4f}")
+    paths = {name: getattr(args, name) for name in BASELINES}
+    with all_or_nothing(*paths.values()):
+        for name, scores in results.items():
+            write_json(paths[name], {split: {**scores, **count},
+                                     **({"order": order, "order_asked": asked}
+                                        if name == "ngram" else {})})
+    print(f"text_baselines: {split} accuracy: unigram {results['unigram']['accuracy']:.4f}, "
+          f"{order}-character context {results['ngram']['accuracy']:.4f}, "
+          f"ceiling of a {window}-character window {results['ceiling']['accuracy']:.4f}")
 
 
 if __name__ == "__main__":

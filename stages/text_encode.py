@@ -9,15 +9,16 @@ with a held-out one, so shuffling training windows cannot leak into validation. 
 a training part, of one distinct character is refused before anything is written: there is
 no next character to learn.
 
-Outputs: data/text/vocab.json (characters, window, corpus, split sizes), data/text/train.npy
-and data/text/val.npy (ids; val.npy is empty when val is 0).
+Outputs, at the paths dvc.yaml's cmd names: the vocabulary (--vocab: characters, window,
+corpus, split sizes), the training ids (--train) and the held-out ids (--val; empty when val
+is 0).
 """
-import argparse
 import os
 
 import numpy as np
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing
 from rnnlab.data import vocab, windows
@@ -78,21 +79,29 @@ def check_learnable(path, voc, ids, train, val):
                        "(text_encode.val) or use a text whose start varies")
 
 
-def main():
-    parser = argparse.ArgumentParser(prog=f"python -m stages.{STAGE}")
+def arguments():
+    parser = Arguments(STAGE)
     parser.add_argument("corpus", help="the text file (dvc.yaml's corpus)")
-    corpus = parser.parse_args().corpus
+    parser.path("vocab", "the vocabulary written (JSON)")
+    parser.path("train", "the training ids written (.npy)")
+    parser.path("val", "the held-out ids written (.npy)")
+    return parser.parse_args()
+
+
+def main():
+    args = arguments()
+    corpus = args.corpus
     p = params.load(STAGE, STAGE)[STAGE]
     text = read_corpus(corpus, p["window"])
     voc, ids = vocab.encode_corpus(text)
     train, val = split(ids, p["val"], p["window"])
     check_learnable(corpus, voc, ids, train, p["val"])
     sizes = {"train": len(train), "gap": len(ids) - len(train) - len(val), "val": len(val)}
-    with all_or_nothing(vocab.VOCAB, *vocab.SPLITS.values()):
-        vocab.save(vocab.VOCAB, voc, window=p["window"], corpus=corpus, characters=len(ids),
+    with all_or_nothing(args.vocab, args.train, args.val):
+        vocab.save(args.vocab, voc, window=p["window"], corpus=corpus, characters=len(ids),
                    split=sizes)
-        np.save(vocab.SPLITS["train"], train)
-        np.save(vocab.SPLITS["val"], val)
+        np.save(args.train, train)
+        np.save(args.val, val)
     held = f", {sizes['val']} held out after a gap of {sizes['gap']}" if sizes["val"] else ""
     print(f"text_encode: {corpus}: {len(ids)} characters, vocabulary of {len(voc)}; "
           f"{sizes['train']} to train on{held}; windows of {p['window']}")

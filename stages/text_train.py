@@ -9,38 +9,52 @@ integer targets with sparse categorical cross-entropy are the lecture's one-hot 
 categorical cross-entropy, without the one-hot arrays. With a held-out split
 (text_encode.val > 0) Keras also scores it after every epoch (val_loss, val_accuracy).
 
-Outputs: models/text_<variant>.keras, plots/text_<variant>_history.csv, runs/text_<variant>.json
-(the MLflow run that text_evaluate and text_generate log into as well). The run also
-registers the served generator, '<corpus>-<variant>' (rnnlab/serving/generator.py): prompts in, text
-out.
+Outputs, at the paths dvc.yaml's cmd names: the model (--model), its history per epoch
+(--history) and its MLflow run (--run: the run text_evaluate and text_generate log into as
+well). The run also registers the served generator, '<corpus>-<variant>'
+(rnnlab/serving/generator.py): prompts in, text out.
 """
 import numpy as np
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_csv
 from rnnlab.data import variants, vocab
 from rnnlab.tracking import names, notes, runs
 
 
+def arguments():
+    parser = Arguments("text_train")
+    parser.choice("variant", params.variants(), "the model: a section of params.yaml's text_train")
+    parser.path("vocab", "text_encode's vocabulary (JSON)")
+    parser.path("train", "text_encode's training ids (.npy)")
+    parser.path("val", "text_encode's held-out ids (.npy)")
+    parser.path("model", "the trained model written (.keras)")
+    parser.path("history", "its loss and accuracy per epoch written (CSV)")
+    parser.path("run", "its MLflow run written (JSON)")
+    return parser.parse_args()
+
+
 def main():
-    v = variants.from_argv("text_train", params.variants())
-    stage, section = f"text_train@{v.name}", f"text_train.{v.name}"
+    args = arguments()
+    name = args.variant
+    stage, section = f"text_train@{name}", f"text_train.{name}"
     p = params.load(stage, section)[section]
-    voc, meta = vocab.load(vocab.VOCAB)
+    voc, meta = vocab.load(args.vocab)
     window, corpus = meta["window"], meta["corpus"]
-    train, val = vocab.load_ids("train"), vocab.load_ids("val")
+    train, val = vocab.load_ids(args.train), vocab.load_ids(args.val)
 
     samples = len(train) - window
-    run_params = {**p, "variant": v.name, "window": window, "vocab_size": len(voc),
+    run_params = {**p, "variant": name, "window": window, "vocab_size": len(voc),
                   "corpus": corpus, "samples": samples, "val_samples": max(len(val) - window, 0)}
-    note = notes.text_run(v.name, p, window, len(voc), corpus, samples)
-    with all_or_nothing(v.model, v.history, v.run), \
-            runs.new_run(names.text_experiment(corpus), v.name, stage, v.run, run_params,
+    note = notes.text_run(name, p, window, len(voc), corpus, samples)
+    with all_or_nothing(args.model, args.history, args.run), \
+            runs.new_run(names.text_experiment(corpus), name, stage, args.run, run_params,
                          notes=(notes.experiment("text", corpus),
-                                notes.pending(note, f"text_evaluate@{v.name}")),
+                                notes.pending(note, f"text_evaluate@{name}")),
                          view=notes.text_view(vocab.scored_split(meta)),
-                         example="text", registers=[names.generator(corpus, v.name)],
+                         example="text", registers=[names.generator(corpus, name)],
                          formulation=variants.FORMULATIONS[p["kind"]]) as link:
         # TensorFlow: inputs and store are good
         from rnnlab.data import streams
@@ -48,7 +62,7 @@ def main():
         from rnnlab.tracking import registry
         from rnnlab.tracking.progress import EpochLog
 
-        model = models.compiled_text_model(v.name, len(voc), p)
+        model = models.compiled_text_model(name, len(voc), p)
         split = variants.SPLITS[p["kind"]]
         batches = streams.window_batches(train, window, split, p["batch_size"], shuffle=True,
                                          seed=p["seed"])
@@ -56,15 +70,15 @@ def main():
                        if len(val) else None)
         history, kept = models.fit(model, batches, section, p, validation=val_batches,
                                    callbacks=[EpochLog(stage, p["epochs"])])
-        model.save(v.model)
-        write_csv(v.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
+        model.save(args.model)
+        write_csv(args.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         first = train[np.newaxis, :window]  # the corpus's first window: an example input
         link.models = registry.log_and_register(
-            model, v.name, inputs=first, step=kept, files={"vocab.json": voc.to_json()},
-            served=registry.generator(v.name, v.model, vocab.VOCAB, corpus, voc.decode(first[0])))
+            model, name, inputs=first, step=kept, files={"vocab.json": voc.to_json()},
+            served=registry.generator(name, args.model, args.vocab, corpus, voc.decode(first[0])))
     held = f"; held out: accuracy {history['val_accuracy'][-1]:.4f}" if "val_accuracy" in history else ""
     print(f"{stage}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.4f}{held} "
-          f"after {p['epochs']} epochs; {v.model}")
+          f"after {p['epochs']} epochs; {args.model}")
 
 
 if __name__ == "__main__":

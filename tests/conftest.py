@@ -48,21 +48,68 @@ def git_commit(path, message="test"):
         subprocess.run(["git", "commit", "-qm", message], cwd=path, check=True, env=env)
 
 
-def stage_command(project, name):
-    """What `dvc repro` runs for stage ``name`` of ``project``'s dvc.yaml: its ``cmd``, the
-    ``${...}`` of dvc.yaml's vars filled in, run by this venv's python (a stage run by hand)."""
+def stage_command(project, name, **values):
+    """What `dvc repro` runs for stage ``name`` of ``project``'s dvc.yaml, run by this venv's
+    python (a stage run by hand): its ``cmd`` with the ``${...}`` filled in, dvc.yaml's vars
+    (or ``values`` given for them) and, for an item of a ``foreach`` or a ``matrix``, named as
+    DVC names it, the item: ``text_train@many_to_one`` (``${key}``, ``${item.<field>}``),
+    ``adding_data@100`` (``${item}``), ``adding_train@lstm-100`` (``${item.cell}``,
+    ``${item.length}``: the matrix's values in its order, joined by '-'). The items come from
+    the lists and sections of params.yaml that dvc.yaml names: an item it has not is refused
+    (KeyError), as DVC has no such stage."""
     import shlex
 
     import yaml
 
     pipeline = yaml.safe_load((Path(project) / "dvc.yaml").read_text())
     variables = {k: v for entry in pipeline.get("vars", []) for k, v in entry.items()}
-    cmd = pipeline["stages"][name]["cmd"]
-    for key, value in variables.items():
-        cmd = cmd.replace("${" + key + "}", str(value))
+    assert set(values) <= set(variables), values
+    variables.update(values)
+    base, at, key = name.partition("@")
+    stage = pipeline["stages"][base]
+    if "foreach" in stage or "matrix" in stage:
+        assert at, f"{base} is a foreach or matrix: name an item ({base}@...)"
+        item = _items(stage, project)[key]
+        variables["key"] = key
+        if isinstance(item, dict):
+            variables.update({f"item.{k}": v for k, v in item.items()})
+        else:
+            variables["item"] = item
+        stage = stage.get("do", stage)
+    else:
+        assert not at, name
+    cmd = stage["cmd"]
+    for var, value in variables.items():
+        cmd = cmd.replace("${" + var + "}", str(value))
     python, *rest = shlex.split(cmd)
     assert python == "python" and "${" not in cmd, cmd
     return [sys.executable, *rest]
+
+
+def _items(stage, project):
+    """{DVC's name of an item: the item} of a ``foreach`` or ``matrix`` stage of dvc.yaml."""
+    import itertools
+
+    import yaml
+
+    p = yaml.safe_load((Path(project) / "params.yaml").read_text())
+
+    def resolved(value):
+        """``value``, or the value of params.yaml it names ("${section.key}")."""
+        if not (isinstance(value, str) and value.startswith("${")):
+            return value
+        found = p
+        for part in value[2:-1].split("."):
+            found = found[part]
+        return found
+
+    if "foreach" in stage:
+        items = resolved(stage["foreach"])
+        return dict(items) if isinstance(items, dict) else {str(v): v for v in items}
+    keys = list(stage["matrix"])
+    values = [resolved(stage["matrix"][k]) for k in keys]
+    return {"-".join(map(str, combo)): dict(zip(keys, combo))
+            for combo in itertools.product(*values)}
 
 
 def set_vars(project, **values):

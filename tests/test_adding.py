@@ -83,12 +83,10 @@ def test_sequences_too_large_for_the_machine_are_refused_naming_length_and_train
 def test_the_data_stage_refuses_them_in_one_line_before_drawing_any(tmp_path):
     """The real stage with lengths [10000] and train_size 1,000,000 (80 GB of float32): one
     line naming both params, not an out-of-memory line blaming the network's params."""
-    import sys
-
     import yaml
 
     from rnnlab.data import limits
-    from tests.conftest import copy_project, run
+    from tests.conftest import copy_project, run, stage_command
 
     need = (1_000_000 + 1024) * 10_000 * 2 * 4 * adding.INPUT_COPIES
     if (limits.physical_memory() or 0) // 2 >= need:
@@ -97,15 +95,14 @@ def test_the_data_stage_refuses_them_in_one_line_before_drawing_any(tmp_path):
     p = yaml.safe_load((lab / "params.yaml").read_text())
     p["adding_data"].update(lengths=[10_000], train_size=1_000_000)
     (lab / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
-    proc = run([sys.executable, "-m", "stages.adding_data", "10000"], cwd=lab, check=False,
-               timeout=120)
+    proc = run(stage_command(lab, "adding_data@10000"), cwd=lab, check=False, timeout=120)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         "error: params.yaml: 'adding_data.lengths' item 10000 x 'adding_data.train_size' "
         "1,000,000 (+ test_size 1,024) sequences make 10,010,240,000 steps"), proc.stderr
     assert "out of memory" not in lines[0]
-    assert not (lab / adding.data_path(10_000)).exists()
+    assert not (lab / "data/adding/10000.npz").exists()
 
 
 def test_gradient_ratio_counts_underflow_as_the_floor():
@@ -160,6 +157,33 @@ def test_numpy_inference_equals_keras_on_adding_models(tmp_path, layer):
     inputs, _ = adding.sequences(16, 30, np.random.default_rng(5))
     np.testing.assert_allclose(inference.load_model(str(path))(inputs),
                                model.predict_on_batch(inputs), atol=1e-5)
+
+
+# ---- the stages ----
+
+def test_the_evaluate_stage_finds_each_file_by_its_stages_name(monkeypatch):
+    """adding_evaluate is given folders: it finds in them each length's sequences and each
+    network's files by the names adding_data's and adding_train's cmds give them."""
+    import sys
+    from pathlib import Path
+
+    from stages import adding_evaluate
+    from tests.conftest import stage_command
+
+    root = Path(__file__).resolve().parent.parent
+
+    def option(name, key):
+        cmd = stage_command(root, name)
+        return cmd[cmd.index(key) + 1]
+
+    monkeypatch.setattr(sys, "argv", ["adding_evaluate",
+                                      *stage_command(root, "adding_evaluate")[3:]])
+    args = adding_evaluate.arguments()
+    cell, length = "lstm", 100  # an item of the shipped params' matrix
+    stage = f"adding_train@{cell}-{length}"
+    assert adding_evaluate.data_file(args, length) == option(f"adding_data@{length}", "--data")
+    assert adding_evaluate.network_files(args, cell, length) == {
+        key: option(stage, f"--{key}") for key in ("model", "history", "gradients", "run")}
 
 
 # ---- the stages, end to end, on a tiny budget ----

@@ -22,6 +22,7 @@ from tests.conftest import (
     invoke,
     run,
     server,
+    stage_command,
     tool,
     trained_copy,
 )
@@ -38,8 +39,12 @@ def edit_params(lab, **sections):
     path.write_text(yaml.safe_dump(p, sort_keys=False))
 
 
-def stage(lab, *args):
-    return run([sys.executable, "-m", *args], cwd=lab, check=False, timeout=BOUND)
+def stage(lab, *args, **values):
+    """``python -m <args>`` in the lab, or, given a stage's name alone, that stage as dvc.yaml
+    runs it (with ``values`` for its vars: ``corpus="data/one.txt"``)."""
+    cmd = stage_command(lab, args[0], **values) if len(args) == 1 and "." not in args[0] \
+        else [sys.executable, "-m", *args]
+    return run(cmd, cwd=lab, check=False, timeout=BOUND)
 
 
 def one_line_error(proc, *fragments):
@@ -60,7 +65,8 @@ def lab(tmp_path):
 
 # ---- a corpus that cannot be learned: refused by text_encode, nothing written ----
 
-TEXT_OUTS = (vocab.VOCAB, *vocab.SPLITS.values())
+VOCAB = "data/text/vocab.json"
+TEXT_OUTS = (VOCAB, "data/text/train.npy", "data/text/val.npy")  # text_encode's outs
 
 
 @pytest.mark.parametrize("text,val,fragments", [
@@ -75,7 +81,7 @@ def test_a_corpus_that_cannot_be_learned_is_refused_before_anything_is_written(l
                                                                                fragments):
     (lab / "data/one.txt").write_text(text)
     edit_params(lab, text_encode={"val": val})
-    one_line_error(stage(lab, "stages.text_encode", "data/one.txt"), *fragments)
+    one_line_error(stage(lab, "text_encode", corpus="data/one.txt"), *fragments)
     assert not any((lab / out).exists() for out in TEXT_OUTS)
 
 
@@ -86,11 +92,11 @@ def test_a_corpus_that_cannot_be_learned_is_refused_before_anything_is_written(l
 def test_two_distinct_characters_are_enough(lab, text, val, vocabulary):
     (lab / "data/two.txt").write_text(text)
     edit_params(lab, text_encode={"val": val})
-    proc = stage(lab, "stages.text_encode", "data/two.txt")
+    proc = stage(lab, "text_encode", corpus="data/two.txt")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((lab / vocab.VOCAB).read_text())["chars"] == vocabulary
+    assert json.loads((lab / VOCAB).read_text())["chars"] == vocabulary
     if val:
-        assert set(np.load(lab / vocab.SPLITS["val"]).tolist()) == {0}  # all 'a'
+        assert set(np.load(lab / "data/text/val.npy").tolist()) == {0}  # all 'a'
 
 
 # ---- a price that never moves over the test part: nothing to compare with the random walk ----
@@ -341,7 +347,7 @@ def trained(pipeline, tmp_path_factory):
 def side_files(trained):
     """The trained copy; its side files are put back after the test."""
     saved = {name: (trained / name).read_bytes()
-             for name in ("models/stock_transform.json", vocab.VOCAB)}
+             for name in ("models/stock_transform.json", VOCAB)}
     yield trained
     for name, data in saved.items():
         (trained / name).write_bytes(data)
@@ -364,10 +370,10 @@ def test_a_zero_scale_is_named_not_blamed_on_the_learning_rate(side_files):
 @pytest.mark.slow
 def test_a_vocabulary_of_one_character_is_named_by_the_text_stages(side_files):
     lab = side_files
-    path = lab / vocab.VOCAB
+    path = lab / VOCAB
     record = json.loads(path.read_text())
     path.write_text(json.dumps({**record, "chars": ["a"], "size": 1}))
-    one_line_error(stage(lab, "stages.text_generate", "many_to_one"),
+    one_line_error(stage(lab, "text_generate@many_to_one"),
                    "data/text/vocab.json is unreadable or corrupt", "key 'chars'")
 
 

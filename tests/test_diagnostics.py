@@ -17,12 +17,17 @@ from tests.conftest import (
     edit_params,
     git_commit,
     run,
+    stage_command,
     tiny_adding,
 )
 
 
-def stage(project, module, *args):
-    return run([sys.executable, "-m", f"stages.{module}", *args], cwd=project, check=False)
+def stage(project, *args):
+    """``python -m stages.<args>``, or, given a stage's name alone (``adding_data@100``), that
+    stage as dvc.yaml runs it."""
+    cmd = stage_command(project, args[0]) if len(args) == 1 and "@" in args[0] \
+        else [sys.executable, "-m", f"stages.{args[0]}", *args[1:]]
+    return run(cmd, cwd=project, check=False)
 
 
 def params_of(project):
@@ -132,8 +137,8 @@ def test_gradient_sequences_beyond_the_test_set_average_over_all_of_it(project):
     p = params_of(project)
     length, = p["adding_data"]["lengths"]
     asked, size = p["adding_train"]["gradient_sequences"], p["adding_data"]["test_size"]
-    assert stage(project, "adding_data", str(length)).returncode == 0
-    done = stage(project, "adding_train", "simple_rnn", str(length))
+    assert stage(project, f"adding_data@{length}").returncode == 0
+    done = stage(project, f"adding_train@simple_rnn-{length}")
     assert done.returncode == 0, done.stderr
     assert (f"'adding_train.gradient_sequences' asks for {asked} test sequences, but "
             f"'adding_data.test_size' makes {size}: averaging the gradient norms over {size}"
@@ -145,7 +150,7 @@ def test_gradient_sequences_beyond_the_test_set_average_over_all_of_it(project):
     clamped = gradients(project, length)
 
     edit_params(project, lambda p: p["adding_train"].update(gradient_sequences=size))
-    done = stage(project, "adding_train", "simple_rnn", str(length))
+    done = stage(project, f"adding_train@simple_rnn-{length}")
     assert done.returncode == 0, done.stderr
     assert "averaging the gradient norms over" not in done.stdout
     assert gradients(project, length) == clamped

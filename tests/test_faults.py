@@ -20,6 +20,7 @@ from tests.conftest import (
     read_only,
     run,
     server,
+    stage_command,
     tool,
     trained_copy,
 )
@@ -88,8 +89,12 @@ def put_back(lab, files):
             path.write_bytes(data)
 
 
-def stage(lab, *args, env=None):
-    return run([sys.executable, "-m", *args], cwd=lab, check=False, timeout=BOUND, env=env)
+def stage(lab, *args, env=None, **values):
+    """``python -m <args>`` in the lab, or, given a stage's name alone, that stage as dvc.yaml
+    runs it (with ``values`` for its vars: ``corpus="data"``)."""
+    cmd = stage_command(lab, args[0], **values) if len(args) == 1 and "." not in args[0] \
+        else [sys.executable, "-m", *args]
+    return run(cmd, cwd=lab, check=False, timeout=BOUND, env=env)
 
 
 def assert_clean_error(proc, *fragments):
@@ -156,7 +161,7 @@ def test_extreme_values_fail_in_one_line(lab, edits, commands, fragments):
     ("series.sine.horizon", 10**9, ["stages.series_evaluate", "sine"], "metrics/sine.json",
      lambda m: (m["forecast"]["horizon"]["asked"], m["forecast"]["horizon"]["used"]),
      "sine_data.held_out", "'series.sine.horizon' asks for 1000000000 steps"),
-    ("text_baselines.ngram_order", 10**6, ["stages.text_baselines"], "metrics/text_ngram.json",
+    ("text_baselines.ngram_order", 10**6, ["text_baselines"], "metrics/text_ngram.json",
      lambda m: (m["order_asked"], m["order"]),
      "text_encode.window", "'text_baselines.ngram_order' asks for 1000000 characters"),
 ])
@@ -193,7 +198,7 @@ def test_an_integer_learning_rate_is_a_float(lab):
 @pytest.mark.parametrize("temperature", [5e-324, 1e308])
 def test_any_positive_temperature_samples(lab, temperature):
     edit_params(lab, "text_generate.temperatures", [temperature])
-    proc = stage(lab, "stages.text_generate", "many_to_one")
+    proc = stage(lab, "text_generate@many_to_one")
     assert proc.returncode == 0, proc.stderr
     samples = (lab / "reports/samples/many_to_one.txt").read_text()
     assert samples.startswith("T=") and samples.count(" -> ") == 3, samples
@@ -248,7 +253,7 @@ def test_a_missing_or_unreadable_params_file(lab, content, fragment, command):
 
 
 def test_a_corpus_that_is_a_folder(lab):
-    assert_clean_error(stage(lab, "stages.text_encode", "data"), "corpus data is a folder")
+    assert_clean_error(stage(lab, "text_encode", corpus="data"), "corpus data is a folder")
 
 
 def test_a_bad_text_param_stops_dvc_before_it_touches_the_sine_stages(lab):
@@ -339,12 +344,12 @@ CONFLICT = "<<<<<<< HEAD\n{\"run_id\": \"a\"}\n=======\n{\"run_id\": \"b\"}\n>>>
     ("runs/sine.json", None, ["stages.series_evaluate", "sine"], "runs/sine.json is missing"),
     ("models/sine.keras", None, ["stages.series_evaluate", "sine"], "models/sine.keras is missing"),
     ("models/sine.keras", "PK\x03\x04junk", ["stages.series_evaluate", "sine"], "models/sine.keras is unreadable or corrupt"),
-    ("models/text_many_to_one.keras", "junk", ["stages.text_generate", "many_to_one"],
+    ("models/text_many_to_one.keras", "junk", ["text_generate@many_to_one"],
      "models/text_many_to_one.keras is unreadable or corrupt"),
     ("data/sine/meta.json", None, ["stages.series_train", "sine"], "data/sine/meta.json is missing"),
     ("data/sine/train.npz", "junk", ["stages.series_train", "sine"], "data/sine/train.npz is unreadable or corrupt"),
-    ("data/text/vocab.json", "{}", ["stages.text_generate", "many_to_one"], "data/text/vocab.json is unreadable or corrupt"),
-    ("data/text/train.npy", "junk", ["stages.text_baselines"], "data/text/train.npy is unreadable or corrupt"),
+    ("data/text/vocab.json", "{}", ["text_generate@many_to_one"], "data/text/vocab.json is unreadable or corrupt"),
+    ("data/text/train.npy", "junk", ["text_baselines"], "data/text/train.npy is unreadable or corrupt"),
     ("plots/sine_history.csv", "epoch,loss\n1,abc\n", ["stages.series_evaluate", "sine"],
      "plots/sine_history.csv is unreadable or corrupt"),
 ])

@@ -344,7 +344,7 @@ def price_windows(steps, features):
 def text_windows(project, vocab_size):
     """Windows of the ``project``'s corpus, encoded, some full, some short prompts left-padded."""
     rng = np.random.default_rng(0)
-    voc, _ = vocab_mod.load(project / vocab_mod.VOCAB)
+    voc, _ = vocab_mod.load(project / "data/text/vocab.json")
     ids = voc.encode(vocab_mod.normalize((project / "data/sixpence.txt").read_text("utf-8")))
     assert len(voc) == vocab_size
     starts = rng.integers(0, len(ids) - 30, size=8)

@@ -1,6 +1,7 @@
 """End to end: the real `dvc repro` on a fresh copy of the project, with tiny epochs."""
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -108,12 +109,32 @@ def opened_by_stages(folder, project):
     return files, code
 
 
+NAMED_IN_CMD = ("text_", "adding_")
+"""The stages that open only the files their cmd names (rnnlab/core/arguments.py), naming
+every dep and out there; the series stages' paths are also rnnlab/data/series.py's, and the
+report's cmd names its text and adding files and folders only."""
+
+
+def inside(path, folder):
+    """``path`` is ``folder`` or a path inside it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def cmd_paths(cmd, project):
+    """The paths a stage's cmd names: the value of each option (``--vocab data/text/vocab.json``)
+    and each argument that is a path of the project (``data/sixpence.txt``)."""
+    words = shlex.split(cmd)[3:]  # after `python -m stages.<name>`
+    values = {value for option, value in zip(words, words[1:]) if option.startswith("--")}
+    return values | {w for w in words if not w.startswith("--") and (project / w).exists()}
+
+
 @pytest.mark.slow
 def test_every_stage_opens_what_dvc_yaml_declares_for_it(pipeline):
-    """The paths are written twice, in dvc.yaml (DVC needs them) and in the code (Series,
-    Variant, vocab.VOCAB, ...): every stage, run by `dvc repro`, reads only files declared as
-    its deps (a file, or one inside a declared folder), writes exactly its outs, and imports
-    every module declared as its dep; dvc.yaml as DVC's API reads it."""
+    """dvc.yaml is the map: every stage, run by `dvc repro`, reads only files declared as its
+    deps (a file, or one inside a declared folder), writes exactly its outs, and imports every
+    module declared as its dep; every path its cmd names is a dep or an out; and a text or
+    adding stage opens only files its cmd names, where it names every dep and out but code.
+    dvc.yaml as DVC's API reads it."""
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo
 
@@ -123,6 +144,7 @@ def test_every_stage_opens_what_dvc_yaml_declares_for_it(pipeline):
                                   if not isinstance(d, ParamsDependency)},
                                  {o.def_path for o in stage.outs})
                     for stage in repo.index.stages}
+        cmds = {stage.name: stage.cmd for stage in repo.index.stages}
     opened, code = opened_by_stages(pipeline.opened, project)
     assert set(opened) == set(declared)
     wrong = []
@@ -131,13 +153,24 @@ def test_every_stage_opens_what_dvc_yaml_declares_for_it(pipeline):
         if written != outs:
             wrong.append(f"{stage} writes {sorted(written - outs)}, not {sorted(outs - written)}")
         undeclared = [path for path in read - written
-                      if not any(path == dep or path.startswith(dep.rstrip("/") + "/")
-                                 for dep in deps)]
+                      if not any(inside(path, dep) for dep in deps)]
         if undeclared:
             wrong.append(f"{stage} reads {sorted(undeclared)}, not among its deps")
         unused = {dep for dep in deps if dep.endswith(".py")} - code.get(stage, set())
         if unused:
             wrong.append(f"{stage} never imports its deps {sorted(unused)}")
+        named = cmd_paths(cmds[stage], project)
+        loose = [path for path in named if not any(inside(path, d) for d in deps | outs)]
+        if loose:
+            wrong.append(f"{stage}'s cmd names {sorted(loose)}, neither deps nor outs of it")
+        if stage.startswith(NAMED_IN_CMD):
+            unnamed = [path for path in read | written
+                       if not any(inside(path, n) for n in named)]
+            if unnamed:
+                wrong.append(f"{stage} opens {sorted(unnamed)}, not named in its cmd")
+            missing = {p for p in deps | outs if not p.endswith(".py")} - named
+            if missing:
+                wrong.append(f"{stage}'s cmd does not name its deps or outs {sorted(missing)}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from rnnlab.core.errors import LabError
-from rnnlab.data.variants import Variant
 from rnnlab.report import adding, lecture, markdown, samples, sine, stock, text
 from rnnlab.scores import forecast, trading
+from tests.conftest import stage_command
 from tests.test_docs import committed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +48,28 @@ def test_samples_records_and_greedy():
                           "text": "Sing a song of sixpence, a poc"}
     assert samples.greedy(SAMPLES) == {"Sing a son": "Sing a song of sixpence, a poc",
                                        "hello worl": "hello worls, he txnnwny baa a "}
-    assert samples.path(Variant("many_to_one")) == "reports/samples/many_to_one.json"
     assert samples.check(json.loads(json.dumps({"samples": SAMPLES}))) == SAMPLES
+
+
+def option(name, key):
+    """The value of option ``key`` in stage ``name``'s cmd (dvc.yaml)."""
+    cmd = stage_command(ROOT, name)
+    return cmd[cmd.index(key) + 1]
+
+
+def test_the_report_finds_a_text_models_files_by_its_stages_names(monkeypatch):
+    """The report reads each text model's files in the folders its cmd names, by the names
+    the text stages' cmds give them."""
+    from stages import report
+
+    monkeypatch.setattr(sys, "argv", ["report", *stage_command(ROOT, "report")[3:]])
+    files = report.text_files(report.arguments(), "many_to_one")
+    assert files == {"metrics": option("text_evaluate@many_to_one", "--metrics"),
+                     "figure": option("text_evaluate@many_to_one", "--figure"),
+                     "history": option("text_train@many_to_one", "--history"),
+                     "run": option("text_train@many_to_one", "--run"),
+                     "samples": option("text_generate@many_to_one", "--samples-json")}
+    assert files["samples"] == "reports/samples/many_to_one.json"
 
 
 @pytest.mark.parametrize("data", [{}, {"samples": {}}, {"samples": [{"prompt": "a"}]},
@@ -63,10 +83,10 @@ def test_a_samples_file_not_as_text_generate_writes_it_is_one_line(data, tmp_pat
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(data))
     with pytest.raises(LabError, match=r"^reports/samples/v\.json is unreadable or corrupt"):
-        report.samples_of(Variant("v"))
+        report.samples_of("reports/samples/v.json")
     path.unlink()
     with pytest.raises(LabError, match=r"^reports/samples/v\.json is missing: `dvc repro` makes it"):
-        report.samples_of(Variant("v"))
+        report.samples_of("reports/samples/v.json")
 
 
 # ---- the sections, from the committed files, in the committed page ----

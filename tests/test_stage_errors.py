@@ -1,7 +1,5 @@
 """Bad input through the real stage commands: one line naming the cause, exit 1, no outputs;
 and what a stage takes instead of refusing (an n-gram order above the window: the window's)."""
-import sys
-
 import pytest
 import yaml
 
@@ -15,16 +13,14 @@ def set_param(project, section, key, value):
     path.write_text(yaml.safe_dump(p, sort_keys=False))
 
 
-def stage(project, module, *args):
-    """Stage ``module`` run by hand: as dvc.yaml runs it, or with ``args``."""
-    cmd = [sys.executable, "-m", f"stages.{module}", *args] if args else \
-        stage_command(project, module)
-    return run(cmd, cwd=project, check=False)
+def stage(project, name, **values):
+    """Stage ``name`` run by hand, as dvc.yaml runs it (with ``values`` for its vars)."""
+    return run(stage_command(project, name, **values), cwd=project, check=False)
 
 
 def test_data_stages_run(project):
-    for module in ("sine_data", "stock_data", "text_encode"):
-        assert stage(project, module).returncode == 0, module
+    for name in ("sine_data", "stock_data", "text_encode"):
+        assert stage(project, name).returncode == 0, name
     for path in ("data/sine/train.npz", "data/sine/test.npz", "data/stock/train.npz",
                  "data/stock/val.npz", "data/stock/test.npz", "data/stock/meta.json",
                  "data/text/train.npy", "data/text/val.npy"):
@@ -90,9 +86,9 @@ def test_bad_sine_params(project, section, key, value, fragments):
 
 
 def test_missing_corpus_or_prices(project):
-    assert_one_line_error(stage(project, "text_encode", "data/nope.txt"), "data/nope.txt",
+    assert_one_line_error(stage(project, "text_encode", corpus="data/nope.txt"), "data/nope.txt",
                           "not found", "dvc.yaml's corpus")
-    assert_one_line_error(stage(project, "stock_data", "data/nope.csv"), "data/nope.csv",
+    assert_one_line_error(stage(project, "stock_data", prices="data/nope.csv"), "data/nope.csv",
                           "not found", "dvc.yaml's prices")
     assert not (project / "data/text").exists() or not any((project / "data/text").iterdir())
 
@@ -146,13 +142,29 @@ def test_ngram_order_beyond_the_window_is_lowered_to_it(project):
 def test_prompt_outside_vocabulary(project):
     assert stage(project, "text_encode").returncode == 0
     set_param(project, "text_generate", "prompts", ["Sing a son", "hello wörld"])
-    proc = stage(project, "text_generate", "many_to_one")
+    proc = stage(project, "text_generate@many_to_one")
     assert_one_line_error(proc, "text_generate.prompts", "'hello wörld'", "'ö'")
     assert not (project / "reports/samples/many_to_one.txt").exists()
 
 
 def test_unknown_variant(project):
-    assert_one_line_error(stage(project, "text_train", "one_to_one"), "many_to_one|many_to_many")
+    cmd = stage_command(project, "text_train@many_to_one")
+    cmd[cmd.index("many_to_one")] = "one_to_one"
+    assert_one_line_error(run(cmd, cwd=project, check=False), "invalid choice: 'one_to_one'",
+                          "many_to_one|many_to_many")
+
+
+def test_a_stage_without_its_paths_says_which(project):
+    """The files come from the cmd in dvc.yaml: a command line without one names the option."""
+    length = str(yaml.safe_load((project / "params.yaml").read_text())["adding_data"]["lengths"][0])
+    cmd = stage_command(project, f"adding_data@{length}")
+    at = cmd.index("--data")
+    assert_one_line_error(run(cmd[:at], cwd=project, check=False),
+                          "the following arguments are required: --data",
+                          "usage: python -m stages.adding_data")
+    cmd[cmd.index(length)] = "1"
+    assert_one_line_error(run(cmd, cwd=project, check=False),
+                          "argument length: must be an integer >= 2, got '1'")
 
 
 def test_unknown_sections_are_refused(project):

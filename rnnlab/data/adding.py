@@ -10,7 +10,6 @@ mean, 1.0, whose mean squared error is the variance of the sum of two U[0, 1] va
 
 numpy only: the data stage and the evaluate stage import this without TensorFlow.
 """
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,15 +99,11 @@ def gradient_ratio(norms, floor):
     return float(norms[0] / norms[-1])
 
 
-# ---- where each length's and each network's files are ----
+# ---- the networks compared ----
 
 CELLS = ("simple_rnn", "gru", "lstm")
 """The recurrent layers compared (adding_train.cells): the lecture's SimpleRNN, and the two
 gated answers to its problem."""
-
-
-def data_path(length):
-    return f"data/adding/{length}.npz"
 
 
 @dataclass(frozen=True)
@@ -119,56 +114,14 @@ class Model:
 
     @property
     def name(self):
-        return f"{self.cell}_{self.length}"
+        return f"{self.cell}_{self.length}"  # its MLflow run and logged model
 
     @property
     def stage(self):
         return f"adding_train@{self.cell}-{self.length}"  # DVC's name for the matrix item
 
-    @property
-    def model(self):
-        return f"models/adding/{self.name}.keras"
 
-    @property
-    def history(self):
-        return f"plots/adding/{self.name}_history.csv"
-
-    @property
-    def gradients(self):
-        return f"plots/adding/{self.name}_gradients.csv"
-
-    @property
-    def run(self):
-        return f"runs/adding/{self.name}.json"
-
-
-METRICS = "metrics/adding.json"
-FIGURE = "reports/figures/adding.png"
-
-
-def load(length):
-    """(train inputs, train targets), (test inputs, test targets) of one length."""
-    path = data_path(length)
+def load(path):
+    """(train inputs, train targets), (test inputs, test targets) of one length's file."""
     with reading(path), np.load(path) as f:
         return ((f["train_inputs"], f["train_targets"]), (f["test_inputs"], f["test_targets"]))
-
-
-def _length(text, module):
-    if not text.isdigit() or int(text) < 2:
-        raise LabError(f"usage: python -m stages.{module} ... <length>: a sequence length >= 2, "
-                       f"got {text!r}")
-    return int(text)
-
-
-def length_from_argv(module):
-    """The length of ``python -m stages.<module> <length>``."""
-    if len(sys.argv) != 2:
-        raise LabError(f"usage: python -m stages.{module} <length>")
-    return _length(sys.argv[1], module)
-
-
-def model_from_argv(module):
-    """The network of ``python -m stages.<module> <cell> <length>``."""
-    if len(sys.argv) != 3 or sys.argv[1] not in CELLS:
-        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(CELLS)}}} <length>")
-    return Model(sys.argv[1], _length(sys.argv[2], module))

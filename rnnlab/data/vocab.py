@@ -8,10 +8,6 @@ import numpy as np
 from rnnlab.core.errors import LabError
 from rnnlab.core.outputs import read_json, reading
 
-# What text_encode writes and the text stages read.
-VOCAB = "data/text/vocab.json"
-SPLITS = {"train": "data/text/train.npy", "val": "data/text/val.npy"}
-
 
 def normalize(raw):
     """Collapse every run of whitespace (newlines included) into one space, as the lecture does
@@ -104,9 +100,8 @@ def save(path, vocab, **extra):
         f.write("\n")
 
 
-def load_ids(split):
-    """The encoded text of ``split`` ('train' or 'val'), as text_encode saved it."""
-    path = SPLITS[split]
+def load_ids(path):
+    """The encoded text of one split (``path``: its .npy file), as text_encode saved it."""
     with reading(path):
         return np.load(path, allow_pickle=False)
 

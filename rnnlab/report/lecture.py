@@ -82,9 +82,10 @@ def lecture_model(variants):
 
 def section(slide, script, sine, window, text):
     """The section: ``slide`` and ``script`` as lecture/slide.json and lecture/results.json
-    hold them, ``sine`` as ``sine_rows`` reads it, ``window`` the sine's (sine_data.window),
-    ``text`` the lecture's text model as ``sixpence_rows`` reads it (None: no rhyme rows)."""
-    rows = sine_rows(slide["sine"], script["sine"], sine, window)
+    hold them, ``sine`` as ``sine_rows`` reads it (None: params.yaml has no model of the sine,
+    so no sine rows), ``window`` the sine's (sine_data.window), ``text`` the lecture's text
+    model as ``sixpence_rows`` reads it (None: no rhyme rows)."""
+    rows = sine_rows(slide["sine"], script["sine"], sine, window) if sine is not None else []
     if text is not None:
         rows += sixpence_rows(slide["sixpence"], script["sixpence"], text)
     return ["## The lecture beside the lab\n",

@@ -5,7 +5,7 @@ stages/text_generate.py writes each variant's samples twice, from one list of re
 model wrote after it), in the order generated, every prompt at each temperature in turn:
 
   reports/samples/<variant>.json  {"variant", "length", "window", "top_k", "seed", "samples":
-                                  [records]}: the data; the report reads it (``path``);
+                                  [records]}: the data; the report reads it (``check``);
   reports/samples/<variant>.txt   the same samples for people (``page``): a line
                                   'T=<temperature>' (' (greedy)' at 0), then a line
                                   "  'prompt' -> 'text'" per prompt, for each temperature.
@@ -13,12 +13,6 @@ model wrote after it), in the order generated, every prompt at each temperature 
 The results page quotes ``page`` of the records too, so it shows what the .txt file holds.
 """
 import itertools
-
-
-def path(variant):
-    """The JSON file of ``variant``'s samples (rnnlab/data/variants.py: ``Variant``), beside
-    its text file."""
-    return variant.samples.removesuffix(".txt") + ".json"
 
 
 def records(temperature, prompts, texts):

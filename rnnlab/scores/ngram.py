@@ -11,10 +11,6 @@ from rnnlab.scores.scoring import Scores
 CHUNK = 4096  # distinct contexts whose full distributions are held at once
 DENSE_LIMIT = 1 << 21  # probabilities in a level small enough to keep as a dense table
 
-# What the text_baselines stage writes (and text_evaluate and report read).
-UNIGRAM, NGRAM, CEILING = ("metrics/text_unigram.json", "metrics/text_ngram.json",
-                           "metrics/text_ceiling.json")
-
 
 def ngram_scores(train_ids, eval_ids, vocab_size, order, window):
     """Loss (nats), accuracy, bits per character and perplexity of an order-``order``

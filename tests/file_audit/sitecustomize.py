@@ -1,8 +1,9 @@
 """Which files each pipeline stage opens: with this folder on PYTHONPATH and LAB_OPENED_LOG
-naming a folder, every process started as ``python -m stages.<name> [<item>]`` writes the
-files it opens, one ``r <path>`` or ``w <path>`` line each, to
-LAB_OPENED_LOG/<name>[@<item>].<pid>.txt (tests/test_pipeline.py compares them with dvc.yaml).
-Every other process, and every process without LAB_OPENED_LOG, is left alone."""
+naming a folder, every process that `dvc repro` starts as ``python -m stages.<name> ...``
+writes the files it opens, one ``r <path>`` or ``w <path>`` line each, to
+LAB_OPENED_LOG/<stage>.<pid>.txt, <stage> as DVC names it (its DVC_STAGE: text_train@many_to_one,
+adding_train@gru-100; tests/test_pipeline.py compares them with dvc.yaml). Every other
+process, and every process without LAB_OPENED_LOG, is left alone."""
 import os
 import sys
 
@@ -10,15 +11,17 @@ WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 def _stage():
-    """'text_train@many_to_one' for `python -m stages.text_train many_to_one`, 'adding_train@gru-100'
-    for `python -m stages.adding_train gru 100`; else None."""
+    """DVC's name of the stage this process runs, 'text_train@many_to_one' for
+    `python -m stages.text_train many_to_one ...` run by `dvc repro` (which names the stage
+    in DVC_STAGE); else None."""
     argv = list(getattr(sys, "orig_argv", []))
     if "-m" not in argv or len(argv) <= argv.index("-m") + 1:
         return None
-    module, rest = argv[argv.index("-m") + 1], argv[argv.index("-m") + 2:]
-    if not module.startswith("stages."):
+    module = argv[argv.index("-m") + 1]
+    stage = os.environ.get("DVC_STAGE", "")
+    if not module.startswith("stages.") or stage.split("@")[0] != module.split(".", 1)[1]:
         return None
-    return module.split(".", 1)[1] + (f"@{'-'.join(rest)}" if rest else "")  # DVC names a matrix item a-b
+    return stage
 
 
 def _record(folder, stage):
