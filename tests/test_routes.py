@@ -71,7 +71,7 @@ BAD = [  # (line start, the line written by hand, what the error names)
     ("  target: Close", "  target: null", "'stock_data.target' must be a non-empty string, got None"),
     ("  lengths:", "  lengths: [abc]", "'adding_data.lengths' must be"),
     ("  many_to_one:", "  1:", "unknown model 'text_train.1'"),
-    ("  epochs: 100", "  epochs: 1.5", "'series.sine.epochs' must be an integer"),
+    ("    epochs: 100", "    epochs: 1.5", "'series.sine.epochs' must be an integer"),
 ]
 
 
@@ -114,8 +114,8 @@ def test_no_params_file_is_one_line(lab, makefile):
 
 def test_yaml_as_dvc_reads_it_on_every_route(lab):
     """`1e-3` is a number to DVC (YAML 1.2): the check reads it so too, and the stages train."""
-    replace_line(lab, "  learning_rate: 0.01", "  learning_rate: 1e-3")
-    replace_line(lab, "  epochs: 100", "  epochs: 1")
+    replace_line(lab, "    learning_rate: 0.01", "    learning_rate: 1e-3")
+    replace_line(lab, "    epochs: 100", "    epochs: 1")
     run([tool("dvc"), "repro", "series_train@sine"], cwd=lab)
     assert (lab / "models/sine.keras").is_file()
 
