@@ -23,7 +23,8 @@ help:
 	@echo "make venv    only create .venv"
 	@echo "make dag     print the pipeline graph"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
-	@echo "make server  a class's server: PostgreSQL + MLflow with accounts (docs/team.md)"
+	@echo "make server SERVER_NAME=lab.example.edu   a class's server: PostgreSQL + MLflow with"
+	@echo "             accounts, reachable by that name (docs/team.md)"
 	@echo "make accounts STUDENTS=list.csv   an account per student; make server-stop"
 	@echo "make grant ACCOUNT=bob NAME=bob-msft   give a student a name another account took"
 
@@ -97,12 +98,15 @@ clean-venv:
 	rm -rf $(VENV)
 
 # A class on one server (docs/team.md): PostgreSQL and `mlflow server` with accounts, in
-# $(CLASS_DIR); SERVER_ARGS e.g. --host 0.0.0.0 --allowed-hosts lab.example.edu:8080.
+# $(CLASS_DIR). SERVER_NAME: the host name students reach it by (lab.example.edu): it then
+# listens on every network and answers that name, and prints the address students type;
+# without it, on 127.0.0.1 only. SERVER_ARGS: any other option (--port 8080, --host ...).
 # PostgreSQL: the system's where installed, else the one pip installed into the venv (pgserver,
 # in requirements.lock); SERVER_ARGS=--postgres pip (or system) chooses. It says which it used.
 CLASS_DIR ?= .classroom
+SERVER_NAME ?=
 server: $(STAMP)
-	$(BIN)/python -m classroom.server start --dir "$(CLASS_DIR)" $(SERVER_ARGS)
+	$(BIN)/python -m classroom.server start --dir "$(CLASS_DIR)" $(if $(SERVER_NAME),--name "$(SERVER_NAME)") $(SERVER_ARGS)
 
 accounts: $(STAMP)
 	@test -n "$(STUDENTS)" || { echo "error: make accounts STUDENTS=<a CSV with a name column>"; exit 2; }

@@ -6,6 +6,7 @@ classroom/postgres.py, waited for until /health answers, and stopped with its wo
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,5 +92,37 @@ def stop_process(pid, seconds=20):
 
 
 def local_address(state):
+    """The server's address on this machine (the teacher's commands use it)."""
     host = "127.0.0.1" if state["host"] in ("0.0.0.0", "::") else state["host"]
     return f"http://{host}:{state['port']}"
+
+
+def students_address(state):
+    """The address students type: the server's name where it has one (``--name``), this
+    machine's name where it listens on every network, else where it listens."""
+    host = state.get("name") or state["host"]
+    if host in ("0.0.0.0", "::"):
+        host = socket.getfqdn()
+    return f"http://{host}:{state['port']}"
+
+
+def address_as(state, name=None, host=None, allowed=None):
+    """Where the server listens, the name students reach it by and the Host headers it
+    answers, into ``state`` (classroom.json): as given, else as an earlier start left them.
+    A name (``--name lab.example.edu``) listens on every network (0.0.0.0) unless ``host``
+    says otherwise, and answers that name (``allowed_hosts``)."""
+    if name:
+        state["name"] = name
+    state["host"] = host or state.get("host") or ("0.0.0.0" if state.get("name") else "127.0.0.1")
+    if allowed:
+        state["allowed_hosts"] = allowed
+    elif name:
+        state["allowed_hosts"] = allowed_hosts(name, state["port"])
+
+
+def allowed_hosts(name, port):
+    """The Host headers a server called ``name`` answers (MLflow's --allowed-hosts, which
+    guards against DNS rebinding): its name, and this machine's own names for the teacher's
+    commands, each with and without the port."""
+    hosts = [name, "localhost", "127.0.0.1"]
+    return ",".join(f"{h}{p}" for h in dict.fromkeys(hosts) for p in ("", f":{port}"))

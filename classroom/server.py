@@ -1,8 +1,9 @@
 """A class on one server: PostgreSQL, and `mlflow server` on it with accounts and proxied
 artifacts, started and stopped with one command each (`make server`, `make server-stop`).
 
-    python -m classroom.server start [--dir .classroom] [--host 127.0.0.1] [--port 8080]
-                                     [--pg-port 5433] [--allowed-hosts HOSTS] [--workers 4]
+    python -m classroom.server start [--dir .classroom] [--name lab.example.edu] [--host HOST]
+                                     [--port 8080] [--pg-port 5433] [--allowed-hosts HOSTS]
+                                     [--workers 4]
                                      [--postgres auto|system|pip]
     python -m classroom.server accounts students.csv [--dir .classroom]
     python -m classroom.server grant ACCOUNT NAME [--dir .classroom]
@@ -58,9 +59,11 @@ import sys
 from pathlib import Path
 
 from classroom.mlflow_server import (
+    address_as,
     local_address,
     start_mlflow,
     stop_process,
+    students_address,
     write_auth_config,
 )
 from classroom.output import last_line
@@ -115,8 +118,7 @@ def start(args):
     new = not (folder / STATE).exists()
     if new:
         source, binaries = choose_postgres(args.postgres)
-        state = {"host": args.host, "port": args.port, "pg_port": args.pg_port,
-                 "workers": args.workers, "allowed_hosts": args.allowed_hosts,
+        state = {"port": args.port, "pg_port": args.pg_port, "workers": args.workers,
                  "pg_source": source, "pg_bin": binaries, "pg_user": postgres_user(source),
                  "pg_password": secrets.token_urlsafe(24),
                  "admin_password": secrets.token_urlsafe(16),
@@ -135,6 +137,7 @@ def start(args):
             raise LabError(f"the database in {folder} was made by {WHOSE[made_with]} PostgreSQL, "
                            "and only it opens it: start it without --postgres, or move the folder "
                            "away for a new class server")
+    address_as(state, args.name, args.host, args.allowed_hosts)
     start_postgres(state, folder / "postgres")
     try:
         create_databases(state, ("mlflow", "mlflow_auth"))
@@ -145,11 +148,11 @@ def start(args):
         stop_postgres(folder / "postgres", state)
         raise
     save_state(folder, state)
-    address = f"http://{state['host']}:{state['port']}"
+    address = students_address(state)
     postgres = describe_postgres(state.get("pg_source", SYSTEM),
                                  Path(pg_bin("postgres", state)).parent)
-    print(f"class server: {address} (MLflow, accounts on); {postgres} on 127.0.0.1:"
-          f"{state['pg_port']}; files in {folder}")
+    print(f"class server: {address} (MLflow, accounts on, listening on {state['host']}); "
+          f"{postgres} on 127.0.0.1:{state['pg_port']}; files in {folder}")
     if not state.get("admin_shown"):
         print(f"admin account: admin / {state['admin_password']} (kept in {folder / STATE}, "
               "readable by you only)")
@@ -250,8 +253,13 @@ def main():
                                      description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     start_p = commands.add_parser("start", help="start PostgreSQL and the MLflow server")
-    start_p.add_argument("--host", default="127.0.0.1", help="where the MLflow server listens "
-                         "(0.0.0.0: every network of this machine)")
+    start_p.add_argument("--name", default=None,
+                         help="the host name students reach the server by (lab.example.edu): "
+                         "what it prints for them, the Host it answers; it then listens on "
+                         "every network (0.0.0.0) unless --host says otherwise")
+    start_p.add_argument("--host", default=None, help="where the MLflow server listens "
+                         "(default 127.0.0.1, or 0.0.0.0 with --name: every network of this "
+                         "machine)")
     start_p.add_argument("--port", type=int, default=8080)
     start_p.add_argument("--pg-port", type=int, default=5433)
     start_p.add_argument("--workers", type=int, default=4)
@@ -260,7 +268,8 @@ def main():
                          "system's, pgserver's from pip (the venv), or auto: the system's where "
                          "installed, else pip's")
     start_p.add_argument("--allowed-hosts", default=None,
-                         help="host names students reach it by (MLflow's --allowed-hosts)")
+                         help="the Host headers it answers (MLflow's --allowed-hosts; with "
+                         "--name: that name, localhost and 127.0.0.1, with and without the port)")
     accounts_p = commands.add_parser("accounts", help="an account per student of a list")
     accounts_p.add_argument("students", help="a CSV with a 'name' column, or one name a line "
                             "(UTF-8 or UTF-16; commas, tabs or semicolons)")

@@ -66,8 +66,11 @@ def server():
     folder = base / "class"
     port, pg_port = free_port(), free_port()
     try:
-        started = classroom("start", "--dir", str(folder), "--port", str(port),
-                            "--pg-port", str(pg_port), "--workers", "2")
+        # the README's recipe (`make server SERVER_NAME=...`) with the name students type;
+        # here 'localhost' on 127.0.0.1 (tests bind no other address)
+        started = classroom("start", "--dir", str(folder), "--name", "localhost", "--host",
+                            "127.0.0.1", "--port", str(port), "--pg-port", str(pg_port),
+                            "--workers", "2")
         state = json.loads((folder / "classroom.json").read_text())
         students = base / "students.txt"  # as Excel saves "Unicode text": UTF-16, tabs
         students.write_text("name\temail\nAlice\talice@example.edu\nbob\tbob@example.edu\n",
@@ -76,7 +79,10 @@ def server():
         lines = made.stdout.strip().splitlines()
         assert lines[0] == "username,password"
         passwords = dict(line.split(",") for line in lines[1:])
-        yield {"folder": folder, "uri": f"http://127.0.0.1:{port}", "state": state,
+        # the students' address is the one the server printed for them
+        said = next(line for line in started.stdout.splitlines() if line.startswith("students:"))
+        uri = said.split("MLFLOW_TRACKING_URI=")[1].split()[0]
+        yield {"folder": folder, "uri": uri, "state": state, "port": port,
                "started": started.stdout, "passwords": passwords, "pg_port": pg_port,
                "students": students}
     finally:
@@ -102,6 +108,26 @@ def alice_project(server, tmp_path_factory):
 def listening(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_the_name_students_type_is_printed_and_the_only_host_answered(server):
+    """`--name` (make server SERVER_NAME=...): the line for students says that name, and the
+    server answers it, and this machine's own names, but no other Host (MLflow's
+    --allowed-hosts: a page of another site cannot reach it by DNS rebinding)."""
+    import requests
+
+    port = server["port"]
+    assert server["uri"] == f"http://localhost:{port}"
+    assert f"class server: http://localhost:{port} (MLflow, accounts on, listening on 127.0.0.1)" \
+        in server["started"]
+    assert server["state"]["allowed_hosts"].split(",") == [
+        "localhost", f"localhost:{port}", "127.0.0.1", f"127.0.0.1:{port}"]
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        assert requests.get(f"http://127.0.0.1:{port}/health", headers={"Host": host},
+                            timeout=30).status_code == 200, host
+    other = requests.get(f"http://127.0.0.1:{port}/health", headers={"Host": "evil.example"},
+                         timeout=30)
+    assert other.status_code in (400, 403), other.status_code
 
 
 def test_start_makes_a_postgresql_backed_server_with_a_new_admin(server):

@@ -500,3 +500,14 @@ def test_example_5_is_a_run_per_cell_and_length_and_a_new_length_trains_only_its
     out = run([tool("dvc"), "repro", "adding_evaluate"], cwd=project).stdout
     assert ran(out) == {"adding_data@6", *(f"adding_train@{c}-6" for c in TINY_CELLS),
                         "adding_evaluate"}
+
+
+def test_the_committed_lock_holds_the_stages_of_dvc_yaml_and_no_others():
+    """dvc.lock records what each stage of dvc.yaml last ran with; DVC keeps the entry of a
+    stage that has since gone (a renamed stage, a length no longer in params.yaml), whose
+    hashes match nothing. The committed lock holds dvc.yaml's stages, every one, and no other."""
+    root = Path(__file__).resolve().parent.parent
+    locked = set(yaml.safe_load((root / "dvc.lock").read_text())["stages"])
+    listed = set(run([tool("dvc"), "stage", "list", "--name-only"], cwd=root).stdout.split())
+    assert locked == listed, {"gone from dvc.yaml": sorted(locked - listed),
+                              "never run": sorted(listed - locked)}

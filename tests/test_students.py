@@ -1,6 +1,7 @@
 """The list of students `make accounts` reads (classroom/students.py), as spreadsheets save it:
 real files in each encoding and with each separator, read or refused in one line; no server
-needed (tests/test_classroom.py makes the accounts on a real one)."""
+needed (tests/test_classroom.py makes the accounts on a real one); and the address `make server`
+prints for them (classroom/mlflow_server.py)."""
 import codecs
 import subprocess
 import sys
@@ -105,3 +106,27 @@ def test_the_command_says_it_in_one_line_before_looking_for_a_server(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [f"error: {refusal(path)}"]
     assert proc.stdout == ""
+
+
+# ---- where the server listens and the address students type ----
+
+def test_a_name_listens_everywhere_and_is_the_address_students_type():
+    import socket
+
+    from classroom.mlflow_server import address_as, students_address
+
+    state = {"port": 8080}
+    address_as(state)  # no name: this machine only
+    assert state["host"] == "127.0.0.1" and "allowed_hosts" not in state
+    assert students_address(state) == "http://127.0.0.1:8080"
+    address_as(state, host="0.0.0.0")  # every network, no name: this machine's name, not 0.0.0.0
+    assert students_address(state) == f"http://{socket.getfqdn()}:8080"
+    state = {"port": 8080}
+    address_as(state, name="lab.example.edu")
+    assert state["host"] == "0.0.0.0"
+    assert students_address(state) == "http://lab.example.edu:8080"
+    assert "lab.example.edu:8080" in state["allowed_hosts"].split(",")
+    address_as(state)  # a later start without options keeps what the first said
+    assert (state["host"], state["name"]) == ("0.0.0.0", "lab.example.edu")
+    address_as(state, allowed="*.example.edu")
+    assert state["allowed_hosts"] == "*.example.edu"
