@@ -140,11 +140,6 @@ def defined(models):
     return {name: Series(name, section["data"]) for name, section in models.items()}
 
 
-def of_data(data):
-    """The files of series ``data`` alone ('sine', 'stock'): what its data stage writes."""
-    return Series(name=data, data=data)
-
-
 def from_argv(module, models):
     """The series model named on the command line of ``python -m stages.<module> <name>``, one
     of ``models`` (params.yaml's ``series``: {name: its section})."""
@@ -156,14 +151,21 @@ def from_argv(module, models):
 
 # ---- the parts on disk ----
 
-def save_parts(series, times, values, columns, sizes, **meta):
-    """Write the parts of sizes (train, val, test) in order, and the meta record."""
+def part_files(args, names=PARTS):
+    """{part: its file} of ``names``, in order, from a stage's command line (its options
+    ``--train``, ``--val``, ``--test``: rnnlab/core/arguments.py)."""
+    return {name: getattr(args, name) for name in names}
+
+
+def save_parts(files, meta_file, times, values, columns, sizes, **meta):
+    """Write the parts of sizes (train, val, test) in order, each to its file of ``files``
+    ({part: path}), and the meta record to ``meta_file``."""
     parts, start = {}, 0
     for name, size in zip(PARTS, sizes):
         parts[name] = {"time": times[start:start + size], "values": values[start:start + size]}
-        np.savez(series.part(name), **parts[name], columns=np.asarray(columns))
+        np.savez(files[name], **parts[name], columns=np.asarray(columns))
         start += size
-    with open(series.meta, "w", encoding="utf-8") as f:
+    with open(meta_file, "w", encoding="utf-8") as f:
         json.dump({"columns": list(columns), **meta,
                    "non_positive": non_positive(parts, columns)}, f, indent=2)
         f.write("\n")
