@@ -169,15 +169,13 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
 
     from rnnlab import params
     from rnnlab.core.outputs import read_json
-    from rnnlab.data import series
     from rnnlab.report import stock
     from stages import report
 
     monkeypatch.chdir(project)
     p = params.load("report", "series_walkforward")
-    lab = series.Series("stock", "stock")
-    text = "".join(stock.walkforward_section(read_json(lab.walkforward_metrics),
-                                             report.rows_of(lab.walkforward_plot),
+    text = "".join(stock.walkforward_section(read_json("metrics/stock_walkforward.json"),
+                                             report.rows_of("plots/stock_walkforward.csv"),
                                              p["series_walkforward"]["stock"]["epochs"],
                                              forecast.labels("lstm", 32, 20)))
     assert (f"The test part's end in {used} folds (`series_walkforward.stock.folds` asks for 4, but the "
