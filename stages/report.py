@@ -1,14 +1,14 @@
 """Stage report: reports/README.md, one page with every model beside its baselines, its
 figures and samples.
 
-Reads only what the other stages wrote for it, as data: metrics/, plots/, runs/,
-reports/samples/<variant>.json, data/*/meta.json, data/stock/{train,test}.npz,
-data/text/vocab.json; the few params that name the models; and the lecture's numbers
+Reads only what the other stages wrote for it, as data: every model's metrics, plots, run,
+figures and samples, the stock series' meta record and its training and test parts, the
+vocabulary; the few params that name the models; and the lecture's numbers
 (lecture/slide.json: what the slides print; lecture/results.json: what the lecture's scripts
-printed when `make lecture` last ran). dvc.yaml's cmd names the text and adding files and the
-folders it finds each text model's files in (``text_files``); the series' files are
-rnnlab/data/series.py's. It loads them below, section by section, and the sections' prose in
-rnnlab/report/ makes the page of them; no TensorFlow, a moment.
+printed when `make lecture` last ran). dvc.yaml's cmd names the text, adding and stock data
+files and the folders it finds each model's files in (``text_files``, ``series_files``). It
+loads them below, section by section, and the sections' prose in rnnlab/report/ makes the
+page of them; no TensorFlow, a moment.
 """
 import csv
 import os
@@ -38,10 +38,13 @@ def arguments():
     for name in ("unigram", "ngram", "ceiling"):
         parser.path(name, f"text_baselines' {name} metrics (JSON)")
     parser.path("adding", "adding_evaluate's metrics (JSON)")
-    parser.path("metrics", "the folder of every text model's metrics")
-    parser.path("plots", "the folder of every text model's history")
-    parser.path("runs", "the folder of every text model's MLflow run")
-    parser.path("figures", "the folder of every text model's figure")
+    parser.path("stock-meta", "stock_data's meta record (JSON)")
+    parser.path("stock-train", "stock_data's training part (.npz)")
+    parser.path("stock-test", "stock_data's test part (.npz)")
+    parser.path("metrics", "the folder of every text and series model's metrics")
+    parser.path("plots", "the folder of every text and series model's plots")
+    parser.path("runs", "the folder of every text and series model's MLflow run")
+    parser.path("figures", "the folder of every text and series model's figures")
     parser.path("samples", "the folder of every text model's samples")
     return parser.parse_args()
 
@@ -54,6 +57,23 @@ def text_files(args, name):
             "run": os.path.join(args.runs, f"text_{name}.json"),
             "figure": os.path.join(args.figures, f"text_{name}.png"),
             "samples": os.path.join(args.samples, f"{name}.json")}
+
+
+def series_files(args, name):
+    """The files of series model ``name`` in the folders on the command line: the names its
+    stages' outs have in dvc.yaml (metrics/${key}.json, ..., reports/figures/${key}.png), those
+    of series_walkforward and series_strategy where they score it."""
+    return {"metrics": os.path.join(args.metrics, f"{name}.json"),
+            "train_plot": os.path.join(args.plots, f"{name}_train.csv"),
+            "test_plot": os.path.join(args.plots, f"{name}_test.csv"),
+            "forecast_plot": os.path.join(args.plots, f"{name}_forecast.csv"),
+            "figure": os.path.join(args.figures, f"{name}.png"),
+            "run": os.path.join(args.runs, f"{name}.json"),
+            "walkforward_metrics": os.path.join(args.metrics, f"{name}_walkforward.json"),
+            "walkforward_plot": os.path.join(args.plots, f"{name}_walkforward.csv"),
+            "walkforward_figure": os.path.join(args.figures, f"{name}_walkforward.png"),
+            "strategy_metrics": os.path.join(args.metrics, f"{name}_strategy.json"),
+            "strategy_figure": os.path.join(args.figures, f"{name}_strategy.png")}
 
 
 def rows_of(path):
@@ -99,15 +119,16 @@ def of_data(p, data):
     return {name: s for name, s in series.defined(p["series"]).items() if s.data == data}
 
 
-def series_model(p, s):
-    """What the page shows of series model ``s``: its scores, labels, section, figure, run."""
+def series_model(p, s, files):
+    """What the page shows of series model ``s``: its scores, labels, section, figure, run
+    (``files``: its ``series_files``)."""
     section = p["series"][s.name]
-    return {"metrics": read_json(s.metrics), "metrics_path": s.metrics,
+    return {"metrics": read_json(files["metrics"]), "metrics_path": files["metrics"],
             "labels": forecast.labels(section["layer"], section["units"],
                                       p[f"{s.data}_data"]["window"]),
             "target": section["target"], "section": s.train_section,
-            "figure": from_reports(s.figure), "run": run_of(s.run),
-            "forecast_steps": len(rows_of(s.forecast_plot))}
+            "figure": from_reports(files["figure"]), "run": run_of(files["run"]),
+            "forecast_steps": len(rows_of(files["forecast_plot"]))}
 
 
 # ---- the sections, each from its files ----
@@ -118,9 +139,9 @@ def lecture_part(p, args):
     sines = of_data(p, "sine")
     lab_sine = None
     if sines:
-        first = next(iter(sines.values()))
-        lab_sine = {"train_mse": read_json(first.metrics)["train"]["mse"],
-                    "train_windows": len(rows_of(first.train_plot))}
+        first = series_files(args, next(iter(sines)))
+        lab_sine = {"train_mse": read_json(first["metrics"])["train"]["mse"],
+                    "train_windows": len(rows_of(first["train_plot"]))}
     name = lecture.lecture_model(p["text_train"])
     model = None
     if name is not None:
@@ -133,9 +154,10 @@ def lecture_part(p, args):
                            p["sine_data"]["window"], model)
 
 
-def sine_part(p):
+def sine_part(p, args):
     """Example 1: every sine model's scores, its fed-back forecast's length, its run."""
-    models = {name: series_model(p, s) for name, s in of_data(p, "sine").items()}
+    models = {name: series_model(p, s, series_files(args, name))
+              for name, s in of_data(p, "sine").items()}
     return sine.section(models) if models else []
 
 
@@ -154,25 +176,27 @@ def text_part(args, names):
                         read_json(args.unigram)[split], read_json(args.ceiling)[split])
 
 
-def stock_part(p):
+def stock_part(p, args):
     """Example 4: every stock model, the data's record and test days, the walk-forward and
     trading rule of those params.yaml asks them for."""
-    files = of_data(p, "stock")
-    if not files:
+    stocks = of_data(p, "stock")
+    if not stocks:
         return []
+    files = {name: series_files(args, name) for name in stocks}
     first = next(iter(files.values()))  # the page's test days and every score: the first's
-    models = {name: series_model(p, s) for name, s in files.items()}
-    above = series.above_training(series.load_parts(first, ("train", "test")))
-    walkforward = {name: {"metrics": read_json(files[name].walkforward_metrics),
-                          "rows": rows_of(files[name].walkforward_plot),
-                          "figure": from_reports(files[name].walkforward_figure),
+    models = {name: series_model(p, s, files[name]) for name, s in stocks.items()}
+    above = series.above_training(series.load_parts({"train": args.stock_train,
+                                                     "test": args.stock_test}))
+    walkforward = {name: {"metrics": read_json(files[name]["walkforward_metrics"]),
+                          "rows": rows_of(files[name]["walkforward_plot"]),
+                          "figure": from_reports(files[name]["walkforward_figure"]),
                           "epochs": wp["epochs"]}
                    for name, wp in p["series_walkforward"].items() if name in files}
-    strategy = {name: {"metrics": read_json(files[name].strategy_metrics),
-                       "figure": from_reports(files[name].strategy_figure)}
+    strategy = {name: {"metrics": read_json(files[name]["strategy_metrics"]),
+                       "figure": from_reports(files[name]["strategy_figure"])}
                 for name in p["series_strategy"] if name in files}
-    return stock.section(models, series.load_meta(first), p["stock_data"],
-                         rows_of(first.test_plot), above, walkforward, strategy)
+    return stock.section(models, series.load_meta(args.stock_meta), p["stock_data"],
+                         rows_of(first["test_plot"]), above, walkforward, strategy)
 
 
 def adding_part(p, args):
@@ -186,8 +210,8 @@ def main():
     args = arguments()
     p = load_params()
     names = list(params.variants())
-    parts = (HEADER + lecture_part(p, args) + sine_part(p) + text_part(args, names)
-             + stock_part(p) + adding_part(p, args))
+    parts = (HEADER + lecture_part(p, args) + sine_part(p, args) + text_part(args, names)
+             + stock_part(p, args) + adding_part(p, args))
     page = "\n".join(parts)
     with all_or_nothing(OUT):
         with open(OUT, "w", encoding="utf-8") as f:

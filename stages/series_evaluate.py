@@ -17,13 +17,16 @@ series at lags -3..+3 (a peak at +1: yesterday's value, a day late) and of its p
 changes with the actual ones.
 The networks run in NumPy (rnnlab/forward/inference.py): no TensorFlow in this stage.
 
-Outputs: metrics/<model>.json ({part: {metric: {predictor: value}}}, and under `forecast`
-`horizon: {asked, used, test_values}`), plots/<model>_train.csv,
-plots/<model>_test.csv, plots/<model>_forecast.csv, reports/figures/<model>.png. Logged
-into the training run (runs/<model>.json).
+Reads its data stage's parts and meta record (--train, --val, --test, --meta) and what
+series_train wrote (--model, --untrained, --transform, --history, --run). Outputs, at the
+paths dvc.yaml's cmd names: the metrics (--metrics: {part: {metric: {predictor: value}}},
+and under `forecast` `horizon: {asked, used, test_values}`), the predictions on the training
+windows (--train-plot), on the test part (--test-plot) and fed back (--forecast-plot), and
+the figure (--figure). Logged into the training run.
 """
 from rnnlab import params
 from rnnlab.charts import figures, series_figures
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
 from rnnlab.data import scaling, series
@@ -76,24 +79,27 @@ def score_parts(parts, window, predictors, untrained):
     return metrics, scored
 
 
-def write_plots(s, time, bounds, window, scored, target, forecasts):
-    """The predictions as DVC plots: on the training windows (before and after training), on
-    the test part (with the daily changes), and the fed-back forecast."""
+def write_plots(args, time, bounds, window, scored, target, forecasts):
+    """The predictions as DVC plots, at the paths of the command line: on the training windows
+    (before and after training), on the test part (with the daily changes), and the fed-back
+    forecast."""
     _, y_train, on_train = scored["train"]
-    write_csv(s.train_plot, {"step": range(len(y_train)), "time": time[window:bounds["train"][1]],
-                             "target": y_train, "before_training": on_train["untrained"],
-                             "after_training": on_train["model"]})
+    write_csv(args.train_plot, {"step": range(len(y_train)),
+                                "time": time[window:bounds["train"][1]], "target": y_train,
+                                "before_training": on_train["untrained"],
+                                "after_training": on_train["model"]})
     raw_test, y_test, on_test = scored["test"]
     test_start, test_stop = bounds["test"]
     last = forecast.persistence(raw_test)
-    write_csv(s.test_plot, {"step": range(len(y_test)), "time": time[test_start:test_stop],
-                            "target": y_test, "model": on_test["model"],
-                            "persistence": on_test["persistence"],
-                            "actual_change": y_test - last,
-                            "predicted_change": on_test["model"] - last})
-    write_csv(s.forecast_plot, {"step": range(len(target)),
-                                "time": time[test_start:test_start + len(target)], "target": target,
-                                **{f"{n}_forecast": f for n, f in forecasts.items()}})
+    write_csv(args.test_plot, {"step": range(len(y_test)), "time": time[test_start:test_stop],
+                               "target": y_test, "model": on_test["model"],
+                               "persistence": on_test["persistence"],
+                               "actual_change": y_test - last,
+                               "predicted_change": on_test["model"] - last})
+    write_csv(args.forecast_plot, {"step": range(len(target)),
+                                   "time": time[test_start:test_start + len(target)],
+                                   "target": target,
+                                   **{f"{n}_forecast": f for n, f in forecasts.items()}})
 
 
 def title(s, target, parts, test):
@@ -110,45 +116,67 @@ def title(s, target, parts, test):
             f"{test['bias']['persistence']:+.3g})")
 
 
+def arguments(models):
+    parser = Arguments("series_evaluate")
+    parser.choice("name", models, "the model: a section of params.yaml's series")
+    for name in series.PARTS:
+        parser.path(name, f"its data stage's {name} part (.npz)")
+    parser.path("meta", "its data stage's meta record (JSON)")
+    parser.path("model", "series_train's model (.keras)")
+    parser.path("untrained", "series_train's model as initialised (.keras)")
+    parser.path("transform", "series_train's scaling (JSON)")
+    parser.path("history", "series_train's loss per epoch (CSV)")
+    parser.path("run", "series_train's MLflow run (JSON)")
+    parser.path("metrics", "the metrics written (JSON)")
+    parser.path("train-plot", "the predictions on the training windows written (CSV)")
+    parser.path("test-plot", "the predictions on the test part written (CSV)")
+    parser.path("forecast-plot", "the forecast fed back written (CSV)")
+    parser.path("figure", "the figure written (PNG)")
+    return parser.parse_args()
+
+
 def main():
-    s = series.from_argv("series_evaluate", params.series_models())
+    models = params.series_models()
+    args = arguments(models)
+    s = series.defined(models)[args.name]
     stage = f"series_evaluate@{s.name}"
     window_key, section = s.window_key, s.train_section
     p = params.load(stage, window_key, section)
     window, tp = p[window_key], p[section]
     asked = tp["horizon"]
-    meta = series.load_meta(s)
+    meta = series.load_meta(args.meta)
     scaling.check_positive(tp["target"], meta["non_positive"], section)
-    parts = series.load_parts(s)
+    parts = series.load_parts(series.part_files(args))
     time, values, bounds = series.joined(parts)
     test_start, test_stop = bounds["test"]
     n_test = test_stop - test_start
     horizon, fewer = forecast_steps(n_test, asked, (f"{section}.horizon", series.TEST_KEYS[s.data]),
-                                    where=s.part("test"))
-    transform, _ = scaling.Transform.load(s.transform)
+                                    where=args.test)
+    transform, _ = scaling.Transform.load(args.transform)
     if fewer:
         print(f"{stage}: {fewer}")
 
-    outputs = (s.metrics, s.train_plot, s.test_plot, s.forecast_plot, s.figure)
-    with all_or_nothing(*outputs), runs.same_run(s.run, stage) as active:
+    outputs = (args.metrics, args.train_plot, args.test_plot, args.forecast_plot, args.figure)
+    with all_or_nothing(*outputs), runs.same_run(args.run, stage) as active:
         predictors = {
-            "model": network(s.model, transform),
+            "model": network(args.model, transform),
             "persistence": forecast.persistence,
             "drift": forecast.drift(parts["train"]["values"]),
             "ar": forecast.ar(*series.part_windows(parts, "train", window)),
         }
-        metrics, scored = score_parts(parts, window, predictors, network(s.untrained, transform))
+        metrics, scored = score_parts(parts, window, predictors, network(args.untrained, transform))
         context = values[test_start - window:test_start]
         target = values[test_start:test_start + horizon, 0]
         forecasts = {n: forecast.autoregress(f, context, horizon) for n, f in predictors.items()}
         metrics["forecast"] = forecast.scores(target, forecasts)
         metrics["forecast"]["horizon"] = {"asked": asked, "used": horizon, "test_values": n_test}
         forecast.check_scores_finite(metrics, section)
-        write_json(s.metrics, metrics)
-        write_plots(s, time, bounds, window, scored, target, forecasts)
-        series_figures.FIGURES[s.data](s.figure, time=time, values=values[:, 0], bounds=bounds,
-                                       scored=scored, forecasts=forecasts, horizon=horizon,
-                                       history=figures.read_history(s.history),
+        write_json(args.metrics, metrics)
+        write_plots(args, time, bounds, window, scored, target, forecasts)
+        series_figures.FIGURES[s.data](args.figure, time=time, values=values[:, 0],
+                                       bounds=bounds, scored=scored, forecasts=forecasts,
+                                       horizon=horizon,
+                                       history=figures.read_history(args.history),
                                        labels=forecast.labels(tp["layer"], tp["units"], window),
                                        lags=metrics["test"],
                                        title=title(s, tp["target"], parts, metrics["test"]),
@@ -162,9 +190,9 @@ def main():
         # baselines' (eval_test_rmse_persistence) and the data's, into the run only
         scores = dict(runs.flatten(metrics, "eval"))
         own = dict(runs.flatten(metrics, "eval", keep=lambda path: "model" in path))
-        runs.log_evaluation(active, s.run, own,
+        runs.log_evaluation(active, args.run, own,
                             baselines={k: v for k, v in scores.items() if k not in own},
-                            figure=(s.figure, "figures/evaluation.png"), result=result,
+                            figure=(args.figure, "figures/evaluation.png"), result=result,
                             meaning=notes.SERIES_METRICS)
     print(f"{stage}: {result}")
 

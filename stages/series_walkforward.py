@@ -1,10 +1,10 @@
 """Stage series_walkforward@<model>: does the model's score hold at other origins?
 
 Walk-forward evaluation (rnnlab/scores/walkforward.py): the test part's end cut into
-`series_walkforward.<model>.folds` folds in time (scikit-learn's TimeSeriesSplit); at each fold's origin
-the trained model (models/<model>.keras, fold after fold) continues training for
-`series_walkforward.<model>.epochs` epochs on every window before the origin, with the same transform,
-batch size and seed, then predicts the fold one step ahead. Persistence, drift and AR are
+`series_walkforward.<model>.folds` folds in time (scikit-learn's TimeSeriesSplit); at each
+fold's origin the trained model (series_train's, fold after fold) continues training for
+`series_walkforward.<model>.epochs` epochs on every window before the origin, with the same
+transform, batch size and seed, then predicts the fold one step ahead. Persistence, drift and AR are
 refitted on the same windows. Scored per fold and pooled: Theil's U, rmse, bias and the
 Diebold-Mariano p-value against persistence. Continued rather than retrained from scratch:
 the same idea (only the past trains) at a fraction of the cost; the fold count is the knob.
@@ -14,16 +14,18 @@ one; a test part too short for one fold is refused in one line. A fold where the
 moves has no Theil's U: it says it cannot be compared with the random walk, as
 series_evaluate does.
 
-Outputs: metrics/<model>_walkforward.json ({fold_<k> | pooled: {metric: {predictor: value}},
-folds: {asked, used, test_windows, min_fold_windows}}), plots/<model>_walkforward.csv (a row
-per fold: its dates and every predictor's Theil's U, empty where it has none),
-reports/figures/<model>_walkforward.png. Logged into the model's run (runs/<model>.json) as
+Reads its data stage's parts (--train, --val, --test) and what series_train wrote (--model,
+--transform, --run). Outputs, at the paths dvc.yaml's cmd names: the metrics (--metrics:
+{fold_<k> | pooled: {metric: {predictor: value}}, folds: {asked, used, test_windows,
+min_fold_windows}}), the plot (--plot: a row per fold, its dates and every predictor's
+Theil's U, empty where it has none) and the figure (--figure). Logged into the model's run as
 `wf_<fold>_<metric>_<predictor>`.
 """
 import numpy as np
 
 from rnnlab import params
 from rnnlab.charts import series_figures
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
 from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
 from rnnlab.data import scaling, series, windows
@@ -31,30 +33,46 @@ from rnnlab.scores import forecast, walkforward
 from rnnlab.tracking import runs
 
 
+def arguments(models):
+    parser = Arguments("series_walkforward")
+    parser.choice("name", models, "the model: a section of params.yaml's series")
+    for name in series.PARTS:
+        parser.path(name, f"its data stage's {name} part (.npz)")
+    parser.path("model", "series_train's model (.keras)")
+    parser.path("transform", "series_train's scaling (JSON)")
+    parser.path("run", "series_train's MLflow run (JSON)")
+    parser.path("metrics", "the metrics written (JSON)")
+    parser.path("plot", "Theil's U per fold written (CSV)")
+    parser.path("figure", "the figure written (PNG)")
+    return parser.parse_args()
+
+
 def main():
-    s = series.from_argv("series_walkforward", params.series_models())
+    models = params.series_models()
+    args = arguments(models)
+    s = series.defined(models)[args.name]
     stage, section = f"series_walkforward@{s.name}", f"series_walkforward.{s.name}"
     trained = [f"{s.train_section}.{key}" for key in ("layer", "units", "batch_size", "seed")]
     p = params.load(stage, s.window_key, *trained, section)
     window, wp = p[s.window_key], p[section]
     tp = {key.rsplit(".", 1)[1]: p[key] for key in trained}
-    time, values, bounds = series.joined(series.load_parts(s))
+    time, values, bounds = series.joined(series.load_parts(series.part_files(args)))
     raw, y = windows.rows_before(values, window, len(values), window)  # window i: target row window + i
     test_start, test_stop = bounds["test"]
     n_test = test_stop - test_start
     used, fewer = walkforward.fold_count(n_test, wp["folds"],
                                          (f"{section}.folds", series.TEST_KEYS[s.data]))
     folds = walkforward.splits(len(y), n_test, used)
-    transform, _ = scaling.Transform.load(s.transform)
+    transform, _ = scaling.Transform.load(args.transform)
     if fewer:
         print(f"{stage}: {fewer}")
 
     metrics, rows, pooled, lasts = {}, [], {}, []
-    with all_or_nothing(s.walkforward_metrics, s.walkforward_plot, s.walkforward_figure), \
-            runs.same_run(s.run, stage):
+    with all_or_nothing(args.metrics, args.plot, args.figure), \
+            runs.same_run(args.run, stage):
         from rnnlab.nets import models  # TensorFlow: folds and store are good
 
-        model = models.load(s.model)
+        model = models.load(args.model)
         for k, (seen, fold) in enumerate(folds, 1):
             models.continue_training(model, transform.inputs(raw[seen]),
                                      transform.targets(raw[seen], y[seen]), epochs=wp["epochs"],
@@ -79,15 +97,15 @@ def main():
         metrics["folds"] = {"asked": wp["folds"], "used": used, "test_windows": n_test,
                             "min_fold_windows": walkforward.MIN_FOLD}
         forecast.check_scores_finite(metrics, s.train_section)
-        write_json(s.walkforward_metrics, metrics)
+        write_json(args.metrics, metrics)
         # A fold without a Theil's U: an empty cell
-        write_csv(s.walkforward_plot, {key: ["" if r[key] is None else r[key] for r in rows]
-                                       for key in rows[0]})
-        series_figures.walkforward_figure(s.walkforward_figure, rows, metrics["pooled"],
+        write_csv(args.plot, {key: ["" if r[key] is None else r[key] for r in rows]
+                              for key in rows[0]})
+        series_figures.walkforward_figure(args.figure, rows, metrics["pooled"],
                                           forecast.labels(tp["layer"], tp["units"], window),
                                           note=fewer)
         runs.log_metrics(dict(runs.flatten(metrics, "wf")))
-        runs.log_as(s.walkforward_figure, "figures/walkforward.png")
+        runs.log_as(args.figure, "figures/walkforward.png")
     print(f"{stage}: pooled over {len(folds)} fold{'s' * (len(folds) != 1)}: "
           f"{theil_line(metrics['pooled'])}; the network {forecast.verdict(metrics['pooled'])}")
 

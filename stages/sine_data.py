@@ -6,19 +6,20 @@ the defaults (20 samples, fs 10, f 1, window 3) its windows are X (17, 3, 1) and
 as in the lecture. The next held_out values are the test part, the future it never sees; the
 sine has no validation part.
 
-Outputs: data/sine/{train,val,test}.npz (time in seconds, values, columns) and
-data/sine/meta.json, the files every series stage reads (rnnlab/data/series.py).
+Outputs, at the paths dvc.yaml's cmd names: the three parts (--train, --val, --test: time
+in seconds, values, columns) and the meta record (--meta), the files every series stage of
+the sine's models reads (rnnlab/data/series.py).
 """
 import numpy as np
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing
 from rnnlab.data import limits, series
 from rnnlab.tracking import names
 
 STAGE = "sine_data"
-SINE = series.of_data("sine")
 
 
 def sine_series(amplitude, frequency, sampling_rate, n_samples, noise=0.0, seed=0):
@@ -30,7 +31,16 @@ def sine_series(amplitude, frequency, sampling_rate, n_samples, noise=0.0, seed=
     return t, s
 
 
+def arguments():
+    parser = Arguments(STAGE)
+    for name in series.PARTS:
+        parser.path(name, f"the {name} part written (.npz)")
+    parser.path("meta", "the series' meta record written (JSON)")
+    return parser.parse_args()
+
+
 def main():
+    args = arguments()
     p = params.load(STAGE, STAGE)[STAGE]
     if p["n_samples"] < p["window"] + 1:
         raise LabError(f"params.yaml: 'sine_data.n_samples' ({p['n_samples']}) must be at least "
@@ -42,9 +52,10 @@ def main():
                            p["n_samples"] + p["held_out"], p["noise"], p["seed"])
     limits.check_float32(s, "'sine_data.amplitude', '.frequency', '.sampling_rate' or '.noise' "
                             "(amplitude * sin(2 pi frequency n / sampling_rate) + noise overflows)")
-    paths = [SINE.part(name) for name in series.PARTS] + [SINE.meta]
-    with all_or_nothing(*paths):
-        series.save_parts(SINE, t, s[:, np.newaxis], ["s"], (p["n_samples"], 0, p["held_out"]),
+    files = series.part_files(args)
+    with all_or_nothing(*files.values(), args.meta):
+        series.save_parts(files, args.meta, t, s[:, np.newaxis], ["s"],
+                          (p["n_samples"], 0, p["held_out"]),
                           source="sine_data params", time="seconds", experiment=names.SINE)
     print(f"sine_data: {len(s)} samples; trains on {p['n_samples']}: X "
           f"({p['n_samples'] - p['window']}, {p['window']}, 1); holds out the next {p['held_out']}")

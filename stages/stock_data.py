@@ -2,33 +2,33 @@
 val and test parts (pandas; no TensorFlow).
 
 By default Microsoft's daily prices, 1986-03-13 to 2017-11-10 (data/msft.csv, CC0); any CSV
-works: the file is dvc.yaml's ``prices`` (the command's argument), its date column, the target column and extra input columns
-(rnnlab/data/prices.py reads it and says in one line what is wrong with it). Rows with an empty
-cell inside the series (a multi-ticker file's dates of no trade) are refused, dropped or
-filled with each column's last value, by `missing` (error | drop | ffill); how many were
-dropped or filled is printed and recorded in meta.json. The parts follow each other in time
-and are never shuffled across: the last `test` fraction of the rows is the test part, the
-`val` fraction before it the validation part, the rest trains. Every stage that scores the
-models does so against persistence (tomorrow = today, the random walk) on the test part: a
-target that never changes there, from the day before it to its end, leaves nothing to compare
-with (persistence makes no error), and is refused before anything trains.
+works: the file is dvc.yaml's ``prices`` (the command's first argument), its date column, the
+target column and extra input columns (rnnlab/data/prices.py reads it and says in one line
+what is wrong with it). Rows with an empty cell inside the series (a multi-ticker file's
+dates of no trade) are refused, dropped or filled with each column's last value, by
+`missing` (error | drop | ffill); how many were dropped or filled is printed and recorded in
+the meta record. The parts follow each other in time and are never shuffled across: the last
+`test` fraction of the rows is the test part, the `val` fraction before it the validation
+part, the rest trains. Every stage that scores the models does so against persistence
+(tomorrow = today, the random walk) on the test part: a target that never changes there,
+from the day before it to its end, leaves nothing to compare with (persistence makes no
+error), and is refused before anything trains.
 
-Outputs: data/stock/{train,val,test}.npz (dates, values, columns; the target first) and
-data/stock/meta.json, the files every series stage reads (rnnlab/data/series.py), which also
-records `missing`: {"rule": error | drop | ffill, "rows": rows dropped or filled}.
+Outputs, at the paths dvc.yaml's cmd names: the three parts (--train, --val, --test: dates,
+values, columns; the target first) and the meta record (--meta), the files every series stage
+of the stock models reads (rnnlab/data/series.py), which also records `missing`: {"rule":
+error | drop | ffill, "rows": rows dropped or filled}.
 """
-import argparse
-
 import numpy as np
 
 from rnnlab import params
+from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import LabError, run
 from rnnlab.core.outputs import all_or_nothing
 from rnnlab.data import limits, prices, series
 from rnnlab.tracking import names
 
 STAGE = "stock_data"
-STOCK = series.of_data("stock")
 
 
 def sizes(rows, val, test, window):
@@ -58,10 +58,18 @@ def check_moves(path, column, dates, target, test_start):
                        "or another file")
 
 
-def main():
-    parser = argparse.ArgumentParser(prog=f"python -m stages.{STAGE}")
+def arguments():
+    parser = Arguments(STAGE)
     parser.add_argument("csv", help="the CSV of daily prices (dvc.yaml's prices)")
-    csv = parser.parse_args().csv
+    for name in series.PARTS:
+        parser.path(name, f"the {name} part written (.npz)")
+    parser.path("meta", "the series' meta record written (JSON)")
+    return parser.parse_args()
+
+
+def main():
+    args = arguments()
+    csv = args.csv
     p = params.load(STAGE, STAGE)[STAGE]
     columns = [p["target"], *p["inputs"]]
     dates, values, gaps = prices.read_prices(csv, p["date"], columns, p["missing"])
@@ -70,9 +78,9 @@ def main():
     limits.check_size(len(dates), p["window"], len(columns),
                       f"{csv} ({len(dates):,} rows), 'stock_data.window' and '.inputs'")
     check_moves(csv, p["target"], dates, values[:, 0], parts[0] + parts[1])
-    paths = [STOCK.part(name) for name in series.PARTS] + [STOCK.meta]
-    with all_or_nothing(*paths):
-        series.save_parts(STOCK, dates, values, columns, parts, source=csv, time="date",
+    files = series.part_files(args)
+    with all_or_nothing(*files.values(), args.meta):
+        series.save_parts(files, args.meta, dates, values, columns, parts, source=csv, time="date",
                           experiment=names.experiment(csv, "stock"),
                           missing={"rule": p["missing"], "rows": gaps})
     starts = [dates[0], dates[parts[0]], dates[parts[0] + parts[1]]]

@@ -28,6 +28,7 @@ from tests.conftest import (
     free_port,
     git_commit,
     run,
+    stage_command,
     tool,
 )
 
@@ -205,7 +206,7 @@ def test_another_student_can_neither_delete_nor_write_into_it(server, alice_proj
     # A stage of bob's that would log into alice's run: one line, nothing written.
     metrics = project / "metrics/sine.json"
     metrics.unlink()
-    proc = run([sys.executable, "-m", "stages.series_evaluate", "sine"], cwd=project, check=False,
+    proc = run(stage_command(project, "series_evaluate@sine"), cwd=project, check=False,
                env=student(server, "bob"))
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
@@ -242,14 +243,14 @@ def test_a_name_a_classmate_took_first_is_one_line_and_the_teacher_gives_it_back
     the teacher runs it (`make grant`'s command) and bob's stage goes through."""
     project = copy_project(tmp_path / "lab")
     edit_params(project, lambda p: p["series"]["sine"].update(epochs=2))
-    run([sys.executable, "-m", "stages.sine_data"], cwd=project)
+    run(stage_command(project, "sine_data"), cwd=project)
     with account(student(server, "alice")):
         client = MlflowClient(tracking_uri=server["uri"])
         client.create_experiment("bob-sine", tags={"lab.account": "alice"})
         client.create_registered_model("bob-sine-forecaster")
 
     def train():
-        return run([sys.executable, "-m", "stages.series_train", "sine"], cwd=project,
+        return run(stage_command(project, "series_train@sine"), cwd=project,
                    check=False, env=student(server, "bob"))
 
     for kind, name, maker in [("experiment", "bob-sine", "'alice'"),
@@ -275,8 +276,8 @@ def test_a_name_a_classmate_took_first_is_one_line_and_the_teacher_gives_it_back
 
 def test_missing_or_wrong_credentials_are_one_line_before_anything_is_written(server, tmp_path):
     project = copy_project(tmp_path / "lab")
-    run([sys.executable, "-m", "stages.sine_data"], cwd=project)
-    proc = run([sys.executable, "-m", "stages.series_train", "sine"], cwd=project, check=False,
+    run(stage_command(project, "sine_data"), cwd=project)
+    proc = run(stage_command(project, "series_train@sine"), cwd=project, check=False,
                env=student(server, "alice", password="not-it"))
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()

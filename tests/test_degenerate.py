@@ -119,7 +119,7 @@ def test_a_price_that_never_moves_over_the_test_part_is_refused_before_anything_
         lab, cells, missing, value):
     (lab / "data/flat.csv").write_text(monthly_closes(cells))
     edit_params(lab, stock_data={"window": 3, "missing": missing})
-    line = one_line_error(stage(lab, "stages.stock_data", "data/flat.csv"),
+    line = one_line_error(stage(lab, "stock_data", prices="data/flat.csv"),
                           f"data/flat.csv: column 'Close' is {value} on every day from "
                           f"{MONTHS[TEST_START - 1]} to {MONTHS[-1]}",
                           "persistence", "stock_data.target", "'stock_data.test'")
@@ -136,7 +136,7 @@ def test_a_price_that_moves_once_in_the_test_part_is_accepted(lab, cells, missin
     """Partly flat: the scoring stages say where they cannot compare (a fold, a part)."""
     (lab / "data/flat.csv").write_text(monthly_closes(cells))
     edit_params(lab, stock_data={"window": 3, "missing": missing})
-    proc = stage(lab, "stages.stock_data", "data/flat.csv")
+    proc = stage(lab, "stock_data", prices="data/flat.csv")
     assert proc.returncode == 0, proc.stderr
     test = np.load(lab / "data/stock/test.npz")["values"][:, 0]
     before = np.load(lab / "data/stock/val.npz")["values"][-1, 0]
@@ -156,7 +156,7 @@ def sparse(path, size):
 
 def test_a_10_gb_price_file_is_refused_by_name_and_size_before_it_is_read(lab):
     sparse(lab / "data/huge.csv", 10 * 2**30)
-    proc = stage(lab, "stages.stock_data", "data/huge.csv")  # within BOUND: it is not read
+    proc = stage(lab, "stock_data", prices="data/huge.csv")  # within BOUND: it is not read
     line = one_line_error(proc, "price file data/huge.csv is 10.0 GiB (10,737,418,240 bytes)",
                           "dvc.yaml's prices")
     assert "out of memory" not in line
@@ -360,7 +360,7 @@ def test_a_zero_scale_is_named_not_blamed_on_the_learning_rate(side_files):
     before = scores.read_bytes()  # (the pipeline's)
     path = lab / "models/stock_transform.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "scale": [0.0]}))
-    line = one_line_error(stage(lab, "stages.series_evaluate", "stock"),
+    line = one_line_error(stage(lab, "series_evaluate@stock"),
                           "models/stock_transform.json is unreadable or corrupt",
                           "key 'scale' must be a list of 1 finite numbers > 0")
     assert "learning_rate" not in line

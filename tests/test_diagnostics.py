@@ -5,7 +5,6 @@ test part with no value to forecast stops a stage, in one line. (The walk-forwar
 tests/test_walkforward.py.)"""
 import csv
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -22,12 +21,9 @@ from tests.conftest import (
 )
 
 
-def stage(project, *args):
-    """``python -m stages.<args>``, or, given a stage's name alone (``adding_data@100``), that
-    stage as dvc.yaml runs it."""
-    cmd = stage_command(project, args[0]) if len(args) == 1 and "@" in args[0] \
-        else [sys.executable, "-m", f"stages.{args[0]}", *args[1:]]
-    return run(cmd, cwd=project, check=False)
+def stage(project, name):
+    """Stage ``name`` (``sine_data``, ``adding_data@100``) run by hand, as dvc.yaml runs it."""
+    return run(stage_command(project, name), cwd=project, check=False)
 
 
 def params_of(project):
@@ -63,9 +59,9 @@ def test_a_test_part_shorter_than_the_horizon_is_forecast_whole(project):
 
     edit_params(project, short)
     git_commit(project, "a short test part")
-    for command in (["sine_data"], ["series_train", "sine"]):
-        assert stage(project, *command).returncode == 0, command
-    done = stage(project, "series_evaluate", "sine")
+    for name in ("sine_data", "series_train@sine"):
+        assert stage(project, name).returncode == 0, name
+    done = stage(project, "series_evaluate@sine")
     assert done.returncode == 0, done.stderr
     assert (f"series_evaluate@sine: 'series.sine.horizon' asks for {asked} steps, but the test "
             f"part holds {held} values: forecasting {held}") in done.stdout
@@ -87,7 +83,7 @@ def test_a_test_part_without_values_is_one_line(project):
     with np.load(path) as data:
         parts = {key: data[key] for key in data.files}
     np.savez(path, **{key: value[:0] if key != "columns" else value for key, value in parts.items()})
-    assert_one_line_error(stage(project, "series_evaluate", "sine"),
+    assert_one_line_error(stage(project, "series_evaluate@sine"),
                           "data/sine/test.npz has no values", "'series.sine.horizon'",
                           "'sine_data.held_out'")
     assert not (project / "metrics/sine.json").exists()

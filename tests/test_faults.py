@@ -125,22 +125,22 @@ def assert_nothing_half_written(lab, before):
 
 @pytest.mark.parametrize("edits,commands,fragments", [
     # A sine so large that training diverges at once: stopped, named, nothing written.
-    ({"sine_data.amplitude": 1e30}, [["stages.sine_data"], ["stages.series_train", "sine"]],
+    ({"sine_data.amplitude": 1e30}, [["sine_data"], ["series_train@sine"]],
      ["training diverged", "'series.sine.learning_rate'", "'series.sine.target: price'"]),
     # sin() of an argument that overflows, a sine too large for float32 even when scaled:
     # refused by the data stage.
-    ({"sine_data.frequency": 1e308}, [["stages.sine_data"]],
+    ({"sine_data.frequency": 1e308}, [["sine_data"]],
      ["not a finite float32 number", "'sine_data.amplitude'"]),
-    ({"sine_data.amplitude": 1e160, "series.sine.target": "price"}, [["stages.sine_data"]],
+    ({"sine_data.amplitude": 1e160, "series.sine.target": "price"}, [["sine_data"]],
      ["not a finite float32 number", "'sine_data.amplitude'"]),
-    ({"sine_data.amplitude": 10**400}, [["stages.sine_data"]],
+    ({"sine_data.amplitude": 10**400}, [["sine_data"]],
      ["'sine_data.amplitude' must be a number > 0"]),
-    ({"sine_data.n_samples": 10**400}, [["stages.sine_data"]],
+    ({"sine_data.n_samples": 10**400}, [["sine_data"]],
      ["'sine_data.n_samples' + 'sine_data.held_out'", "GiB"]),
     # More samples than this machine could train on: said before allocating them.
-    ({"sine_data.held_out": 10**12}, [["stages.sine_data"]],
+    ({"sine_data.held_out": 10**12}, [["sine_data"]],
      ["'sine_data.held_out'", "GiB", "more than half of this machine's"]),
-    ({"series.sine.batch_size": 10**20}, [["stages.series_train", "sine"]],
+    ({"series.sine.batch_size": 10**20}, [["series_train@sine"]],
      ["'series.sine.batch_size' must be an integer >= 1 and <= 1000000"]),
 ])
 def test_extreme_values_fail_in_one_line(lab, edits, commands, fragments):
@@ -158,7 +158,7 @@ def test_extreme_values_fail_in_one_line(lab, edits, commands, fragments):
 # characters): lowered to what the data holds at once, said in a line and recorded, and the
 # stage completes within BOUND.
 @pytest.mark.parametrize("key,value,command,metrics,record,used_key,line", [
-    ("series.sine.horizon", 10**9, ["stages.series_evaluate", "sine"], "metrics/sine.json",
+    ("series.sine.horizon", 10**9, ["series_evaluate@sine"], "metrics/sine.json",
      lambda m: (m["forecast"]["horizon"]["asked"], m["forecast"]["horizon"]["used"]),
      "sine_data.held_out", "'series.sine.horizon' asks for 1000000000 steps"),
     ("text_baselines.ngram_order", 10**6, ["text_baselines"], "metrics/text_ngram.json",
@@ -190,7 +190,7 @@ def test_no_metrics_file_can_hold_nan(tmp_path):
 
 def test_an_integer_learning_rate_is_a_float(lab):
     edit_params(lab, "series.sine.learning_rate", 1)
-    proc = stage(lab, "stages.series_train", "sine")
+    proc = stage(lab, "series_train@sine")
     assert proc.returncode == 0, proc.stderr
     assert "series_train@sine: loss" in proc.stdout
 
@@ -242,7 +242,7 @@ def test_wrong_shapes_are_named_by_the_check(lab, text, fragment):
     ("", "params.yaml must be a mapping of sections"),
     ("- 1\n- 2\n", "params.yaml must be a mapping of sections (sine_data:, text_train:, ...), got list"),
 ])
-@pytest.mark.parametrize("command", [["rnnlab.params"], ["stages.sine_data"]])
+@pytest.mark.parametrize("command", [["rnnlab.params"], ["sine_data"]])
 def test_a_missing_or_unreadable_params_file(lab, content, fragment, command):
     path = lab / "params.yaml"
     if content is None:
@@ -298,14 +298,14 @@ def break_db(lab, how):
 def test_a_broken_store(lab, how, fragment):
     before = snapshot(lab)
     break_db(lab, how)
-    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), fragment)
+    assert_clean_error(stage(lab, "series_evaluate@sine"), fragment)
     assert_nothing_half_written(lab, before)
 
 
 def test_a_read_only_store(lab):
     before = snapshot(lab)
     with read_only(lab / "mlflow.db"):
-        proc = stage(lab, "stages.series_evaluate", "sine")
+        proc = stage(lab, "series_evaluate@sine")
     assert_clean_error(proc, "mlflow.db: the MLflow store is read-only")
     assert_nothing_half_written(lab, before)
 
@@ -327,7 +327,7 @@ def test_tracking_uris_that_cannot_work(lab):
                               ("file:///tmp/mlruns", "MLFLOW_TRACKING_URI=file:///tmp/mlruns: not a tracking store"),
                               (closed, f"MLflow tracking server {closed} is unreachable"),
                               (web, f"{web} did not answer as an MLflow tracking server")]:
-            proc = stage(lab, "stages.series_evaluate", "sine", env={"MLFLOW_TRACKING_URI": uri})
+            proc = stage(lab, "series_evaluate@sine", env={"MLFLOW_TRACKING_URI": uri})
             assert_clean_error(proc, fragment)
     assert_nothing_half_written(lab, before)
 
@@ -336,21 +336,21 @@ CONFLICT = "<<<<<<< HEAD\n{\"run_id\": \"a\"}\n=======\n{\"run_id\": \"b\"}\n>>>
 
 
 @pytest.mark.parametrize("path,content,command,fragment", [
-    ("runs/sine.json", CONFLICT, ["stages.series_evaluate", "sine"], "runs/sine.json has merge-conflict markers"),
-    ("runs/sine.json", "", ["stages.series_evaluate", "sine"], "runs/sine.json is unreadable or corrupt"),
-    ("runs/sine.json", "[1]", ["stages.series_evaluate", "sine"], "runs/sine.json is unreadable or corrupt"),
-    ("runs/sine.json", '{"run_id": "abc", "experiment_name": "sine"}', ["stages.series_evaluate", "sine"],
+    ("runs/sine.json", CONFLICT, ["series_evaluate@sine"], "runs/sine.json has merge-conflict markers"),
+    ("runs/sine.json", "", ["series_evaluate@sine"], "runs/sine.json is unreadable or corrupt"),
+    ("runs/sine.json", "[1]", ["series_evaluate@sine"], "runs/sine.json is unreadable or corrupt"),
+    ("runs/sine.json", '{"run_id": "abc", "experiment_name": "sine"}', ["series_evaluate@sine"],
      "MLflow run abc named in runs/sine.json is not in"),
-    ("runs/sine.json", None, ["stages.series_evaluate", "sine"], "runs/sine.json is missing"),
-    ("models/sine.keras", None, ["stages.series_evaluate", "sine"], "models/sine.keras is missing"),
-    ("models/sine.keras", "PK\x03\x04junk", ["stages.series_evaluate", "sine"], "models/sine.keras is unreadable or corrupt"),
+    ("runs/sine.json", None, ["series_evaluate@sine"], "runs/sine.json is missing"),
+    ("models/sine.keras", None, ["series_evaluate@sine"], "models/sine.keras is missing"),
+    ("models/sine.keras", "PK\x03\x04junk", ["series_evaluate@sine"], "models/sine.keras is unreadable or corrupt"),
     ("models/text_many_to_one.keras", "junk", ["text_generate@many_to_one"],
      "models/text_many_to_one.keras is unreadable or corrupt"),
-    ("data/sine/meta.json", None, ["stages.series_train", "sine"], "data/sine/meta.json is missing"),
-    ("data/sine/train.npz", "junk", ["stages.series_train", "sine"], "data/sine/train.npz is unreadable or corrupt"),
+    ("data/sine/meta.json", None, ["series_train@sine"], "data/sine/meta.json is missing"),
+    ("data/sine/train.npz", "junk", ["series_train@sine"], "data/sine/train.npz is unreadable or corrupt"),
     ("data/text/vocab.json", "{}", ["text_generate@many_to_one"], "data/text/vocab.json is unreadable or corrupt"),
     ("data/text/train.npy", "junk", ["text_baselines"], "data/text/train.npy is unreadable or corrupt"),
-    ("plots/sine_history.csv", "epoch,loss\n1,abc\n", ["stages.series_evaluate", "sine"],
+    ("plots/sine_history.csv", "epoch,loss\n1,abc\n", ["series_evaluate@sine"],
      "plots/sine_history.csv is unreadable or corrupt"),
 ])
 def test_a_missing_or_corrupt_file(lab, path, content, command, fragment):
@@ -369,12 +369,12 @@ def test_a_failing_evaluate_tags_the_run_and_a_rerun_clears_it(lab):
     run_id = yaml.safe_load((lab / "runs/sine.json").read_text())["run_id"]
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
     (lab / "plots/sine_history.csv").write_text("epoch,loss\n1,abc\n")
-    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "plots/sine_history.csv")
+    assert_clean_error(stage(lab, "series_evaluate@sine"), "plots/sine_history.csv")
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
     assert "plots/sine_history.csv is unreadable" in got.data.tags[failures.tag("series_evaluate@sine")]
     run(["git", "checkout", "-q", "HEAD", "--", "plots/sine_history.csv"], cwd=lab)
-    assert stage(lab, "stages.series_evaluate", "sine").returncode == 0
+    assert stage(lab, "series_evaluate@sine").returncode == 0
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
     assert failures.tag("series_evaluate@sine") not in got.data.tags
@@ -385,7 +385,7 @@ def test_bad_params_of_a_later_stage_never_touch_the_run(lab):
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
     before = client.get_run(run_id)
     edit_params(lab, "series.sine.horizon", 0)
-    assert_clean_error(stage(lab, "stages.series_evaluate", "sine"), "'series.sine.horizon'")
+    assert_clean_error(stage(lab, "series_evaluate@sine"), "'series.sine.horizon'")
     after = client.get_run(run_id)
     assert (after.info.status, after.info.end_time, after.data.tags) == \
         (before.info.status, before.info.end_time, before.data.tags)

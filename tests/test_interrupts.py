@@ -123,7 +123,7 @@ def assert_stopped_cleanly(project, client, run_id, pid, line, log):
 def test_an_interrupted_training_leaves_no_output_and_a_killed_run(project, sig):
     set_params(project, "series.stock", epochs=500, patience=0)  # long enough to interrupt
     run(stage_command(project, "stock_data"), cwd=project)
-    proc = subprocess.Popen([sys.executable, "-m", "stages.series_train", "stock"], cwd=project,
+    proc = subprocess.Popen(stage_command(project, "series_train@stock"), cwd=project,
                             env=stage_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, preexec_fn=default_sighup)
     try:
@@ -242,7 +242,7 @@ def test_the_largest_network_answers_sigterm(project, tmp_path):
     set_params(project, "series.stock", units=4096, epochs=500, patience=0)
     run(stage_command(project, "stock_data"), cwd=project)
     log = tmp_path / "train.log"
-    with session([sys.executable, "-m", "stages.series_train", "stock"], project, log) as proc:
+    with session(stage_command(project, "series_train@stock"), project, log) as proc:
         client = store(project)
         training = wait_for_run(client, proc, logged=None)
         time.sleep(10)  # building the network
@@ -263,8 +263,8 @@ def test_runs_left_running_by_dead_processes_are_closed_anywhere(project):
     runs again to close its own. A later stage opens none (it logs into the train stage's run
     as it is), so it leaves them to the next train stage or `dvc repro`."""
     set_params(project, "series.sine", epochs=1)
-    run([sys.executable, "-m", "stages.sine_data"], cwd=project)
-    train = [sys.executable, "-m", "stages.series_train", "sine"]
+    run(stage_command(project, "sine_data"), cwd=project)
+    train = stage_command(project, "series_train@sine")
     run(train, cwd=project)  # the store exists now
     client = store(project)
     elsewhere = client.create_experiment("elsewhere")
@@ -292,7 +292,7 @@ def test_runs_left_running_by_dead_processes_are_closed_anywhere(project):
     # A later stage logs into the trained model's run: it opens none, and sweeps none (the next
     # stage that opens a run does, as above).
     last = left_running(gone.pid)
-    run([sys.executable, "-m", "stages.series_evaluate", "sine"], cwd=project)
+    run(stage_command(project, "series_evaluate@sine"), cwd=project)
     assert client.get_run(last).info.status == "RUNNING"
     client.set_terminated(last)
     assert sorted(running(client)) == sorted([alive, remote])

@@ -109,10 +109,10 @@ def opened_by_stages(folder, project):
     return files, code
 
 
-NAMED_IN_CMD = ("text_", "adding_")
+NAMED_IN_CMD = ("text_", "adding_", "sine_data", "stock_data", "series_")
 """The stages that open only the files their cmd names (rnnlab/core/arguments.py), naming
-every dep and out there; the series stages' paths are also rnnlab/data/series.py's, and the
-report's cmd names its text and adding files and folders only."""
+every dep and out there: all but the report, whose cmd names the other stages' files and
+folders it reads, but not the lecture's files nor the page it writes."""
 
 
 def inside(path, folder):
@@ -132,8 +132,8 @@ def cmd_paths(cmd, project):
 def test_every_stage_opens_what_dvc_yaml_declares_for_it(pipeline):
     """dvc.yaml is the map: every stage, run by `dvc repro`, reads only files declared as its
     deps (a file, or one inside a declared folder), writes exactly its outs, and imports every
-    module declared as its dep; every path its cmd names is a dep or an out; and a text or
-    adding stage opens only files its cmd names, where it names every dep and out but code.
+    module declared as its dep; every path its cmd names is a dep or an out; and every stage
+    but the report opens only files its cmd names, where it names every dep and out but code.
     dvc.yaml as DVC's API reads it."""
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo

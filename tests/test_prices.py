@@ -4,7 +4,6 @@ ffill; also through the stage), and a one-line LabError naming the cause of each
 file."""
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import yaml
 
 from rnnlab.core.errors import LabError
 from rnnlab.data.prices import read_prices
-from tests.conftest import run
+from tests.conftest import run, stage_command
 
 ROOT = Path(__file__).parent.parent
 
@@ -365,7 +364,7 @@ def stock_stage(project, missing):
     p = yaml.safe_load(path.read_text())
     p["stock_data"].update(target="AAA", inputs=["BBB"], window=3, missing=missing)
     path.write_text(yaml.safe_dump(p, sort_keys=False))
-    return run([sys.executable, "-m", "stages.stock_data", "data/tickers.csv"], cwd=project,
+    return run(stage_command(project, "stock_data", prices="data/tickers.csv"), cwd=project,
                check=False)
 
 

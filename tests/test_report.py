@@ -72,6 +72,32 @@ def test_the_report_finds_a_text_models_files_by_its_stages_names(monkeypatch):
     assert files["samples"] == "reports/samples/many_to_one.json"
 
 
+def test_the_report_finds_a_series_models_files_by_its_stages_names(monkeypatch):
+    """The report reads each series model's files in the folders its cmd names, by the names
+    the series stages' cmds give them, and the stock series' data where those stages read it."""
+    from stages import report
+
+    monkeypatch.setattr(sys, "argv", ["report", *stage_command(ROOT, "report")[3:]])
+    args = report.arguments()
+    files = report.series_files(args, "stock")  # scored by every series stage
+    assert files == {"metrics": option("series_evaluate@stock", "--metrics"),
+                     "train_plot": option("series_evaluate@stock", "--train-plot"),
+                     "test_plot": option("series_evaluate@stock", "--test-plot"),
+                     "forecast_plot": option("series_evaluate@stock", "--forecast-plot"),
+                     "figure": option("series_evaluate@stock", "--figure"),
+                     "run": option("series_train@stock", "--run"),
+                     "walkforward_metrics": option("series_walkforward@stock", "--metrics"),
+                     "walkforward_plot": option("series_walkforward@stock", "--plot"),
+                     "walkforward_figure": option("series_walkforward@stock", "--figure"),
+                     "strategy_metrics": option("series_strategy@stock", "--metrics"),
+                     "strategy_figure": option("series_strategy@stock", "--figure")}
+    assert files["test_plot"] == option("series_strategy@stock", "--test-plot")
+    assert files["figure"] == "reports/figures/stock.png"
+    for part in ("meta", "train", "test"):
+        assert getattr(args, f"stock_{part}") == option("stock_data", f"--{part}") \
+            == option("series_evaluate@stock", f"--{part}")
+
+
 @pytest.mark.parametrize("data", [{}, {"samples": {}}, {"samples": [{"prompt": "a"}]},
                                   {"samples": [{"prompt": 1, "temperature": 0, "text": "b"}]}],
                          ids=["no samples", "not a list", "a record short", "a prompt not text"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, read_only, tool
+from tests.conftest import ROOT, read_only, stage_command, tool
 
 MISSING = "lacks the lab's packages (numpy, pandas, scipy, keras and 6 more)"
 
@@ -29,7 +29,7 @@ def bare_python(folder):
 ])
 def test_a_stage_started_by_a_python_without_the_lab(project, tmp_path, where, advice):
     python = bare_python(project / ".venv" if where == ".venv" else tmp_path / "system")
-    proc = subprocess.run([str(python), "-m", "stages.sine_data"], cwd=project,
+    proc = subprocess.run([str(python), *stage_command(project, "sine_data")[1:]], cwd=project,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [f"error: {python} {MISSING}: {advice}"], proc.stderr

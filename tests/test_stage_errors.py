@@ -167,6 +167,21 @@ def test_a_stage_without_its_paths_says_which(project):
                           "argument length: must be an integer >= 2, got '1'")
 
 
+def test_a_series_stage_without_its_paths_or_with_an_unknown_model_says_which(project):
+    """The series stages' files come from their cmd in dvc.yaml too; the model is one of
+    params.yaml's series."""
+    cmd = stage_command(project, "sine_data")
+    at = cmd.index("--meta")
+    assert_one_line_error(run(cmd[:at], cwd=project, check=False),
+                          "the following arguments are required: --meta",
+                          "usage: python -m stages.sine_data")
+    assert not (project / "data/sine").exists()
+    cmd = stage_command(project, "series_train@sine")
+    cmd[cmd.index("sine")] = "sinus"
+    assert_one_line_error(run(cmd, cwd=project, check=False), "invalid choice: 'sinus'",
+                          "sine|stock|stock_tutorial")
+
+
 def test_unknown_sections_are_refused(project):
     path = project / "params.yaml"
     path.write_text(path.read_text() + "\nsine_dta:\n  window: 4\n")

@@ -360,9 +360,7 @@ def test_the_drawdown_counts_from_the_starting_equity_of_one():
     ("persistence", "-1.0", "last has prices that are not positive"),
 ])
 def test_the_stage_stops_in_one_line_on_a_bad_test_file(project, column, value, fragment):
-    import sys
-
-    from tests.conftest import run
+    from tests.conftest import run, stage_command
 
     rows = {"time": ["2020-01-01", "2020-01-02", "2020-01-03"], "target": ["11.0", "12.0", "11.5"],
             "model": ["10.5", "12.5", "11.0"], "persistence": ["10.0", "11.0", "12.0"]}
@@ -371,7 +369,7 @@ def test_the_stage_stops_in_one_line_on_a_bad_test_file(project, column, value, 
     (project / "plots/stock_test.csv").write_text(
         "time,target,model,persistence\n"
         + "".join(",".join(rows[c][i] for c in rows) + "\n" for i in range(3)))
-    proc = run([sys.executable, "-m", "stages.series_strategy", "stock"], cwd=project, check=False)
+    proc = run(stage_command(project, "series_strategy@stock"), cwd=project, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: plots/stock_test.csv: ") and fragment in lines[0]

@@ -4,7 +4,6 @@ one, said in the output, the metrics and the report), a fold where the price nev
 the stage's one-line error for a test part too short for even one fold. The lagged-copy check
 (rnnlab/scores/forecast.py) on predictors whose answer is known."""
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -114,7 +113,7 @@ def test_walkforward_stage_refuses_a_test_part_too_short_for_one_fold(project):
     assert run(stage_command(project, "stock_data"), cwd=project).returncode == 0
     n_test = len(np.load(project / "data/stock/test.npz")["values"])
     assert n_test < MIN_FOLD
-    proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project, check=False)
+    proc = run(stage_command(project, "series_walkforward@stock"), cwd=project, check=False)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
@@ -146,9 +145,10 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
         p["series"]["stock"].update(epochs=1)
         p["series_walkforward"]["stock"].update(folds=4, epochs=1)
     edit_params(project, tiny)
-    for cmd in (["stages.stock_data", "data/monthly.csv"], ["stages.series_train", "stock"]):
-        run([sys.executable, "-m", *cmd], cwd=project)
-    proc = run([sys.executable, "-m", "stages.series_walkforward", "stock"], cwd=project)
+    for cmd in (stage_command(project, "stock_data", prices="data/monthly.csv"),
+                stage_command(project, "series_train@stock")):
+        run(cmd, cwd=project)
+    proc = run(stage_command(project, "series_walkforward@stock"), cwd=project)
     out = proc.stdout
     used = 45 // MIN_FOLD
     assert (f"'series_walkforward.stock.folds' asks for 4 folds, but the test part's 45 windows hold "
@@ -169,15 +169,13 @@ def test_a_short_test_part_uses_the_folds_it_holds_and_a_flat_fold_has_no_theil_
 
     from rnnlab import params
     from rnnlab.core.outputs import read_json
-    from rnnlab.data import series
     from rnnlab.report import stock
     from stages import report
 
     monkeypatch.chdir(project)
     p = params.load("report", "series_walkforward")
-    lab = series.Series("stock", "stock")
-    text = "".join(stock.walkforward_section(read_json(lab.walkforward_metrics),
-                                             report.rows_of(lab.walkforward_plot),
+    text = "".join(stock.walkforward_section(read_json("metrics/stock_walkforward.json"),
+                                             report.rows_of("plots/stock_walkforward.csv"),
                                              p["series_walkforward"]["stock"]["epochs"],
                                              forecast.labels("lstm", 32, 20)))
     assert (f"The test part's end in {used} folds (`series_walkforward.stock.folds` asks for 4, but the "

@@ -2,27 +2,26 @@
 the next value, with one set of files and windows for both (numpy only).
 
 A data stage writes a series as three contiguous parts in time, ``train``, ``val`` (may be
-empty) and ``test``, each ``data/<series>/<part>.npz`` with ``time`` (seconds or dates),
-``values`` (rows, columns; the first column is the target) and ``columns``, plus
-``data/<series>/meta.json`` (columns, source, the MLflow experiment). Windows never let a
-target of one part into another: a window's target is in the part it scores, its inputs are
-the ``window`` rows before that target, which for ``val`` and ``test`` may reach back into
-the parts before (those values were observed by then).
+empty) and ``test``, each a ``.npz`` with ``time`` (seconds or dates), ``values`` (rows,
+columns; the first column is the target) and ``columns``, plus a meta record (JSON: columns,
+source, the MLflow experiment). Windows never let a target of one part into another: a
+window's target is in the part it scores, its inputs are the ``window`` rows before that
+target, which for ``val`` and ``test`` may reach back into the parts before (those values
+were observed by then).
 
 What the network reads of a window, and how its output becomes a price again, is the
 model's scaling (rnnlab/data/scaling.py); what a series may be before it is written, its size
 and its values, is checked by rnnlab/data/limits.py.
 
-Every file of a series is named by ``Series`` below, the one place the code reads those paths;
-dvc.yaml declares the same ones (see rnnlab/data/variants.py for how the two are held equal).
+No path is named here: the functions below take the files they read or write as parameters,
+and the stages take them from their cmd in dvc.yaml (``--train data/sine/train.npz``, one
+option per part: ``part_files``).
 """
 import json
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from rnnlab.core.errors import LabError
 from rnnlab.core.outputs import read_json, reading
 from rnnlab.data import windows
 
@@ -38,18 +37,11 @@ nothing."""
 
 @dataclass(frozen=True)
 class Series:
-    """The files of series model ``name``: the data it reads (``data/<data>/``, written by stage
-    ``<data>_data``), its network, and what evaluating it writes. Its params: its section
-    ``series.<name>`` and ``<data>_data.window``."""
+    """Series model ``name`` and the series ``data`` it learns (written by stage
+    ``<data>_data``). Its params: its section ``series.<name>`` and ``<data>_data.window``. Its
+    files are named by its stages' cmds in dvc.yaml."""
     name: str  # 'sine', 'stock', 'stock_tutorial': its section of params.yaml's `series`
     data: str  # 'sine' or 'stock': the series it learns (its section's `data`)
-
-    def part(self, name):
-        return f"data/{self.data}/{name}.npz"
-
-    @property
-    def meta(self):
-        return f"data/{self.data}/meta.json"
 
     @property
     def train_section(self):
@@ -64,71 +56,6 @@ class Series:
     def window_key(self):
         return f"{self.data}_data.window"
 
-    @property
-    def model(self):
-        return f"models/{self.name}.keras"
-
-    @property
-    def untrained(self):
-        """The network as initialised (seeded), before training: the lecture's 'before'."""
-        return f"models/{self.name}_untrained.keras"
-
-    @property
-    def transform(self):
-        return f"models/{self.name}_transform.json"
-
-    @property
-    def history(self):
-        return f"plots/{self.name}_history.csv"
-
-    @property
-    def run(self):
-        return f"runs/{self.name}.json"
-
-    @property
-    def metrics(self):
-        return f"metrics/{self.name}.json"
-
-    @property
-    def train_plot(self):
-        return f"plots/{self.name}_train.csv"
-
-    @property
-    def test_plot(self):
-        return f"plots/{self.name}_test.csv"
-
-    @property
-    def forecast_plot(self):
-        return f"plots/{self.name}_forecast.csv"
-
-    @property
-    def figure(self):
-        return f"reports/figures/{self.name}.png"
-
-    @property
-    def strategy_metrics(self):
-        return f"metrics/{self.name}_strategy.json"
-
-    @property
-    def equity_plot(self):
-        return f"plots/{self.name}_equity.csv"
-
-    @property
-    def strategy_figure(self):
-        return f"reports/figures/{self.name}_strategy.png"
-
-    @property
-    def walkforward_metrics(self):
-        return f"metrics/{self.name}_walkforward.json"
-
-    @property
-    def walkforward_plot(self):
-        return f"plots/{self.name}_walkforward.csv"
-
-    @property
-    def walkforward_figure(self):
-        return f"reports/figures/{self.name}_walkforward.png"
-
 
 TEST_KEYS = {"sine": "sine_data.held_out", "stock": "stock_data.test"}
 """The key that sizes each data's test part (named where the test part is too short)."""
@@ -140,40 +67,33 @@ def defined(models):
     return {name: Series(name, section["data"]) for name, section in models.items()}
 
 
-def of_data(data):
-    """The files of series ``data`` alone ('sine', 'stock'): what its data stage writes."""
-    return Series(name=data, data=data)
-
-
-def from_argv(module, models):
-    """The series model named on the command line of ``python -m stages.<module> <name>``, one
-    of ``models`` (params.yaml's ``series``: {name: its section})."""
-    if len(sys.argv) != 2 or sys.argv[1] not in models:
-        raise LabError(f"usage: python -m stages.{module} {{{'|'.join(models)}}} (the models of "
-                       "params.yaml's series)")
-    return defined(models)[sys.argv[1]]
-
-
 # ---- the parts on disk ----
 
-def save_parts(series, times, values, columns, sizes, **meta):
-    """Write the parts of sizes (train, val, test) in order, and the meta record."""
+def part_files(args, names=PARTS):
+    """{part: its file} of ``names``, in order, from a stage's command line (its options
+    ``--train``, ``--val``, ``--test``: rnnlab/core/arguments.py)."""
+    return {name: getattr(args, name) for name in names}
+
+
+def save_parts(files, meta_file, times, values, columns, sizes, **meta):
+    """Write the parts of sizes (train, val, test) in order, each to its file of ``files``
+    ({part: path}), and the meta record to ``meta_file``."""
     parts, start = {}, 0
     for name, size in zip(PARTS, sizes):
         parts[name] = {"time": times[start:start + size], "values": values[start:start + size]}
-        np.savez(series.part(name), **parts[name], columns=np.asarray(columns))
+        np.savez(files[name], **parts[name], columns=np.asarray(columns))
         start += size
-    with open(series.meta, "w", encoding="utf-8") as f:
+    with open(meta_file, "w", encoding="utf-8") as f:
         json.dump({"columns": list(columns), **meta,
                    "non_positive": non_positive(parts, columns)}, f, indent=2)
         f.write("\n")
 
 
-def load_parts(series, names=PARTS):
-    """{part: {'time': ..., 'values': ...}} for ``names``."""
+def load_parts(files):
+    """{part: {'time': ..., 'values': ...}} of ``files`` ({part: path}), in its order."""
     parts = {}
-    for name in names:
-        with reading(series.part(name)), np.load(series.part(name), allow_pickle=False) as data:
+    for name, path in files.items():
+        with reading(path), np.load(path, allow_pickle=False) as data:
             parts[name] = {"time": data["time"], "values": data["values"]}
     return parts
 
@@ -193,9 +113,10 @@ def missing_params(meta):
     return {"missing": missing["rule"], "missing_rows": missing["rows"]} if missing else {}
 
 
-def load_meta(series):
-    meta = read_json(series.meta)
-    with reading(series.meta):
+def load_meta(path):
+    """The meta record at ``path``, as its data stage wrote it."""
+    meta = read_json(path)
+    with reading(path):
         meta["columns"], meta["non_positive"]  # noqa: B018 (a record a data stage wrote)
     return meta
 
