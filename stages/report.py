@@ -35,6 +35,7 @@ HEADER = ["# RNN lab: results\n",
 def arguments():
     parser = Arguments(STAGE)
     parser.path("vocab", "text_encode's vocabulary (JSON)")
+    parser.path("text-train", "text_encode's training ids (.npy)")
     for name in ("unigram", "ngram", "ceiling"):
         parser.path(name, f"text_baselines' {name} metrics (JSON)")
     parser.path("adding", "adding_evaluate's metrics (JSON)")
@@ -149,7 +150,8 @@ def lecture_part(p, args):
         files = text_files(args, name)
         model = {"units": p["text_train"][name]["units"], "vocab_size": len(voc), "meta": meta,
                  "history": rows_of(files["history"]),
-                 "greedy": samples.greedy(samples_of(files["samples"]))}
+                 "greedy": samples.greedy(samples_of(files["samples"])),
+                 "text": voc.decode(vocab.load_ids(args.text_train))}
     return lecture.section(read_json(SLIDE), read_json(LECTURE), lab_sine,
                            p["sine_data"]["window"], model)
 

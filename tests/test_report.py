@@ -251,6 +251,7 @@ def test_the_lecture_rows_quote_the_greedy_samples_of_the_json():
     slide = json.loads((ROOT / "lecture/slide.json").read_text(encoding="utf-8"))["sixpence"]
     script = json.loads((ROOT / "lecture/results.json").read_text(encoding="utf-8"))["sixpence"]
     model = {"units": 75, "vocab_size": 34, "greedy": samples.greedy(SAMPLES),
+             "text": (ROOT / "data/sixpence.txt").read_text(encoding="utf-8"),
              "meta": {"characters": 406, "window": 10, "split": {"train": 406}},
              "history": [{"epoch": "99", "loss": "0.25", "accuracy": "0.98"}]}
     rows = {row[0]: row for row in lecture.sixpence_rows(slide, script, model)}
@@ -259,6 +260,17 @@ def test_the_lecture_rows_quote_the_greedy_samples_of_the_json():
     assert rows["sixpence: loss, accuracy at epoch 99"][3] == "0.2500, 0.9800"
     assert rows["sixpence: loss, accuracy at epoch 100"][3] == "–"
     assert rows["sixpence: weights (LSTM + Dense)"][3] == "35,584"
+    assert rows["sixpence: 'king was i' + 20 greedy characters"][4] == (
+        "' counting ' is followed by 'h' once and by 'o' once in the rhyme: a guess")
+
+
+def test_a_prompts_note_is_counted_on_the_text_the_models_learnt():
+    text = "abcdXabcdYabcdX"
+    assert lecture.prompt_note("abc", text, 4) == (
+        "'abcd' is followed by 'X' twice and by 'Y' once in the rhyme: a guess")
+    assert lecture.prompt_note("hel", "hello world", 3) == (
+        "the rhyme goes on one way from it: every model that has learnt it writes it")
+    assert lecture.prompt_note("zz", text, 2) == "not in the rhyme: each model guesses its own way"
 
 
 def test_the_text_section_shows_the_samples_as_the_txt_file_holds_them():

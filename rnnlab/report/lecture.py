@@ -2,13 +2,34 @@
 (lecture/slide.json), what the lecture's scripts printed when `make lecture` last ran here
 (lecture/results.json), and the lab's own numbers: the sine, and the first many-to-one text
 model (the lecture's network; ``many_to_one`` by default)."""
+from collections import Counter
+
 from rnnlab.report.markdown import fmt, table
 
-PROMPT_NOTES = {"Sing a son": "the rhyme's start: every model has learnt it",
-                "king was i": "' counting ' is followed by 'house' once and by 'out' once: a guess"}
-"""Why the three columns may differ on each prompt of the slide (slide.json's prompts): notes
-on the rhyme, not numbers; a prompt not here is not in the rhyme."""
-UNKNOWN_PROMPT = "not in the rhyme: each model guesses its own way"
+def prompt_note(prompt, text, window, length=20):
+    """Why the three columns may differ on a prompt of the slide, from the text the models
+    learnt (``text``: the training text): following the rhyme from the prompt for ``length``
+    characters, the first ``window`` characters the rhyme continues in more than one way (from
+    there each model guesses), or that it has one continuation, or that the prompt is not in
+    it. Counted on the text, so a prompt or a corpus of one's own gets its own note."""
+    if prompt not in text:
+        return "not in the rhyme: each model guesses its own way"
+    context = prompt
+    for _ in range(length):
+        last = context[-window:]
+        nexts = Counter(text[i + len(last)] for i in range(len(text) - len(last))
+                        if text.startswith(last, i))
+        if len(nexts) > 1:
+            ways = " and by ".join(f"{c!r} {times(n)}" for c, n in sorted(nexts.items()))
+            return f"{last!r} is followed by {ways} in the rhyme: a guess"
+        if not nexts:
+            break
+        context += next(iter(nexts))
+    return "the rhyme goes on one way from it: every model that has learnt it writes it"
+
+
+def times(n):
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def lstm_weights(units, inputs):
@@ -40,7 +61,8 @@ def sixpence_rows(slide, script, text):
     """The rhyme: its size, windows, weights, the last epochs' loss and accuracy, and the
     greedy continuation of each of the slide's prompts. ``text``: the lab's model, 'units',
     'vocab_size' (its output layer), 'meta' (data/text/vocab.json), 'history' (the rows of
-    its history plot) and 'greedy' ({prompt: text} at temperature 0)."""
+    its history plot), 'greedy' ({prompt: text} at temperature 0) and 'text' (what it trained
+    on, decoded)."""
     units, size, meta = text["units"], text["vocab_size"], text["meta"]
     lab_weights = lstm_weights(units, size) + (units + 1) * size
     rows = [
@@ -69,7 +91,7 @@ def sixpence_rows(slide, script, text):
         here, lab = ran.get(prompt), text["greedy"].get(prompt)
         rows.append([f"sixpence: {prompt!r} + 20 greedy characters", f"`{printed}`",
                      f"`{here}`" if here else "–", f"`{lab}`" if lab else "–",
-                     PROMPT_NOTES.get(prompt, UNKNOWN_PROMPT)])
+                     prompt_note(prompt, text["text"], meta["window"])])
     return rows
 
 
