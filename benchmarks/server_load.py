@@ -120,7 +120,6 @@ from benchmarks.server_load_parts.servers import (  # noqa: E402
 )
 from benchmarks.server_load_parts.verify import expected_model_files, plan, verify  # noqa: E402
 
-
 TIME_LIMIT = 3600  # seconds: the default parts take about 25 minutes
 
 

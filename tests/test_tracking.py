@@ -11,7 +11,15 @@ import pytest
 
 from rnnlab.core.errors import LabError
 from rnnlab.core.outputs import read_json
-from rnnlab.tracking import claims, experiments, failures, orphans, provenance, runs
+from rnnlab.tracking import (
+    claims,
+    experiments,
+    failures,
+    links,
+    orphans,
+    provenance,
+    runs,
+)
 from rnnlab.tracking.store import first_use_lock, tracking_uri
 from tests.conftest import add_makefile, free_port, wait_http
 
@@ -206,9 +214,14 @@ def test_a_run_missing_from_the_store_is_one_clear_error(store, monkeypatch):
             pass
 
 
-def test_train_stage_of(store):
-    assert runs.train_stage("text_generate@many_to_one") == "text_train@many_to_one"
-    assert runs.train_stage("series_evaluate@stock") == "series_train@stock"
+def test_the_link_names_the_stage_that_trained_the_model(store):
+    """A later stage's hint to retrain names the train stage the link file records, whatever
+    the stages are called (adding_evaluate reads the links of adding_train@<cell>-<length>)."""
+    run_file = store / "run.json"
+    with runs.new_run("demo", "model", "adding_train@gru-100", run_file, {}):
+        pass
+    assert read_json(run_file)["stage"] == "adding_train@gru-100"
+    assert links.read(run_file).stage == "adding_train@gru-100"
 
 
 def test_a_copied_checkout_keeps_its_runs_files_in_the_copy(store, monkeypatch, capfd):

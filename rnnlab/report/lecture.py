@@ -6,6 +6,7 @@ from collections import Counter
 
 from rnnlab.report.markdown import fmt, table
 
+
 def prompt_note(prompt, text, window, length=20):
     """Why the three columns may differ on a prompt of the slide, from the text the models
     learnt (``text``: the training text): following the rhyme from the prompt for ``length``

@@ -1,7 +1,8 @@
 """runs/<model>.json: the DVC output that ties a model's stages to its MLflow run.
 
-The train stage writes it when its run ends well (the run's id, experiment and name, and the
-ids of the models logged in it); the evaluate and generate stages read it to log into the
+The train stage writes it when its run ends well (the run's id, experiment and name, the ids
+of the models logged in it, and the train stage's name, which a later stage's errors give as
+the one to rerun); the evaluate and generate stages read it to log into the
 same run, so one MLflow run holds a model's params, history, evaluation, samples and the
 model itself. DVC keeps the file with the outputs it belongs to: a stage restored from DVC's
 run-cache brings back the link to the run that made it.
@@ -17,11 +18,12 @@ class Link:
     experiment_name: str
     run_name: str
     models: dict = field(default_factory=dict)  # {'keras': model id, 'generator': model id}
+    stage: str = ""  # the DVC stage that trained it: 'text_train@many_to_one'
 
 
 def write(path, link):
     write_json(path, {"run_id": link.run_id, "experiment_name": link.experiment_name,
-                      "run_name": link.run_name, "models": link.models})
+                      "run_name": link.run_name, "models": link.models, "stage": link.stage})
 
 
 def read(path):
@@ -29,4 +31,5 @@ def read(path):
     record = read_json(path)
     with reading(path):
         return Link(str(record["run_id"]), str(record["experiment_name"]),
-                    str(record.get("run_name", "")), dict(record.get("models") or {}))
+                    str(record.get("run_name", "")), dict(record.get("models") or {}),
+                    str(record.get("stage", "")))

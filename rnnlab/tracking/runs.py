@@ -56,7 +56,7 @@ def new_run(experiment, model, stage, link_file, params, notes=None, view=None, 
         with _killed_on_interrupt(), on_hard_stop(_ender(run.info.run_id)), \
                 on_stop_say("; its MLflow run is KILLED"):
             mlflow.log_params(params)
-            link = links.Link(run.info.run_id, found.name, run.info.run_name)
+            link = links.Link(run.info.run_id, found.name, run.info.run_name, stage=stage)
             yield link
             links.write(link_file, link)
     say_where(run)
@@ -97,9 +97,8 @@ MLflow's active run (the train stage's)."""
 
 
 @contextlib.contextmanager
-def same_run(link_file, stage, train=None):
-    """The run that the train stage (``train``; by default the one ``train_stage`` names)
-    linked in ``link_file``, for this stage to log into (``log_evaluation``, ``log_metrics``,
+def same_run(link_file, stage):
+    """The run that a train stage linked in ``link_file`` (which names that stage), for this stage to log into (``log_evaluation``, ``log_metrics``,
     ``log_text``, ``log_as``); yield it (as MLflow read it).
 
     The run is not reopened, and nothing this stage does changes its status (FINISHED) or its
@@ -115,7 +114,7 @@ def same_run(link_file, stage, train=None):
 
     link = links.read(link_file)
     uri = store.connect()
-    retrain = f"dvc repro --force --downstream {train or train_stage(stage)}"
+    retrain = f"dvc repro --force --downstream {link.stage}" if link.stage else "dvc repro --force"
     with store.first_use_lock(uri), store.errors_of(uri):
         client = MlflowClient()  # a new SQLite store gets its tables here: under the lock
         try:
@@ -167,14 +166,6 @@ def say_where(run):
         experiment = f"{uri.rstrip('/')}/#/experiments/{run.info.experiment_id}"
         print(f"🏃 View run {run.info.run_name} at: {experiment}/runs/{run.info.run_id}\n"
               f"🧪 View experiment at: {experiment}")
-
-
-def train_stage(stage):
-    """'text_generate@many_to_one' -> 'text_train@many_to_one';
-    'series_evaluate@stock' -> 'series_train@stock'."""
-    name, _, item = stage.partition("@")
-    train = name.rsplit("_", 1)[0] + "_train"
-    return f"{train}@{item}" if item else train
 
 
 def log_evaluation(run, link_file, metrics, figure, result, meaning, baselines=()):
