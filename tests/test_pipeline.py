@@ -511,3 +511,18 @@ def test_the_committed_lock_holds_the_stages_of_dvc_yaml_and_no_others():
     listed = set(run([tool("dvc"), "stage", "list", "--name-only"], cwd=root).stdout.split())
     assert locked == listed, {"gone from dvc.yaml": sorted(locked - listed),
                               "never run": sorted(listed - locked)}
+
+
+def test_the_views_across_files_draw_columns_the_stages_write():
+    """dvc.yaml's top-level plots (what `dvc plots show` and `dvc plots diff` draw beside each
+    stage's own) name files some stage writes, and columns those files have."""
+    root = Path(__file__).resolve().parent.parent
+    outs = {out["path"] for stage in yaml.safe_load((root / "dvc.lock").read_text())["stages"]
+            .values() for out in stage.get("outs", [])}
+    for view in yaml.safe_load((root / "dvc.yaml").read_text())["plots"]:
+        (title, spec), = view.items()
+        for path, columns in spec["y"].items():
+            columns = [columns] if isinstance(columns, str) else columns
+            assert path in outs, f"{title!r}: {path} is no stage's output"
+            header = (root / path).read_text().splitlines()[0].split(",")
+            assert {spec["x"], *columns} <= set(header), f"{title!r}: {path} has {header}"
