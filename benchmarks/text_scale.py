@@ -2,7 +2,7 @@
 
 For generated corpora of 0.5, 1 and 2 MB (MB = 2**20 bytes throughout) it prints the encode
 time (what the text_encode stage does: read and normalise the file, encode it, split off 10%; best of 5),
-the time of one training epoch over streamed windows (rnnlab.data.streams.window_batches, sparse
+the time of one training epoch over streamed windows (rnnlab.nets.streams.window_batches, sparse
 targets) and the peak RSS of each phase, measured in a fresh child process per phase; beside
 them, the size the lecture's one-hot (N, window, vocabulary) float32 array and its (N, window)
 int32 window array would have had (computed, never allocated).
@@ -84,8 +84,8 @@ def encode(corpus, args):
 
 
 def train(corpus, args):
-    from rnnlab.data import streams, variants, vocab
-    from rnnlab.nets import models
+    from rnnlab.data import variants, vocab
+    from rnnlab.nets import models, streams
     from stages import text_encode
 
     voc, ids = vocab.encode_corpus(text_encode.read_corpus(corpus, args.window))

@@ -113,7 +113,10 @@ def address_as(state, name=None, host=None, allowed=None):
     says otherwise, and answers that name (``allowed_hosts``)."""
     if name:
         state["name"] = name
-    state["host"] = host or state.get("host") or ("0.0.0.0" if state.get("name") else "127.0.0.1")
+    # a name given now means students' machines must reach it: every network, even where an
+    # earlier start without a name (a teacher's try-out) left 127.0.0.1
+    state["host"] = (host or ("0.0.0.0" if name else state.get("host"))
+                     or ("0.0.0.0" if state.get("name") else "127.0.0.1"))
     if allowed:
         state["allowed_hosts"] = allowed
     elif name:

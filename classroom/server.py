@@ -162,6 +162,7 @@ def start(args):
         print(f"admin account: admin, its password in {folder / STATE}")
     print(f"students: export MLFLOW_TRACKING_URI={address} MLFLOW_TRACKING_USERNAME=<name> "
           "MLFLOW_TRACKING_PASSWORD=<password>; make accounts STUDENTS=<list.csv> makes them")
+    print(f"runs, in a browser: {address}/#/experiments?workflowType=machine_learning")
 
 
 def stop(args):

@@ -64,6 +64,10 @@ def read_names(path):
     table = rows(decode(path, data))
     header = [cell.strip().lower() for cell in table[0]] if table else []
     column = header.index("name") if "name" in header else None
+    if column is None and len(header) > 1:  # a table, and none of its columns is the names'
+        raise LabError(f"{path}: a table without a 'name' column (its first line: "
+                       f"{', '.join(c.strip() for c in table[0])}): head the column of "
+                       "usernames 'name'")
     cells = [r[column] for r in table[1:] if len(r) > column] if column is not None else \
             [r[0] for r in table if r]
     names = []
@@ -72,8 +76,9 @@ def read_names(path):
         if not name:
             continue
         if not USERNAME.fullmatch(name) or name == "admin":
-            raise LabError(f"{path}: {cell.strip()!r} cannot be a username (letters, digits, "
-                           "'-' and '_', at most 64, not 'admin')")
+            raise LabError(f"{path}: {cell.strip()!r} cannot be a username (ASCII letters, "
+                           "digits, '-' and '_', at most 64, not 'admin': a romanised name or a "
+                           "student number)")
         if name in names:
             raise LabError(f"{path}: {name!r} is listed twice")
         names.append(name)

@@ -70,15 +70,15 @@ def main():
             gradients,
             models,
         )
+        from rnnlab.nets.progress import EpochLog
         from rnnlab.tracking import registry
-        from rnnlab.tracking.progress import EpochLog
 
         model = models.compiled_series_model(m.name, m.length, inputs.shape[2],
                                              {**p, "layer": m.cell})
         before = gradients.input_gradient_norms(model, *probe)
         start = time.perf_counter()
         history, kept = models.fit(model, (inputs, targets), SECTION, p,
-                                   callbacks=[EpochLog(m.stage, p["epochs"])])
+                                   callbacks=[EpochLog(m.stage, p["epochs"], runs.EpochMetrics())])
         seconds = time.perf_counter() - start
         after = gradients.input_gradient_norms(model, *probe)
         model.save(args.model)

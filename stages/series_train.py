@@ -78,13 +78,13 @@ def main():
                          example=s.data, registers=[registered],
                          formulation=scaling.FORMULATIONS[tp["target"]]) as link:
         from rnnlab.nets import models  # TensorFlow: inputs and store are good
+        from rnnlab.nets.progress import EpochLog
         from rnnlab.tracking import registry
-        from rnnlab.tracking.progress import EpochLog
 
         model = models.compiled_series_model(s.name, transform.steps(window), X.shape[2], tp)
         model.save(args.untrained)
         history, kept = models.fit(model, (X, Y), section, tp, validation=val,
-                                   callbacks=[EpochLog(stage, tp["epochs"])],
+                                   callbacks=[EpochLog(stage, tp["epochs"], runs.EpochMetrics())],
                                    hint="" if tp["target"] != "value" else
                                    f" or train on scaled values ('{section}.target: price')")
         model.save(args.model)

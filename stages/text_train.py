@@ -4,7 +4,7 @@ The variant's section of params.yaml, text_train.<variant>, says which network (
 many_to_one   (the lecture)  LSTM(units) + Dense(V, softmax): the character after each window.
 many_to_many  (its agenda)   LSTM(units, return_sequences) + Dense(V, softmax) at every step:
                              the window shifted by one.
-Windows stream from the training ids (rnnlab/data/streams.py), shuffled with the seed; sparse
+Windows stream from the training ids (rnnlab/nets/streams.py), shuffled with the seed; sparse
 integer targets with sparse categorical cross-entropy are the lecture's one-hot targets with
 categorical cross-entropy, without the one-hot arrays. With a held-out split
 (text_encode.val > 0) Keras also scores it after every epoch (val_loss, val_accuracy).
@@ -57,10 +57,9 @@ def main():
                          example="text", registers=[names.generator(corpus, name)],
                          formulation=variants.FORMULATIONS[p["kind"]]) as link:
         # TensorFlow: inputs and store are good
-        from rnnlab.data import streams
-        from rnnlab.nets import models
+        from rnnlab.nets import models, streams
+        from rnnlab.nets.progress import EpochLog
         from rnnlab.tracking import registry
-        from rnnlab.tracking.progress import EpochLog
 
         model = models.compiled_text_model(name, len(voc), p)
         split = variants.SPLITS[p["kind"]]
@@ -69,7 +68,7 @@ def main():
         val_batches = (streams.window_batches(val, window, split, streams.EVAL_BATCH)
                        if len(val) else None)
         history, kept = models.fit(model, batches, section, p, validation=val_batches,
-                                   callbacks=[EpochLog(stage, p["epochs"])])
+                                   callbacks=[EpochLog(stage, p["epochs"], runs.EpochMetrics())])
         model.save(args.model)
         write_csv(args.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         first = train[np.newaxis, :window]  # the corpus's first window: an example input

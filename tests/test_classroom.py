@@ -121,6 +121,8 @@ def test_the_name_students_type_is_printed_and_the_only_host_answered(server):
     assert server["uri"] == f"http://localhost:{port}"
     assert f"class server: http://localhost:{port} (MLflow, accounts on, listening on 127.0.0.1)" \
         in server["started"]
+    assert f"runs, in a browser: http://localhost:{port}/#/experiments?workflowType=" \
+        "machine_learning" in server["started"]
     assert server["state"]["allowed_hosts"].split(",") == [
         "localhost", f"localhost:{port}", "127.0.0.1", f"127.0.0.1:{port}"]
     # an API call (MLflow exempts /health from the Host check), as the teacher

@@ -6,7 +6,8 @@ import pytest
 
 from rnnlab.forward import textgen
 from rnnlab.nets import models
-from rnnlab.tracking.progress import EpochLog
+from rnnlab.nets.progress import EpochLog
+from rnnlab.tracking.runs import EpochMetrics
 
 
 def test_sine_model_matches_the_lecture():
@@ -131,7 +132,7 @@ def tiny_fit(epochs, **p):
     model.compile(loss="mse", optimizer=models.optimizer("adam", 0.01))
     p = {"epochs": epochs, "batch_size": 32, **p}
     return models.fit(model, (X[:24], X[:24, -1]), "series.sine", p,
-                      validation=(X[24:], X[24:, -1]), callbacks=[EpochLog("series.sine", epochs)])
+                      validation=(X[24:], X[24:, -1]), callbacks=[EpochLog("series.sine", epochs, EpochMetrics())])
 
 
 def stored(run_id, key):

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from rnnlab.data import streams, windows
+from rnnlab.data import windows
 from rnnlab.data.variants import SPLITS
+from rnnlab.nets import streams
 
 
 def collect(batches):

@@ -86,6 +86,8 @@ def test_other_encodings_are_named_with_the_wanted_ones(tmp_path, write, fragmen
 @pytest.mark.parametrize("text,fragment", [
     ("name\temail\nalice@x\ta@x\n", "'alice@x' cannot be a username"),
     ("name;email\nAlice;a@x\nalice;b@x\n", "'alice' is listed twice"),
+    ("이름,email\n김민준,a@x\n", "a table without a 'name' column (its first line: 이름, email)"),
+    ("name\n김민준\n", "'김민준' cannot be a username (ASCII letters"),
     ("name,email\n,a@x\n", "no names"),
     ("", "no names"),
 ])
@@ -128,5 +130,13 @@ def test_a_name_listens_everywhere_and_is_the_address_students_type():
     assert "lab.example.edu:8080" in state["allowed_hosts"].split(",")
     address_as(state)  # a later start without options keeps what the first said
     assert (state["host"], state["name"]) == ("0.0.0.0", "lab.example.edu")
+    address_as(state, allowed="*.example.edu")
+    assert state["allowed_hosts"] == "*.example.edu"
+    state = {"port": 8080}
+    address_as(state)  # docs/team.md: a try-out on this machine first, then the class's start
+    address_as(state, name="lab.example.edu")
+    assert state["host"] == "0.0.0.0" and students_address(state) == "http://lab.example.edu:8080"
+    address_as(state, name="lab.example.edu", host="10.0.0.5")  # --host still says where
+    assert state["host"] == "10.0.0.5"
     address_as(state, allowed="*.example.edu")
     assert state["allowed_hosts"] == "*.example.edu"

@@ -319,9 +319,9 @@ def test_no_model_adds_a_version_to_another_models_registered_model(store):
 def test_a_registered_model_an_older_lab_made_is_known_by_its_versions_run(store):
     """An older lab tagged a registered model with its example only: the run of its newest
     version names the model that made it ('<experiment or commit>-<model>')."""
-    client = mlflow.MlflowClient()
     with runs.new_run("msft", "stock_tutorial", "series_train@stock_tutorial", store / "a.json", {}):
         register("msft-tutorial-forecaster")
+    client = mlflow.MlflowClient()  # after new_run has pointed MLflow at this test's store
     client.set_registered_model_tag("msft-tutorial-forecaster", claims.EXAMPLE, "stock")
     with pytest.raises(LabError, match=r"versions of model 'stock_tutorial'"):
         with runs.new_run("msft-tutorial", "stock", "series_train@stock", store / "b.json", {},

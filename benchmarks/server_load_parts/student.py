@@ -135,7 +135,7 @@ class Student:
             loss *= 0.97
             batch.add(epoch, {key: 1 - loss if key == "accuracy" else
                               loss * (1.1 if key == "val_loss" else 1) for key in model.keys})
-            if batch.due(last=epoch + 1 == n):  # as rnnlab/tracking/progress.py sends them
+            if batch.due(last=epoch + 1 == n):  # as rnnlab/nets/progress.py has them sent
                 sending = collections.Counter(m.key for m in batch.waiting)
                 self.call(EPOCHS, batch.send)
                 for key, count in sending.items():

@@ -1,6 +1,8 @@
 """The lesson's Keras networks: the SimpleRNN, LSTM and GRU models the train stages build and
-fit (models), and the gradient norms that show the vanishing gradient (gradients). The only
-package that imports TensorFlow.
+fit (models), the training windows they stream from a text's ids (streams, tf.data), the
+callback that hands each epoch to a sink the stage gives (progress), and the gradient norms
+that show the vanishing gradient (gradients). The only package that imports
+TensorFlow.
 
 Keras comes from here (``from rnnlab.nets import keras``). Keras 3 imports scikit-learn when
 it is installed, for its scikit-learn wrappers (``keras.wrappers``), which the lab never uses:

@@ -101,7 +101,7 @@ def fit(model, data, section, p, validation=None, hint="", callbacks=()):
     many epochs and keep the best epoch's weights (Keras' EarlyStopping); with
     ``p['stop_below']`` > 0, stop once the training loss is below it. ``callbacks``: more
     Keras callbacks (a train stage's report of each epoch to its MLflow run and the terminal,
-    rnnlab/tracking/progress.py: the lesson's code records nothing itself).
+    rnnlab/nets/progress.py, its sink given by the stage: the lesson.s code records nothing itself).
 
     Returns Keras' history ({metric: [per epoch]}) and the epoch whose weights the model holds.
     LabError naming ``section``'s learning rate (and ``hint``) if the loss is not finite."""

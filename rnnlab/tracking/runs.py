@@ -244,8 +244,8 @@ class EpochMetrics:
     Not MLflow's ``synchronous=False``: its background thread only logs a failure, and writes
     on into a run the stage has already ended. Here a store that fails still fails the stage
     at the first epoch; an interrupted training loses the points of its last ``SEND_EVERY``
-    seconds, and its run is KILLED anyway. rnnlab/tracking/progress.py (the train stages' Keras
-    callback) uses this; so does the load benchmark, to log as the stages do."""
+    seconds, and its run is KILLED anyway. rnnlab/nets/progress.py (the train stages' Keras
+    callback) is given one; so does the load benchmark, to log as the stages do."""
 
     def __init__(self):
         self.waiting, self.sent = [], -math.inf
