@@ -16,7 +16,7 @@ A runs page is taken as a student keeps it: the description's link opens the lab
 (``viewStateShareKey=lab``) under MLflow's "You're viewing a shared view" banner; the script
 presses its "Override saved view" (the view becomes the browser's own, the banner goes), folds
 the sidebar, unfolds the experiment's description and widens each column whose header is cut
-off ("eval_train_accu...") by dragging the header's edge; MLflow keeps it all for next time.
+off ("eval_train_accu...") by dragging the header's edge.
 A run's page is taken with its description unfolded ("Show more").
 
 The browser reaches the server as lab.test (mapped to 127.0.0.1 inside Chromium only): MLflow
