@@ -62,16 +62,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def stop(proc):
-    """End ``proc`` and its process group (started with start_new_session)."""
+def stop(proc, grace=20):
+    """End ``proc`` and its whole process group (started with start_new_session): SIGTERM,
+    then SIGKILL to whatever of the group is left after ``grace`` seconds."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:  # the leader and its children (uvicorn's workers)
+            proc.poll()
+            os.killpg(proc.pid, 0)  # ProcessLookupError once the group is empty
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @contextlib.contextmanager
