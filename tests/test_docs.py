@@ -9,6 +9,10 @@
 - Every relative link or image in README.md, README.ko.md and docs/*.md points at a file that
   exists, and a #fragment at a heading of the page it names.
 - Every `make <target>` named there is a Makefile target; every .py file named there exists.
+- Every other figure on docs/*.md, lecture/README.md and README.ko.md (a decimal, a number with
+  thousands separators or with a unit) is a value of a committed results file at the precision
+  printed, or part of a paragraph, list item or table that names its date and machine, or one of
+  a few constants listed with the reason they are no measurement (NOT_MEASURED).
 - README.md stays a front page: at most 200 lines.
 
 Reads files only (no TensorFlow, no MLflow): a second or two.
@@ -326,3 +330,245 @@ def test_front_page_stays_short():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
     assert lines <= MAX_FRONT_PAGE_LINES, (
         f"README.md has {lines} lines (at most {MAX_FRONT_PAGE_LINES}): move detail to a page of docs/")
+
+
+# ---- every number on every page ---------------------------------------------------------------
+#
+# Beyond the tables above, every figure a reader would trust on the pages below is either
+#  (a) a value of a committed results file (SOURCES, and a page's own PAGE_SOURCES), equal to it
+#      at the precision printed ("0.9976" is any value in [0.99755, 0.99765]; a percentage may
+#      be a fraction times 100; "1.1e35" is compared in its own exponent), or
+#  (b) part of a dated measurement: its paragraph, list item, table row or code block, the
+#      paragraph that introduces its list, table or code block, or its section's heading names a
+#      date (2026-11-28) and a machine ("2 cores", "the lab's 2-core machine", "코어 2개"). A time, a memory size or a rate (s, min, MB, chars/s, ...)
+#      must be dated even when some results file happens to hold its value: timings vary
+#      from machine to machine and do not repeat, or
+#  (c) in NOT_MEASURED, a short list of constants that are no measurement, each with its reason.
+# "A figure": a decimal (0.990, 17.4, 1.1e35), a number with thousands separators (2,537), or a
+# number with a unit of time, size, ratio, share or count (80 s, 2.5 GB, 2.58x, 52%, 5 bp, 396
+# windows) or a time in words (about eleven minutes). Not scanned: code (fenced blocks but their
+# `# comments`, and `spans`: commands, params, sample output), HTML comments, link targets,
+# dates, versions (Python 3.11, MLflow 3.17), and README.md (its table is checked above; its
+# prose is not yet held to this).
+
+NUMBER_PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "lecture" / "README.md",
+                                                       ROOT / "README.ko.md"]
+SOURCES = ["metrics/*.json", "lecture/results.json", "lecture/slide.json", "params.yaml",
+           "reports/README.md", "benchmarks/variants.json"]
+PAGE_SOURCES = {  # files a page quotes rows of, beyond SOURCES (too many values to hold for all)
+    "docs/serving.md": ["plots/stock_test.csv", "plots/stock_tutorial_test.csv"],
+    "docs/evaluation.md": ["rows:data/msft.csv", "plots/stock_forecast.csv", "plots/stock_tutorial_forecast.csv",
+                           "plots/stock_test.csv"],
+    "docs/why-lstm.md": ["plots/adding/*.csv"],
+}
+NOT_MEASURED = {  # (page, the number as printed): why it is no measurement
+    ("docs/serving.md", "3.4e38"): "float32's largest value",
+    ("docs/serving.md", "60 s"): "MLflow's server's request timeout, a setting",
+    ("docs/params.md", "1,000,000"): "the params check's bound on adding_data.train_size",
+    ("docs/params.md", "23 GiB"): "the memory check's arithmetic for that example, not a measurement",
+    ("docs/lecture.md", "0.9697"): "384/396, the accuracy next to the slide's with 396 windows, worked out",
+    ("docs/lecture.ko.md", "0.9697"): "384/396, as in lecture.md",
+    ("docs/experiments.md", "ten seconds"): "how often the epochs' metrics are sent, a setting",
+    ("docs/team.md", "11 MB"): "the size of pgserver's wheel, a fact of the package",
+    ("docs/tests.md", "10 GiB"): "the size of a test's (sparse) price file, a setting of the test",
+    ("docs/tests.md", "1e-12"): "the threshold below which the pages write 'exact', a setting",
+    ("docs/troubleshooting.md", "13 s"): "MLflow's retry schedule (waits of 0, 4 and 8 s), not a timing",
+    ("docs/troubleshooting.md", "2 s"): "the watcher thread's grace period (rnnlab/core/lifeline.py)",
+}
+DATE = re.compile(r"(?<!\d)20\d\d-[01]\d-[0-3]\d(?!\d)")
+MACHINE = re.compile(r"\bcores?\b|-core\b|\bmachine\b|\bCPUs?\b|코어|기계", re.I)
+TIMING_UNITS = (r"ms|s|sec|seconds?|min|minutes?|hours?|MB|GB|KB|MiB|GiB|chars/s|characters/s|"
+                r"requests/s|초|분|시간")
+KOREAN_UNITS = r"초|분(?!의)|시간"  # a particle may follow (17초로); 10분의 1 is a tenth
+OTHER_UNITS = r"x|×|%|bp|windows|epochs|trades|rows|days|parameters|weights"
+WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+         r"forty")
+FIGURE = re.compile(
+    r"(?<![\w.,/#:])(?<!\w-)(?:"
+    rf"(?P<words>\b(?:{WORDS})(?: and a half)?(?= (?:minutes?|hours?|seconds?)\b))|"
+    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+(?:e[+-]?\d+)?|\d+e[+-]?\d+"
+    rf"|\d+(?=\s?(?:(?:{TIMING_UNITS}|{OTHER_UNITS})(?![\w/])|{KOREAN_UNITS})))"
+    r")(?![\w.]*\d)(?:\s?(?P<unit>(?:" + TIMING_UNITS + "|" + OTHER_UNITS + r")(?![\w/])|" + KOREAN_UNITS + "))?")
+# A time that is a setting, not a measurement: "timeout 30 s", "every 30 s", "for 10 minutes",
+# "a 20 s busy timeout", "ten seconds at most".
+SETTING_BEFORE = re.compile(r"(?:timeout|every|for|at most|within(?: about)?|larger than)\s+(?:a\s+|~|about\s+)?$", re.I)
+SETTING_AFTER = re.compile(r"^\s*(?:busy timeout|timeout|at most|password cache)")
+VERSION = re.compile(r"(?:Python|MLflow|DVC|Keras|TensorFlow|NumPy|pandas|PostgreSQL|Ubuntu)\s+$", re.I)
+
+
+def masked(text):
+    """The page with code, HTML comments, link targets and addresses blanked out, line for line."""
+    blank = lambda m: re.sub(r"[^\n]", " ", m.group())  # noqa: E731
+
+    def comments_only(m):  # a code block's comments are prose: "make test  # about 11 minutes"
+        return "\n".join(re.sub(r"^(.*?)((?:^|\s)#\s.*)?$", lambda c: " " * len(c.group(1)) + (c.group(2) or ""),
+                                 line) for line in m.group().split("\n"))
+
+    text = re.sub(r"^```.*?^```", comments_only, text, flags=re.S | re.M)
+    text = re.sub(r"<!--.*?-->", blank, text, flags=re.S)
+    text = re.sub(r"`[^`]*`", blank, text)
+    text = re.sub(r"\]\([^)\s]*\)", blank, text)
+    return re.sub(r"https?://\S+", blank, text)
+
+
+def blocks(text):
+    """Each line's context, as line ranges: its block (a paragraph, a list item, a table's row,
+    or a code block), the paragraph that introduces its table, code block or list, if any, and
+    its section's heading."""
+    lines = text.splitlines()
+    spans, start = [], None
+    for i, line in enumerate(lines + [""]):
+        item = re.match(r"\s{0,3}(?:[-*+]|\d+\.)\s", line)
+        if start is not None and (not line.strip() or item or line.startswith("#")):
+            spans.append((start, i - 1))
+            start = None
+        if line.strip() and start is None:
+            start = i
+    owner, intro, heading = {}, None, None
+    for n, (first, last) in enumerate(spans):
+        head = lines[first].lstrip()
+        context = [(first, last)]
+        if head.startswith("#"):
+            heading, intro = (first, first), None
+        elif re.match(r"(?:[-*+]|\d+\.)\s", head):
+            context.append(intro)
+        else:
+            caption = spans[n - 1] if n and spans[n - 1][1] >= first - 2 else None
+            if head.startswith(("|", "```")) and caption:
+                context.append(caption)
+            intro = (first, last)
+        context.append(heading)
+        for i in range(first, last + 1):
+            if head.startswith("|"):  # a table row: itself, the table's caption, the heading
+                owner[i] = [c for c in [(i, i), *context[1:]] if c]
+            else:
+                owner[i] = [c for c in context if c]
+    return lines, owner
+
+
+def source_values(patterns):
+    values = []
+
+    def walk(v):
+        if isinstance(v, bool):
+            return
+        if isinstance(v, (int, float)):
+            values.append(float(v))
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    for pattern in patterns:
+        if pattern.startswith("rows:"):  # how many data rows a CSV file has (its header aside)
+            values.append(float(committed(pattern[5:]).strip().count("\n")))
+            continue
+        names = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern))
+        assert names, f"no committed file {pattern}"
+        for name in names:
+            text = committed(name)
+            if name.endswith(".json"):
+                walk(json.loads(text))
+            elif name.endswith(".csv"):
+                for cell in re.split(r"[,\n]", text):
+                    try:
+                        values.append(float(cell))
+                    except ValueError:
+                        pass
+            elif name.endswith((".yaml", ".md")):  # every number in it
+                for x in re.findall(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?", text):
+                    try:
+                        values.append(float(x.replace(",", "")))
+                    except ValueError:
+                        pass
+    return values
+
+
+def holds(values, shown):
+    """Whether a value rounds to ``shown`` at its printed precision (or, times 100, a share)."""
+    number = shown.replace(",", "")
+    mantissa, _, exponent = number.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    scale = 10.0 ** int(exponent) if exponent else 1.0
+    tolerance = 0.5 * 10.0 ** -decimals * scale * (1 + 1e-9)
+    x = float(number)
+    return any(abs(abs(v) - x) <= tolerance or abs(abs(v) * 100 - x) <= tolerance for v in values)
+
+
+def unsourced_figures(name, text, values, not_measured=NOT_MEASURED):
+    """(line number, figure, line) of every figure of the page ``name`` (its ``text``) that none
+    of (a)-(c) accounts for."""
+    lines, owner = blocks(masked(text))
+    out = []
+    for i, line in enumerate(lines):
+        for match in FIGURE.finditer(line):
+            if VERSION.search(line[: match.start()]) or DATE.search(line[max(0, match.start() - 8):match.end() + 8]):
+                continue
+            shown = match.group("number") or match.group("words")
+            unit = match.group("unit") or ("minutes" if match.group("words") else "")
+            if {(name, shown), (name, f"{shown} {unit}".strip())} & set(not_measured):
+                continue
+            timing = bool(re.fullmatch(TIMING_UNITS, unit)) if unit else False
+            if timing and (SETTING_BEFORE.search(line[: match.start()])
+                           or SETTING_AFTER.search(line[match.end():])):
+                continue
+            block = "\n".join("\n".join(lines[a:b + 1]) for a, b in owner[i])
+            dated = bool(DATE.search(block) and MACHINE.search(block))
+            if dated or (not timing and match.group("number") and holds(values, shown)):
+                continue
+            out.append((i + 1, f"{shown} {unit}".strip(), line.strip()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def committed_values():
+    return source_values(SOURCES)
+
+
+@pytest.mark.parametrize("page", NUMBER_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_figure_comes_from_a_results_file_or_a_dated_measurement(page, committed_values):
+    name = str(page.relative_to(ROOT))
+    extra = source_values(PAGE_SOURCES.get(name, []))
+    found = unsourced_figures(name, page.read_text(encoding="utf-8"), committed_values + extra)
+    assert not found, (
+        f"{page.relative_to(ROOT)}: figures held by no committed results file ({', '.join(SOURCES)}) "
+        "and not part of a paragraph, list item or table that names its date and machine:\n"
+        + "\n".join(f"  line {n}: {shown}   | {line[:140]}" for n, shown, line in found))
+
+
+def test_every_constant_listed_as_not_measured_is_still_on_its_page(committed_values):
+    """NOT_MEASURED stays short: an entry whose figure left its page, or that a results file or
+    a date now accounts for, goes."""
+    stale = []
+    for name in sorted({page for page, _ in NOT_MEASURED}):
+        page = ROOT / name
+        values = committed_values + source_values(PAGE_SOURCES.get(name, []))
+        found = unsourced_figures(name, page.read_text(encoding="utf-8"), values, not_measured={})
+        shown = {figure for _, figure, _ in found} | {figure.split(" ")[0] for _, figure, _ in found}
+        stale += [f"{name}: {figure}" for page_name, figure in NOT_MEASURED
+                  if page_name == name and figure not in shown]
+    assert not stale, f"NOT_MEASURED lists figures no page needs it for: {stale}"
+
+
+def test_an_unsourced_or_undated_figure_is_caught(committed_values):
+    cases = {
+        "Accuracy 0.990 on the rhyme.": [],                          # metrics: 0.98989...
+        "Accuracy 0.9777 on the rhyme.": ["0.9777"],                 # no committed value rounds to it
+        "AR(3)'s mse on the sine is about 1e-31.": ["1e-31"],        # it is 3.75e-31: 4e-31
+        "AR(3)'s mse on the sine is about 4e-31.": [],
+        "The rhyme gives 397 windows.": ["397 windows"],             # 396 (the slide: 399)
+        "Walk-forward took 17.4 s.": ["17.4 s"],                     # a timing, undated
+        "Walk-forward took 17.4 s (2026-11-28, the lab's 2-core machine).": [],
+        "Walk-forward took about twenty minutes.": ["twenty minutes"],
+        "파이프라인은 약 4분 30초 걸립니다.": ["4 분", "30 초"],
+        "2026-11-28에 CPU 코어 2개에서 257초 걸렸습니다.": [],
+        "A request waits at most 30 s (timeout 30 s).": [],          # settings
+        "| a | b |\n|---|---|\n| x | 1,234 |": ["1,234"],
+        "On 2 cores (2026-12-07):\n\n| a | b |\n|---|---|\n| x | 1,234 |": [],
+        "Python 3.11, from 2013-02-13, `lr 0.123`, [x](a/1.2.md).": [],
+    }
+    for text, expected in cases.items():
+        found = unsourced_figures("docs/probe.md", text, committed_values)
+        assert [shown for _, shown, _ in found] == expected, (text, found)
