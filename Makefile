@@ -53,7 +53,7 @@ repro: $(STAMP)
 	@echo "Results: reports/README.md (every model beside its baselines, figures, samples)."
 	@echo "Runs:    make ui, then open the address it prints."
 
-# The slide's scripts as the lecture writes them (Keras 3 changes marked), on this machine:
+# The slide's scripts as the lecture writes them (each change marked: lecture/README.md), on this machine:
 # their numbers go to lecture/results.json, which the report sets beside the slide's and the lab's.
 lecture: $(STAMP)
 	$(BIN)/python lecture/run.py
