@@ -10,9 +10,10 @@ relative too.
 
 MLflow finds this class through its public plugin interface, the entry-point group
 ``mlflow.artifact_repository`` (plugin/pyproject.toml; `make venv` installs it), and builds it
-with the tracking URI of the client at hand. The folder is that of the SQLite file named by,
-in order: that tracking URI, MLFLOW_TRACKING_URI, ``mlflow.get_tracking_uri()`` (whose default,
-``sqlite:///mlflow.db``, is the current directory's); never a path recorded in the store. A
+with the tracking URI of the client at hand. The folder is that of the SQLite file named by
+that tracking URI, else by ``mlflow.get_tracking_uri()``: the process's own
+(``mlflow.set_tracking_uri``), else MLFLOW_TRACKING_URI, else MLflow's default,
+``sqlite:///mlflow.db`` in the current directory; never a path recorded in the store. A
 tracking URI that is no SQLite file (a server) is refused: the files are beside the store, and
 only a process that opens the store's file finds them. Logging, listing, downloading and
 deleting are MLflow's own for local files (LocalArtifactRepository), on the resolved folder.
@@ -47,7 +48,7 @@ def store_folder(tracking_uri=None):
     """The folder of the SQLite file that holds the store (see the module's docstring)."""
     import mlflow
 
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or mlflow.get_tracking_uri()
+    uri = tracking_uri or mlflow.get_tracking_uri()
     path = sqlite_file(str(uri))
     if path is None:
         raise MlflowException(

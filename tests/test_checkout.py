@@ -71,13 +71,15 @@ def test_gc_in_a_copy_deletes_the_copys_files_and_leaves_the_originals(trained, 
 
 
 def test_a_moved_checkout_shows_its_files_in_make_ui_and_logs_beside_itself(trained, tmp_path):
-    """`mv lab lab3`: `make ui` lists the run's files and sends them; a stage run in lab3 logs
-    its figures under lab3/mlartifacts/."""
+    """`mv lab lab3`: `make ui` lists the run's files and sends them, and the logged model's;
+    a stage run in lab3 logs its figures under lab3/mlartifacts/."""
     lab = cp_a(trained, tmp_path / "lab")
     moved = tmp_path / "lab3"
     subprocess.run(["mv", str(lab), str(moved)], check=True)
-    run_id = read_json(moved / "runs/sine.json")["run_id"]
+    link = read_json(moved / "runs/sine.json")
+    run_id, model_id = link["run_id"], link["models"]["forecaster"]
     summary = moved / f"mlartifacts/sine/{run_id}/artifacts/model_summary.txt"
+    mlmodel = moved / f"mlartifacts/sine/models/{model_id}/artifacts/MLmodel"
     with make_ui(moved) as (proc, address):
         wait_http(address + "/health", timeout=120, proc=proc)
         with urllib.request.urlopen(f"{address}/ajax-api/2.0/mlflow/artifacts/list?run_id={run_id}") as r:
@@ -85,6 +87,9 @@ def test_a_moved_checkout_shows_its_files_in_make_ui_and_logs_beside_itself(trai
         assert "model_summary.txt" in listed
         with urllib.request.urlopen(f"{address}/get-artifact?path=model_summary.txt&run_uuid={run_id}") as r:
             assert r.read() == summary.read_bytes()
+        with urllib.request.urlopen(f"{address}/ajax-api/2.0/mlflow/logged-models/{model_id}/"
+                                    "artifacts/files?artifact_file_path=MLmodel") as r:
+            assert r.read() == mlmodel.read_bytes()
     before = set(files(moved / "mlartifacts"))
     run(stage_command(moved, "series_evaluate@sine"), cwd=moved)
     new = set(files(moved / "mlartifacts")) - before
@@ -103,13 +108,12 @@ def old_store(folder, monkeypatch):
     folder.mkdir()
     uri = f"sqlite:///{folder}/mlflow.db"
     monkeypatch.chdir(folder)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)  # the process's store (a test before may have set another)
     client = mlflow.MlflowClient(uri)
     experiment = client.create_experiment("demo", artifact_location=f"file://{folder}/mlartifacts/demo")
     with mlflow.start_run(experiment_id=experiment) as active:
         mlflow.log_text("trained in the original", "a.txt")
         mlflow.pyfunc.log_model(name="echo", python_model=Echo(), registered_model_name="demo-echo")
-    monkeypatch.delenv("MLFLOW_TRACKING_URI")
     return active.info.run_id
 
 
@@ -139,7 +143,7 @@ def test_an_older_stores_absolute_locations_are_made_relative_once(tmp_path, mon
     assert client.get_run(run_id).info.artifact_uri == f"checkout:/mlartifacts/demo/{run_id}/artifacts"
     assert client.get_model_version_download_uri("demo-echo", "1").startswith("checkout:/mlartifacts/demo/models/")
     subprocess.run(["rm", "-r", str(original)], check=True)  # the copy keeps everything
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{copy}/mlflow.db")
+    mlflow.set_tracking_uri(f"sqlite:///{copy}/mlflow.db")
     assert mlflow.artifacts.load_text(f"runs:/{run_id}/a.txt") == "trained in the original"
     assert "MLmodel" in os.listdir(mlflow.artifacts.download_artifacts("models:/demo-echo/1",
                                                                       dst_path=str(tmp_path / "d")))
@@ -192,8 +196,11 @@ def test_the_plugin_resolves_beside_the_store_it_is_given(tmp_path, monkeypatch)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert local_path("checkout:/mlartifacts/x/r/artifacts", f"sqlite:///{tmp_path}/s/mlflow.db?timeout=5") \
         == f"{tmp_path}/s/mlartifacts/x/r/artifacts"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/e/mlflow.db")
-    assert local_path("checkout:/mlartifacts/x") == f"{tmp_path}/e/mlartifacts/x"
+    named = run([tool("python"), "-c", "import rnnlab_checkout as c; print(c.local_path('checkout:/x'))"],
+                cwd=tmp_path, env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/e/mlflow.db"})
+    assert named.stdout.strip() == f"{tmp_path}/e/x"  # a bare MLflow command's store
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/p/mlflow.db")  # the process's own first
+    assert local_path("checkout:/mlartifacts/x") == f"{tmp_path}/p/mlartifacts/x"
     monkeypatch.chdir(tmp_path)
     assert local_path("checkout:/m", "sqlite:///mlflow.db") == f"{tmp_path}/m"
     with pytest.raises(MlflowException, match="leaves the folder of its store"):
