@@ -1,6 +1,7 @@
-"""Behind the lesson: the MLflow store and its failures as one line (store), the run a model's
-stages share (runs), the experiment it is in (experiments), where it comes from (provenance),
-the runs dead processes left RUNNING (orphans), whose a name is (claims), a later stage's
-failure on the run (failures), the link runs/<model>.json (links), the logged and registered
-models (registry), the texts the UI shows (notes), the names given after data files (names)
-and a training's epochs sent to the run (progress). The lesson's code imports none of this."""
+"""Behind the lesson: the MLflow store and its failures as one line (store), an older store's
+artifact locations made relative to it once (relocation), the run a model's stages share
+(runs), the experiment it is in (experiments), where it comes from (provenance), the runs dead
+processes left RUNNING (orphans), whose a name is (claims), a later stage's failure on the run
+(failures), the link runs/<model>.json (links), the logged and registered models (registry),
+the texts the UI shows (notes), the names given after data files (names) and a training's
+epochs sent to the run (progress). The lesson's code imports none of this."""
