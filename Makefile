@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ready
+PLUGIN := $(VENV)/.plugin
 UI_PORT ?= 5000
 # dvc runs each stage as `python -m stages.<name>`: that must be the venv's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -37,7 +38,14 @@ $(STAMP): requirements.lock
 	@if grep -qs rnnlab.dvc_cli $(BIN)/dvc; then $(BIN)/python -m pip install --quiet --force-reinstall --no-deps $$(grep '^dvc==' requirements.lock); fi
 	touch $@
 
-venv: $(STAMP)
+# The lab's MLflow plugin (plugin/: artifact locations relative to the store, which travel with
+# a copied or moved checkout), built by flit_core from the lock, offline: a copy in the venv,
+# not a link to this checkout. An existing venv gets it, and again when plugin/ changes.
+$(PLUGIN): $(STAMP) plugin/pyproject.toml plugin/rnnlab_checkout.py
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./plugin
+	touch $@
+
+venv: $(PLUGIN)
 
 # params.yaml is checked whole first (rnnlab/params.py): one line naming the key. Every stage
 # checks it again as its first step, so `dvc repro` or `dvc exp run -S ...` typed by hand stops
@@ -45,7 +53,7 @@ venv: $(STAMP)
 # After a repro that ended well, every stage's outputs are in place, also those DVC restored
 # from its run-cache without running the stage: a later stage's failure tag on its model's
 # MLflow run, noted on this machine when it failed, is taken back (rnnlab/tracking/failures.py).
-repro: $(STAMP)
+repro: $(PLUGIN)
 	@$(BIN)/python -m rnnlab.params
 	$(BIN)/dvc repro
 	@$(BIN)/python -m rnnlab.tracking.failures
@@ -55,7 +63,7 @@ repro: $(STAMP)
 
 # The slide's scripts as the lecture writes them (each change marked: lecture/README.md), on this machine:
 # their numbers go to lecture/results.json, which the report sets beside the slide's and the lab's.
-lecture: $(STAMP)
+lecture: $(PLUGIN)
 	$(BIN)/python lecture/run.py
 
 # Three workers (pytest-xdist) on two cores: in one process the suite keeps one core busy,
@@ -63,26 +71,29 @@ lecture: $(STAMP)
 # the two cores idle while tests waited on them (docs/tests.md). TEST_WORKERS=0 runs it in
 # pytest's own process.
 TEST_WORKERS ?= 3
-test: $(STAMP)
+test: $(PLUGIN)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The UI reads the same store the stages write to: $MLFLOW_TRACKING_URI if set,
-# else the SQLite file at the repo root.
+# else the SQLite file at the repo root, which it is given as MLFLOW_TRACKING_URI too: the
+# plugin finds the files of the locations checkout:/... beside it. A SQLite store's new
+# experiments keep their files in checkout:/mlartifacts (relative to it), any other's in mlartifacts/.
 # MLflow 3's UI starts on its GenAI side (traces); the address below opens it on the runs
 # ("Model training" in its sidebar, which the browser then remembers).
 UI_PAGE := /\#/experiments?workflowType=machine_learning
 
-ui: $(STAMP)
+ui: $(PLUGIN)
 	@case "$${MLFLOW_TRACKING_URI:-}" in \
 	  http://*|https://*) echo "MLFLOW_TRACKING_URI is a tracking server: open $${MLFLOW_TRACKING_URI%/}$(UI_PAGE)";; \
 	  *) $(BIN)/python -m rnnlab.tracking.store || exit 1; \
+	     export MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}"; \
+	     case "$$MLFLOW_TRACKING_URI" in sqlite:*) root=checkout:/mlartifacts;; *) root="$(CURDIR)/mlartifacts";; esac; \
 	     echo "Open http://127.0.0.1:$(UI_PORT)$(UI_PAGE) (the runs; Ctrl-C stops the UI)"; \
 	     exec $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) \
-	       --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
-	       --default-artifact-root "$(CURDIR)/mlartifacts";; \
+	       --backend-store-uri "$$MLFLOW_TRACKING_URI" --default-artifact-root "$$root";; \
 	esac
 
-dag: $(STAMP)
+dag: $(PLUGIN)
 	$(BIN)/dvc dag
 
 lock:
@@ -105,10 +116,10 @@ clean-venv:
 # in requirements.lock); SERVER_ARGS=--postgres pip (or system) chooses. It says which it used.
 CLASS_DIR ?= .classroom
 SERVER_NAME ?=
-server: $(STAMP)
+server: $(PLUGIN)
 	$(BIN)/python -m classroom.server start --dir "$(CLASS_DIR)" $(if $(SERVER_NAME),--name "$(SERVER_NAME)") $(SERVER_ARGS)
 
-accounts: $(STAMP)
+accounts: $(PLUGIN)
 	@test -n "$(STUDENTS)" || { echo "error: make accounts STUDENTS=<a CSV with a name column>"; exit 2; }
 	$(BIN)/python -m classroom.server accounts "$(STUDENTS)" --dir "$(CLASS_DIR)"
 
@@ -116,15 +127,15 @@ accounts: $(STAMP)
 # its version and its files, then runs `mlflow models serve` on 127.0.0.1:$(SERVE_PORT).
 MODEL_VERSION ?= latest
 SERVE_PORT ?= 5001
-serve: $(STAMP)
+serve: $(PLUGIN)
 	@test -n "$(MODEL)" || { echo "error: usage: make serve MODEL=<registered model> [MODEL_VERSION=<n>|latest] [SERVE_PORT=5001]" >&2; exit 2; }
 	@exec $(BIN)/python -m rnnlab.serving.serve "$(MODEL)" $(MODEL_VERSION) $(SERVE_PORT)
 
 # A student's experiment or registered model ('bob-msft') that another account made first:
 # MANAGE on it for the student (the stages' refusal names this line).
-grant: $(STAMP)
+grant: $(PLUGIN)
 	@test -n "$(ACCOUNT)" -a -n "$(NAME)" || { echo "error: make grant ACCOUNT=<student> NAME=<experiment or registered model>"; exit 2; }
 	$(BIN)/python -m classroom.server grant "$(ACCOUNT)" "$(NAME)" --dir "$(CLASS_DIR)"
 
-server-stop: $(STAMP)
+server-stop: $(PLUGIN)
 	$(BIN)/python -m classroom.server stop --dir "$(CLASS_DIR)"

@@ -1,5 +1,4 @@
 import contextlib
-import io
 import os
 import shutil
 import subprocess
@@ -31,10 +30,13 @@ def copy_project(dest):
 
 def add_makefile(path):
     """The Makefile in the copy ``path``, with the tests' venv up to date for it (its
-    requirements.lock older than the venv's stamp): run it as `make <target> VENV=...`."""
-    for name in ("Makefile", "requirements.lock"):
+    requirements.lock and plugin/ older than the venv's stamps): run it as
+    `make <target> VENV=...`."""
+    for name in ("Makefile", "requirements.lock", "plugin/pyproject.toml", "plugin/rnnlab_checkout.py"):
+        (Path(path) / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, Path(path) / name)
-    os.utime(Path(path) / "requirements.lock", (0, 0))
+        if name != "Makefile":
+            os.utime(Path(path) / name, (0, 0))
     return Path(sys.executable).parent.parent
 
 
@@ -333,13 +335,9 @@ def pytest_collection_modifyitems(items):
 
 def trained_copy(pipeline, dest):
     """A copy of the shared pipeline's project (git, DVC cache, outputs, MLflow store) at
-    ``dest``, its store following it (rnnlab/tracking/store.py: follow_checkout) before a stage opens
-    it, so that the stages' stderr is their own."""
-    from rnnlab.tracking import store
-
+    ``dest``: its store's artifact locations are relative to it (rnnlab/tracking/store.py:
+    artifact_location), so the copy's runs keep their files in the copy."""
     shutil.copytree(pipeline.project, dest, symlinks=True)
-    with contextlib.redirect_stderr(io.StringIO()):
-        store.follow_checkout(f"sqlite:///{dest}/mlflow.db")
     return Path(dest)
 
 

@@ -133,7 +133,9 @@ def test_removed_files_name_the_stage_that_registers_them_again(pipeline, tmp_pa
 
     lab = trained_copy(pipeline, tmp_path / "lab")
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
-    folder = client.get_model_version_download_uri("sixpence-many-to-one", "1").removeprefix("file://")
+    location = client.get_model_version_download_uri("sixpence-many-to-one", "1")
+    assert location.startswith("checkout:/mlartifacts/sixpence/models/"), location
+    folder = f"{lab}/{location.removeprefix('checkout:/')}"
     (Path(folder) / "artifacts" / "vocab.json").unlink()
     one_line(serve(lab, "sixpence-many-to-one"),
              f"models:/sixpence-many-to-one/1: its files are missing from {folder} "

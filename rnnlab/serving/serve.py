@@ -71,6 +71,7 @@ def check_store(uri):
                        "stages register the models in it: run make repro (if it has nothing to "
                        "run, the models came by dvc pull: dvc repro -f -s text_train series_train)")
     store.check_sqlite_file(db, "and run make repro,")
+    store.check_plugin(uri)
 
 
 def resolve(client, uri, name, version):
@@ -122,9 +123,14 @@ def missing_files(client, uri, name, number):
 
     location = client.get_model_version_download_uri(name, str(number))
     parsed = urllib.parse.urlparse(location)
-    if parsed.scheme not in ("", "file"):  # a tracking server's, or a cloud bucket's
+    if parsed.scheme == "checkout":  # beside a SQLite store (plugin/rnnlab_checkout.py)
+        from rnnlab_checkout import local_path
+
+        folder = local_path(location, uri)
+    elif parsed.scheme in ("", "file"):
+        folder = urllib.parse.unquote(parsed.path)
+    else:  # a tracking server's, or a cloud bucket's
         return location, _missing_remote(uri, location)
-    folder = urllib.parse.unquote(parsed.path)
     if not os.path.isdir(folder):
         return folder, "its folder"
     mlmodel = os.path.join(folder, "MLmodel")
@@ -162,7 +168,7 @@ def check(name, version, port):
     check_store(uri)  # before MLflow's import, which takes seconds
     from mlflow import MlflowClient
 
-    store.follow_checkout(uri)  # a copied checkout's store: its files are under its own folder
+    store.relocate(uri)  # an older store's absolute locations: made relative to it
     with store.errors_of(uri):
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         number, run_id = resolve(client, uri, name, version)

@@ -3,14 +3,15 @@
 The store is ``MLFLOW_TRACKING_URI`` when set (a team's tracking server), else the SQLite file
 ``mlflow.db`` at the project root. Before MLflow first talks to it (and perhaps retries for
 minutes), ``connect`` checks that it can work: a scheme MLflow stores use, a server that
-answers, a SQLite path that is a writable SQLite database. Later, what MLflow or SQLAlchemy
-raise while talking to it reads as one line naming the store (``errors_of`` inside a block,
-``failure_line`` for the stage wrapper, registered with rnnlab/core/errors.py).
+answers, a SQLite path that is a writable SQLite database, the venv's plugin for its artifact
+locations (``artifact_location``); and makes an older SQLite store's absolute locations
+relative, once (``relocate``). Later, what MLflow or SQLAlchemy raise while talking to it reads
+as one line naming the store (``errors_of`` inside a block, ``failure_line`` for the stage
+wrapper, registered with rnnlab/core/errors.py).
 """
 import contextlib
 import os
 import re
-import sys
 import urllib.error
 import urllib.request
 
@@ -41,70 +42,31 @@ def artifacts_of(uri):
 
 
 def artifact_location(uri, experiment):
-    """Where a new experiment keeps its artifacts: ``<artifacts_of>/<experiment>``, or None."""
-    folder = artifacts_of(uri)
-    return None if folder is None else f"file://{folder}/{experiment}"
+    """Where a new experiment keeps its artifacts: for a SQLite store ``checkout:/mlartifacts/
+    <experiment>``, the folder ``<artifacts_of>/<experiment>`` named relative to the store
+    (plugin/rnnlab_checkout.py), so that it travels with a copied or moved checkout; else None
+    (a server decides for itself)."""
+    return f"checkout:/mlartifacts/{experiment}" if artifacts_of(uri) else None
 
 
 def connect():
-    """Point MLflow at the store, once it is checked and follows its checkout; its URI."""
+    """Point MLflow at the store, once it is checked and its locations are relative; its URI."""
     import mlflow
 
     uri = tracking_uri()
     check(uri)
-    follow_checkout(uri)
+    relocate(uri)
     mlflow.set_tracking_uri(uri)
     return uri
 
 
-MOVED = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
-         ("logged_models", "artifact_location"), ("model_versions", "storage_location"))
-"""The columns of MLflow's SQL schema that hold where a file of the store is."""
+def relocate(uri):
+    """A SQLite store's absolute artifact locations made relative, once
+    (rnnlab/tracking/relocation.py); a server's are its own."""
+    if artifacts_of(uri):
+        from rnnlab.tracking import relocation
 
-
-def follow_checkout(uri):
-    """Keep a SQLite store's files beside it when the checkout it is in was copied or moved.
-
-    MLflow records each experiment's artifact location as an absolute path when it creates the
-    experiment. In a copy of a trained checkout (`cp -a lab lab2`), or a moved one, the copied
-    mlflow.db still names the original's folder, so the copy's new runs would write their
-    figures and models into the original's mlartifacts/ (and lose them if it is deleted).
-    MLflow has no call to move an experiment, so this rewrites, in one transaction, every
-    location under the original's ``mlartifacts/`` (the experiments', runs', logged models'
-    and model versions') to the same place under the store's own ``artifacts_of``, and says so
-    in one line. Nothing else is touched; a store MLflow has not created yet is left alone."""
-    import sqlite3
-
-    here = artifacts_of(uri)
-    db = sqlite_path(uri) if here else None
-    if not db or not os.path.isfile(db):
-        return
-    try:
-        with contextlib.closing(sqlite3.connect(db, timeout=30)) as c:
-            tables = {name for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if "experiments" not in tables:
-                return
-            olds = set()
-            for name, location in c.execute("SELECT name, artifact_location FROM experiments"):
-                location = location or ""
-                old = location.removeprefix("file://").removesuffix(f"/{name}")
-                if location.startswith("file://") and old.endswith("/mlartifacts") and old != here:
-                    olds.add(old)
-            if not olds:
-                return
-            with c:  # one transaction
-                for old in olds:
-                    for table, column in MOVED:
-                        if table in tables:
-                            prefix = f"file://{old}/"
-                            c.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) "  # noqa: S608
-                                      f"WHERE substr({column}, 1, ?) = ?",
-                                      (f"file://{here}/", len(prefix) + 1, len(prefix), prefix))
-    except sqlite3.Error:
-        return  # a store that cannot be read or written: the checks and MLflow say so
-    for old in sorted(olds):
-        print(f"{db}: its runs kept their files in {old}, another checkout's (this one was copied "
-              f"or moved): they now keep them in {here}", file=sys.stderr)
+        relocation.convert(sqlite_path(uri))
 
 
 # ---- before MLflow tries it ----
@@ -178,7 +140,18 @@ def _check_server(uri, timeout=10):
                        "start it or unset MLFLOW_TRACKING_URI") from None
 
 
+def check_plugin(uri):
+    """LabError for a SQLite store if the venv lacks the lab's MLflow plugin, without which
+    MLflow cannot open its artifact locations (``artifact_location``)."""
+    from rnnlab.tracking.relocation import plugin_missing
+
+    if artifacts_of(uri) and plugin_missing():
+        raise LabError(f"{uri}: this venv lacks the lab's MLflow plugin (plugin/: the artifact "
+                       "locations checkout:/...): run `make venv`")
+
+
 def _check_sqlite(uri):
+    check_plugin(uri)
     db = sqlite_path(uri)
     if not os.path.isdir(os.path.dirname(os.path.abspath(db))):
         raise LabError(f"{uri}: the folder of {db} does not exist")
@@ -232,6 +205,7 @@ def prepare(uri):
     check(uri)
     if not uri.startswith("sqlite:///"):
         return
+    relocate(uri)
     with first_use_lock(uri), errors_of(uri):
         from mlflow import MlflowClient
 
