@@ -24,6 +24,7 @@ rnnlab/core/errors.py (``run``, every stage's wrapper) starts a ``Lifeline``: on
 ``process_alive`` is also how rnnlab/tracking/orphans.py tells a run's owner gone. This module imports
 nothing of the lab (errors.py imports it).
 """
+import contextlib
 import os
 import select
 import signal
@@ -138,6 +139,8 @@ class Lifeline:
         """Stop watching, give the wakeup fd back. From the main thread."""
         self._stop.set()
         signal.set_wakeup_fd(self._old_fd if self._old_fd is not None else -1)
+        with contextlib.suppress(OSError):  # wake the thread's select now, not after POLL
+            os.write(self._write, b"\0")
         self._thread.join(timeout=2 * POLL + 1)
         if not self._thread.is_alive():
             os.close(self._read)
