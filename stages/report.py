@@ -2,10 +2,10 @@
 figures and samples.
 
 Reads only what the other stages wrote for it, as data: every model's metrics, plots, run,
-figures and samples, the stock series' meta record and its training and test parts, the
-vocabulary; the few params that name the models; and the lecture's numbers
-(lecture/slide.json: what the slides print; lecture/results.json: what the lecture's scripts
-printed when `make lecture` last ran). dvc.yaml's cmd names the text, adding and stock data
+figures and samples, every series model's predictions on its test part, the stock series'
+meta record and its training and test parts, the vocabulary; the few params that name the
+models; and the lecture's numbers (lecture/slide.json: what the slides print;
+lecture/results.json: what the lecture's scripts printed when `make lecture` last ran). dvc.yaml's cmd names the text, adding and stock data
 files and the folders it finds each model's files in (``text_files``, ``series_files``). It
 loads them below, section by section, and the sections' prose in rnnlab/report/ makes the
 page of them; no TensorFlow, a moment.
@@ -44,6 +44,7 @@ def arguments():
     parser.path("stock-test", "stock_data's test part (.npz)")
     parser.path("metrics", "the folder of every text and series model's metrics")
     parser.path("plots", "the folder of every text and series model's plots")
+    parser.path("predictions", "the folder of every series model's predictions on its test part")
     parser.path("runs", "the folder of every text and series model's MLflow run")
     parser.path("figures", "the folder of every text and series model's figures")
     parser.path("samples", "the folder of every text model's samples")
@@ -62,11 +63,12 @@ def text_files(args, name):
 
 def series_files(args, name):
     """The files of series model ``name`` in the folders on the command line: the names its
-    stages' outs have in dvc.yaml (metrics/${key}.json, ..., reports/figures/${key}.png), those
-    of series_walkforward and series_strategy where they score it."""
+    stages' outs have in dvc.yaml (metrics/${key}.json, predictions/${key}_test.csv, ...,
+    reports/figures/${key}.png), those of series_walkforward and series_strategy where they
+    score it."""
     return {"metrics": os.path.join(args.metrics, f"{name}.json"),
             "train_plot": os.path.join(args.plots, f"{name}_train.csv"),
-            "test_plot": os.path.join(args.plots, f"{name}_test.csv"),
+            "test_predictions": os.path.join(args.predictions, f"{name}_test.csv"),
             "forecast_plot": os.path.join(args.plots, f"{name}_forecast.csv"),
             "figure": os.path.join(args.figures, f"{name}.png"),
             "run": os.path.join(args.runs, f"{name}.json"),
@@ -78,7 +80,7 @@ def series_files(args, name):
 
 
 def rows_of(path):
-    """The rows of a plot's CSV, as dicts of strings."""
+    """The rows of a CSV (a plot, the predictions), as dicts of strings."""
     with reading(path), open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
@@ -198,7 +200,7 @@ def stock_part(p, args):
                        "figure": from_reports(files[name]["strategy_figure"])}
                 for name in p["series_strategy"] if name in files}
     return stock.section(models, series.load_meta(args.stock_meta), p["stock_data"],
-                         rows_of(first["test_plot"]), above, walkforward, strategy)
+                         rows_of(first["test_predictions"]), above, walkforward, strategy)
 
 
 def adding_part(p, args):

@@ -21,8 +21,10 @@ Reads its data stage's parts and meta record (--train, --val, --test, --meta) an
 series_train wrote (--model, --untrained, --transform, --history, --run). Outputs, at the
 paths dvc.yaml's cmd names: the metrics (--metrics: {part: {metric: {predictor: value}}},
 and under `forecast` `horizon: {asked, used, test_values}`), the predictions on the training
-windows (--train-plot), on the test part (--test-plot) and fed back (--forecast-plot), and
-the figure (--figure). Logged into the training run.
+windows (--train-plot) and fed back (--forecast-plot), DVC plots; the one-step predictions on
+the test part (--test-predictions), an out that series_strategy and the report read as data
+(the top-level views of dvc.yaml draw it too); and the figure (--figure). Logged into the
+training run.
 """
 from rnnlab import params
 from rnnlab.charts import figures, series_figures
@@ -79,10 +81,10 @@ def score_parts(parts, window, predictors, untrained):
     return metrics, scored
 
 
-def write_plots(args, time, bounds, window, scored, target, forecasts):
-    """The predictions as DVC plots, at the paths of the command line: on the training windows
-    (before and after training), on the test part (with the daily changes), and the fed-back
-    forecast."""
+def write_predictions(args, time, bounds, window, scored, target, forecasts):
+    """The predictions, at the paths of the command line: on the training windows (before and
+    after training, a DVC plot), on the test part (with the daily changes: the out the next
+    stages read), and the fed-back forecast (a DVC plot)."""
     _, y_train, on_train = scored["train"]
     write_csv(args.train_plot, {"step": range(len(y_train)),
                                 "time": time[window:bounds["train"][1]], "target": y_train,
@@ -91,11 +93,12 @@ def write_plots(args, time, bounds, window, scored, target, forecasts):
     raw_test, y_test, on_test = scored["test"]
     test_start, test_stop = bounds["test"]
     last = forecast.persistence(raw_test)
-    write_csv(args.test_plot, {"step": range(len(y_test)), "time": time[test_start:test_stop],
-                               "target": y_test, "model": on_test["model"],
-                               "persistence": on_test["persistence"],
-                               "actual_change": y_test - last,
-                               "predicted_change": on_test["model"] - last})
+    write_csv(args.test_predictions, {"step": range(len(y_test)),
+                                      "time": time[test_start:test_stop],
+                                      "target": y_test, "model": on_test["model"],
+                                      "persistence": on_test["persistence"],
+                                      "actual_change": y_test - last,
+                                      "predicted_change": on_test["model"] - last})
     write_csv(args.forecast_plot, {"step": range(len(target)),
                                    "time": time[test_start:test_start + len(target)],
                                    "target": target,
@@ -129,7 +132,7 @@ def arguments(models):
     parser.path("run", "series_train's MLflow run (JSON)")
     parser.path("metrics", "the metrics written (JSON)")
     parser.path("train-plot", "the predictions on the training windows written (CSV)")
-    parser.path("test-plot", "the predictions on the test part written (CSV)")
+    parser.path("test-predictions", "the predictions on the test part written (CSV)")
     parser.path("forecast-plot", "the forecast fed back written (CSV)")
     parser.path("figure", "the figure written (PNG)")
     return parser.parse_args()
@@ -156,7 +159,7 @@ def main():
     if fewer:
         print(f"{stage}: {fewer}")
 
-    outputs = (args.metrics, args.train_plot, args.test_plot, args.forecast_plot, args.figure)
+    outputs = (args.metrics, args.train_plot, args.test_predictions, args.forecast_plot, args.figure)
     with all_or_nothing(*outputs), runs.same_run(args.run, stage) as active:
         predictors = {
             "model": network(args.model, transform),
@@ -172,7 +175,7 @@ def main():
         metrics["forecast"]["horizon"] = {"asked": asked, "used": horizon, "test_values": n_test}
         forecast.check_scores_finite(metrics, section)
         write_json(args.metrics, metrics)
-        write_plots(args, time, bounds, window, scored, target, forecasts)
+        write_predictions(args, time, bounds, window, scored, target, forecasts)
         series_figures.FIGURES[s.data](args.figure, time=time, values=values[:, 0],
                                        bounds=bounds, scored=scored, forecasts=forecasts,
                                        horizon=horizon,

@@ -4,7 +4,7 @@ lab's stock model by default).
 
 Not financial advice: a classroom backtest (rnnlab/scores/trading.py says what it leaves out).
 
-From the model's one-step predictions on the test part (--test-plot, written by
+From the model's one-step predictions on the test part (--test-predictions, written by
 series_evaluate@<model>): its directional accuracy, with binomial tests against a coin and
 against the best constant guess; a long/flat rule (long the next day when the model predicts
 a rise) after a cost of `series_strategy.<model>.cost_bps` basis points per trade, and before costs,
@@ -30,7 +30,7 @@ MODULE = "series_strategy"
 def arguments():
     parser = Arguments(MODULE)
     parser.choice("name", params.series_models(), "the model: a section of params.yaml's series")
-    parser.path("test-plot", "series_evaluate's predictions on the test part (CSV)")
+    parser.path("test-predictions", "series_evaluate's predictions on the test part (CSV)")
     parser.path("run", "series_train's MLflow run (JSON)")
     parser.path("metrics", "the metrics written (JSON)")
     parser.path("equity", "the equity curves written (CSV)")
@@ -45,15 +45,15 @@ def main():
     cost = params.load(stage, section)[section]["cost_bps"]
     import pandas as pd
 
-    with reading(args.test_plot):
-        test = pd.read_csv(args.test_plot)
+    with reading(args.test_predictions):
+        test = pd.read_csv(args.test_predictions)
         last, actual, predicted = (test[c].to_numpy(float) for c in ("persistence", "target", "model"))
     if len(test) < 2:
-        raise LabError(f"{args.test_plot}: {len(test)} test days; the strategy needs at least 2")
+        raise LabError(f"{args.test_predictions}: {len(test)} test days; the strategy needs at least 2")
     try:
         report, curves = trading.backtest(last, actual, predicted, cost)
     except ValueError as err:  # a NaN prediction, a price <= 0: the file, not the code
-        raise LabError(f"{args.test_plot}: {err} (columns persistence = last, target = actual, "
+        raise LabError(f"{args.test_predictions}: {err} (columns persistence = last, target = actual, "
                        "model = predicted)") from None
     verdict = report.pop("verdict")
     with all_or_nothing(args.metrics, args.equity, args.figure), runs.same_run(args.run, stage):

@@ -26,7 +26,8 @@ def test_a_params_section_adds_a_model_end_to_end(pipeline, tmp_path):
 
     metrics = json.loads((project / "metrics/sine_gru.json").read_text())
     assert set(metrics["test"]["rmse"]) >= {"model", "persistence", "drift", "ar"}
-    for path in ("models/sine_gru.keras", "plots/sine_gru_history.csv", "plots/sine_gru_test.csv",
+    for path in ("models/sine_gru.keras", "plots/sine_gru_history.csv",
+                 "predictions/sine_gru_test.csv",
                  "reports/figures/sine_gru.png"):
         assert (project / path).is_file(), path
 

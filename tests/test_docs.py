@@ -356,9 +356,9 @@ NUMBER_PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "lecture" / "READM
 SOURCES = ["metrics/*.json", "lecture/results.json", "lecture/slide.json", "params.yaml",
            "reports/README.md", "benchmarks/variants.json"]
 PAGE_SOURCES = {  # files a page quotes rows of, beyond SOURCES (too many values to hold for all)
-    "docs/serving.md": ["plots/stock_test.csv", "plots/stock_tutorial_test.csv"],
+    "docs/serving.md": ["predictions/stock_test.csv", "predictions/stock_tutorial_test.csv"],
     "docs/evaluation.md": ["rows:data/msft.csv", "plots/stock_forecast.csv", "plots/stock_tutorial_forecast.csv",
-                           "plots/stock_test.csv"],
+                           "predictions/stock_test.csv"],
     "docs/why-lstm.md": ["plots/adding/*.csv"],
 }
 NOT_MEASURED = {  # (page, the number as printed): why it is no measurement

@@ -26,7 +26,7 @@ from tests.conftest import (
 )
 
 BOUND = 120  # seconds: no command here may take longer (a hang fails the test, it does not wait)
-WATCHED = ("data", "models", "runs", "metrics", "plots", "reports")
+WATCHED = ("data", "models", "runs", "metrics", "plots", "predictions", "reports")
 
 
 def edit_params(lab, dotted, value):

@@ -95,7 +95,7 @@ def test_a_finance_site_csv_trains_by_params_alone(own_files):
     meta = json.loads((project / "data/stock/meta.json").read_text())
     assert meta["columns"] == ["Adj Close", "Open", "High", "Low", "Volume"]
     assert meta["experiment"] == "msft-daily"
-    test = (project / "plots/stock_test.csv").read_text().splitlines()
+    test = (project / "predictions/stock_test.csv").read_text().splitlines()
     assert test[1].split(",")[1] < test[-1].split(",")[1]  # sorted by date, oldest first
     assert len(test) == 1 + round(0.15 * 1500)
     stock = json.loads((project / "metrics/stock.json").read_text())

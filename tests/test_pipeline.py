@@ -385,7 +385,7 @@ def test_forecaster_is_registered_and_serves_the_pipelines_prediction(repro):
     assert version.run_id == json.loads((project / "runs/stock.json").read_text())["run_id"]
     with np.load(project / "data/stock/test.npz") as test:
         rows = test["values"][-21:-1]  # the 20 days before the last test day
-    with open(project / "plots/stock_test.csv", newline="") as f:
+    with open(project / "predictions/stock_test.csv", newline="") as f:
         expected = float(list(csv.DictReader(f))[-1]["model"])
 
     port = free_port()
@@ -451,7 +451,7 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     edit_params(project, lambda p: p["sine_data"].update(held_out=30))
     assert ran(run([tool("dvc"), "repro"], cwd=project).stdout) == {
         "sine_data", "series_evaluate@sine", "report"}
-    assert len((project / "plots/sine_test.csv").read_text().splitlines()) == 1 + 30
+    assert len((project / "predictions/sine_test.csv").read_text().splitlines()) == 1 + 30
 
 
 @pytest.mark.slow

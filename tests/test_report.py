@@ -82,7 +82,7 @@ def test_the_report_finds_a_series_models_files_by_its_stages_names(monkeypatch)
     files = report.series_files(args, "stock")  # scored by every series stage
     assert files == {"metrics": option("series_evaluate@stock", "--metrics"),
                      "train_plot": option("series_evaluate@stock", "--train-plot"),
-                     "test_plot": option("series_evaluate@stock", "--test-plot"),
+                     "test_predictions": option("series_evaluate@stock", "--test-predictions"),
                      "forecast_plot": option("series_evaluate@stock", "--forecast-plot"),
                      "figure": option("series_evaluate@stock", "--figure"),
                      "run": option("series_train@stock", "--run"),
@@ -91,7 +91,7 @@ def test_the_report_finds_a_series_models_files_by_its_stages_names(monkeypatch)
                      "walkforward_figure": option("series_walkforward@stock", "--figure"),
                      "strategy_metrics": option("series_strategy@stock", "--metrics"),
                      "strategy_figure": option("series_strategy@stock", "--figure")}
-    assert files["test_plot"] == option("series_strategy@stock", "--test-plot")
+    assert files["test_predictions"] == option("series_strategy@stock", "--test-predictions")
     assert files["figure"] == "reports/figures/stock.png"
     for part in ("meta", "train", "test"):
         assert getattr(args, f"stock_{part}") == option("stock_data", f"--{part}") \

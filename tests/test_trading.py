@@ -365,14 +365,14 @@ def test_the_stage_stops_in_one_line_on_a_bad_test_file(project, column, value, 
     rows = {"time": ["2020-01-01", "2020-01-02", "2020-01-03"], "target": ["11.0", "12.0", "11.5"],
             "model": ["10.5", "12.5", "11.0"], "persistence": ["10.0", "11.0", "12.0"]}
     rows[column][1] = value
-    (project / "plots").mkdir(exist_ok=True)
-    (project / "plots/stock_test.csv").write_text(
+    (project / "predictions").mkdir(exist_ok=True)
+    (project / "predictions/stock_test.csv").write_text(
         "time,target,model,persistence\n"
         + "".join(",".join(rows[c][i] for c in rows) + "\n" for i in range(3)))
     proc = run(stage_command(project, "series_strategy@stock"), cwd=project, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: plots/stock_test.csv: ") and fragment in lines[0]
+    assert lines[0].startswith("error: predictions/stock_test.csv: ") and fragment in lines[0]
     for path in ("metrics/stock_strategy.json", "plots/stock_equity.csv",
                  "reports/figures/stock_strategy.png"):
         assert not (project / path).exists(), path

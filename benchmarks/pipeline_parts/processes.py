@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: dvc, and the python dvc runs stages with
 MB = 2**20
-OUTPUTS = ["dvc.lock", "metrics", "plots", "runs", "reports"]  # outputs git tracks: left out
+OUTPUTS = ["dvc.lock", "metrics", "plots", "predictions", "runs", "reports"]  # outputs git tracks: left out
 
 
 def clean_env():

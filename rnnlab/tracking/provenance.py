@@ -14,7 +14,7 @@ def params_hash(params):
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
 
 
-PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots", "reports", "runs")
+PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots", "predictions", "reports", "runs")
 
 
 def provenance_tags(stage):
