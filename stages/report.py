@@ -5,10 +5,10 @@ Reads only what the other stages wrote for it, as data: every model's metrics, p
 figures and samples, every series model's predictions on its test part, the stock series'
 meta record and its training and test parts, the vocabulary; the few params that name the
 models; and the lecture's numbers (lecture/slide.json: what the slides print;
-lecture/results.json: what the lecture's scripts printed when `make lecture` last ran). dvc.yaml's cmd names the text, adding and stock data
-files and the folders it finds each model's files in (``text_files``, ``series_files``). It
-loads them below, section by section, and the sections' prose in rnnlab/report/ makes the
-page of them; no TensorFlow, a moment.
+lecture/results.json: what the lecture's scripts printed when `make lecture` last ran).
+dvc.yaml's cmd names the text, adding and stock data files and the folders it finds each
+model's files in (``text_files``, ``series_files``). It loads them below, section by section,
+and the sections' prose in rnnlab/report/ makes the page of them; no TensorFlow, a moment.
 """
 import csv
 import os

@@ -159,7 +159,8 @@ def main():
     if fewer:
         print(f"{stage}: {fewer}")
 
-    outputs = (args.metrics, args.train_plot, args.test_predictions, args.forecast_plot, args.figure)
+    outputs = (args.metrics, args.train_plot, args.test_predictions, args.forecast_plot,
+               args.figure)
     with all_or_nothing(*outputs), runs.same_run(args.run, stage) as active:
         predictors = {
             "model": network(args.model, transform),

@@ -45,15 +45,16 @@ def main():
     cost = params.load(stage, section)[section]["cost_bps"]
     import pandas as pd
 
-    with reading(args.test_predictions):
-        test = pd.read_csv(args.test_predictions)
+    path = args.test_predictions
+    with reading(path):
+        test = pd.read_csv(path)
         last, actual, predicted = (test[c].to_numpy(float) for c in ("persistence", "target", "model"))
     if len(test) < 2:
-        raise LabError(f"{args.test_predictions}: {len(test)} test days; the strategy needs at least 2")
+        raise LabError(f"{path}: {len(test)} test days; the strategy needs at least 2")
     try:
         report, curves = trading.backtest(last, actual, predicted, cost)
     except ValueError as err:  # a NaN prediction, a price <= 0: the file, not the code
-        raise LabError(f"{args.test_predictions}: {err} (columns persistence = last, target = actual, "
+        raise LabError(f"{path}: {err} (columns persistence = last, target = actual, "
                        "model = predicted)") from None
     verdict = report.pop("verdict")
     with all_or_nothing(args.metrics, args.equity, args.figure), runs.same_run(args.run, stage):

@@ -169,10 +169,10 @@ def section(models, meta, data, test, above, walkforward, strategy):
     'labels' (forecast.labels), 'target' (series.<name>.target), 'section' (series.<name>),
     'metrics_path', 'figure' (its path from reports/), 'run' (runs/<name>.json)}; ``meta``
     data/stock/meta.json; ``data`` the stock_data params; ``test`` the test part's days (the
-    rows of the first model's test predictions, predictions/<name>_test.csv); ``above`` as ``scaler_notes`` reads it;
-    ``walkforward`` {name: 'metrics', 'rows', 'epochs', 'figure'} of the models walked
-    forward; ``strategy`` {name: 'metrics' (metrics/<name>_strategy.json), 'figure'} of those
-    traded on."""
+    rows of the first model's predictions on it, predictions/<name>_test.csv); ``above`` as
+    ``scaler_notes`` reads it; ``walkforward`` {name: 'metrics', 'rows', 'epochs', 'figure'}
+    of the models walked forward; ``strategy`` {name: 'metrics'
+    (metrics/<name>_strategy.json), 'figure'} of those traded on."""
     lab, *others = models
     called = who(models)
     target = meta["columns"][0]
