@@ -2,6 +2,7 @@
 (lecture/slide.json), what the lecture's scripts printed when `make lecture` last ran here
 (lecture/results.json), and the lab's own numbers: the sine, and the first many-to-one text
 model (the lecture's network; ``many_to_one`` by default)."""
+import re
 from collections import Counter
 
 from rnnlab.report.markdown import fmt, table
@@ -12,14 +13,15 @@ def prompt_note(prompt, text, window, length=20):
     learnt (``text``: the training text): following the rhyme from the prompt for ``length``
     characters, the first ``window`` characters the rhyme continues in more than one way (from
     there each model guesses), or that it has one continuation, or that the prompt is not in
-    it. Counted on the text, so a prompt or a corpus of one's own gets its own note."""
+    it. Counted on the text, so a prompt or a corpus of one's own gets its own note; each
+    window's followers found by the regular-expression engine (every occurrence, overlapping),
+    not a Python step per character, so a corpus of megabytes takes a moment."""
     if prompt not in text:
         return "not in the rhyme: each model guesses its own way"
     context = prompt
     for _ in range(length):
         last = context[-window:]
-        nexts = Counter(text[i + len(last)] for i in range(len(text) - len(last))
-                        if text.startswith(last, i))
+        nexts = Counter(m.group(1) for m in re.finditer(f"(?={re.escape(last)}(.))", text, re.S))
         if len(nexts) > 1:
             ways = " and by ".join(f"{c!r} {times(n)}" for c, n in sorted(nexts.items()))
             return f"{last!r} is followed by {ways} in the rhyme: a guess"
