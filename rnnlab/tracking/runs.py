@@ -98,8 +98,9 @@ MLflow's active run (the train stage's)."""
 
 @contextlib.contextmanager
 def same_run(link_file, stage):
-    """The run that a train stage linked in ``link_file`` (which names that stage), for this stage to log into (``log_evaluation``, ``log_metrics``,
-    ``log_text``, ``log_as``); yield it (as MLflow read it).
+    """The run that a train stage linked in ``link_file`` (which names that stage), for this
+    stage to log into (``log_evaluation``, ``log_metrics``, ``log_text``, ``log_as``); yield it
+    (as MLflow read it).
 
     The run is not reopened, and nothing this stage does changes its status (FINISHED) or its
     duration (the training's): a later stage that fails, or that Ctrl-C or SIGTERM stop, does
