@@ -67,8 +67,10 @@ def main():
                                          seed=p["seed"])
         val_batches = (streams.window_batches(val, window, split, streams.EVAL_BATCH)
                        if len(val) else None)
-        history, kept = models.fit(model, batches, section, p, validation=val_batches,
-                                   callbacks=[EpochLog(stage, p["epochs"], runs.EpochMetrics())])
+        history, kept = models.fit(
+            model, batches, section, p, validation=val_batches,
+            steps_per_epoch=streams.batches_per_epoch(train, window, p["batch_size"]),
+            callbacks=[EpochLog(stage, p["epochs"], runs.EpochMetrics())])
         model.save(args.model)
         write_csv(args.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         first = train[np.newaxis, :window]  # the corpus's first window: an example input

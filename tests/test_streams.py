@@ -48,3 +48,25 @@ def test_every_epoch_has_a_new_order_and_the_same_orders_for_the_same_seed():
     assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[1], first[2])
     for a, b in zip(first, epochs(0)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_each_pass_has_the_order_of_the_key_keras_used_when_it_made_two_passes_an_epoch():
+    """Epoch e's order is index_shuffle with the key of the (2e+1)-th pass of the seeded stream
+    that draws anew every pass: the orders of the trainings before fit got steps_per_epoch
+    (one pass an epoch instead of two), so the same params still train the same models."""
+    import tensorflow as tf
+
+    ids = np.arange(120, dtype=np.int32)
+    window, batch, seed = 4, 16, 3
+    count = len(ids) - window
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    keys = [int(next(iter(draws))) for _ in range(6)][::2]
+    batches = streams.window_batches(ids, window, SPLITS["many_to_one"], batch, shuffle=True,
+                                     seed=seed)
+    assert streams.batches_per_epoch(ids, window, batch) == -(-count // batch) \
+        == int(batches.cardinality())  # (counting by a pass would use up its keys)
+    for key in keys:
+        expected = [int(tf.random.experimental.index_shuffle(
+            tf.constant(i, tf.int64), tf.constant([key, seed], tf.int64), count - 1))
+            for i in range(count)]
+        np.testing.assert_array_equal(collect(batches)[0][:, 0], expected)

@@ -94,9 +94,9 @@ def compiled_text_model(name, vocab_size, p):
 
 # ---- training ----
 
-def fit(model, data, section, p, validation=None, hint="", callbacks=()):
+def fit(model, data, section, p, validation=None, hint="", callbacks=(), steps_per_epoch=None):
     """Train ``model`` on ``data`` ((inputs, targets) arrays, batched by ``p['batch_size']``, or
-    a dataset of batches) for ``p['epochs']``, scoring ``validation`` after each; with
+    a dataset of batches, ``steps_per_epoch`` of them an epoch) for ``p['epochs']``, scoring ``validation`` after each; with
     ``p['patience']`` > 0 and a validation part, stop once its loss has not improved for that
     many epochs and keep the best epoch's weights (Keras' EarlyStopping); with
     ``p['stop_below']`` > 0, stop once the training loss is below it. ``callbacks``: more
@@ -114,7 +114,8 @@ def fit(model, data, section, p, validation=None, hint="", callbacks=()):
         inputs, targets = data
         batching = {"batch_size": p["batch_size"]}
     else:  # batched and shuffled already: Keras' own shuffle would do nothing, and says so
-        inputs, targets, batching = data, None, {}
+        inputs, targets = data, None
+        batching = {"steps_per_epoch": steps_per_epoch} if steps_per_epoch else {}
         warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     history = model.fit(inputs, targets, validation_data=validation, epochs=epochs, verbose=0,
                         callbacks=[stop_on_nan(), *callbacks, *([stop] if stop else []),

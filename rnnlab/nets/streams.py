@@ -12,30 +12,43 @@ import tensorflow as tf
 from rnnlab.data.windows import EVAL_BATCH  # noqa: F401  (windows per batch when only predicting)
 
 
+def batches_per_epoch(ids, window, batch_size):
+    """The batches of one pass over every window of ``ids``: Keras' ``steps_per_epoch`` for
+    ``window_batches``."""
+    return -(-(len(ids) - window) // batch_size)
+
+
 def window_batches(ids, window, split, batch_size, shuffle=False, seed=0):
     """Batches of (inputs (B, window), targets) over every window of ``ids``: in order, or
-    with ``shuffle`` in a new order every epoch (seeded: same seed, same orders)."""
+    with ``shuffle`` in a new order every pass (seeded: same seed, same orders). Fit it with
+    ``steps_per_epoch=batches_per_epoch(...)``: Keras then starts one pass an epoch, where it
+    otherwise starts another ahead of every epoch as well and never reads it (each start of
+    the input pipeline costs milliseconds: a second of a 100-epoch training)."""
     ids = tf.constant(ids)
     count = len(ids) - window
     offsets = tf.range(window + 1, dtype=tf.int64)
 
-    def batches(order=None):
-        starts = tf.data.Dataset.range(count).batch(batch_size)
-        if order is not None:
-            starts = starts.map(order)
-        return starts.map(lambda first: split(tf.gather(ids, first[:, tf.newaxis] + offsets)))
+    def batches(order=lambda first: first):  # one function an epoch: each costs at every start
+        def gather(first):
+            return split(tf.gather(ids, order(first)[:, tf.newaxis] + offsets))
+        return tf.data.Dataset.range(count).batch(batch_size).map(gather)
 
     if not shuffle:
         return batches().prefetch(tf.data.AUTOTUNE)
 
-    # Each epoch (each pass over the dataset) draws a new key from a seeded stream; window i
-    # then goes to place index_shuffle(i) of a pseudo-random permutation of all windows,
-    # computed batch by batch, so no order of `count` indices is ever held.
+    # Each pass (epoch) draws a new key from a seeded stream; window i then goes to place
+    # index_shuffle(i) of a pseudo-random permutation of all windows, computed batch by batch,
+    # so no order of `count` indices is ever held.
     def epoch(key):
         seed_pair = tf.stack([key, tf.constant(seed, tf.int64)])
         return batches(lambda i: tf.random.experimental.index_shuffle(i, seed_pair, count - 1))
 
-    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    shuffled = keys.flat_map(epoch)  # tf.data cannot count flat_map's batches; Keras must know:
+    # The key of a pass: the first of two draws, each from a new pass of a stream that draws
+    # anew every pass (rerandomize_each_iteration). Two, because Keras started two passes an
+    # epoch before steps_per_epoch, and the epoch had the first one's: the same params give
+    # the same orders, and the same models, as they did then.
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    shuffled = tf.data.Dataset.zip(draws, draws).flat_map(lambda key, _second: epoch(key))
+    # tf.data cannot count flat_map's batches; Keras must know:
     known = tf.data.experimental.assert_cardinality(-(-count // batch_size))
     return shuffled.apply(known).prefetch(tf.data.AUTOTUNE)
