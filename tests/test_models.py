@@ -166,3 +166,30 @@ def test_epochs_longer_than_send_every_are_sent_one_by_one(run_in, monkeypatch):
     history, _ = tiny_fit(5)
     assert sent == [2] * 5
     assert stored(run_id, "loss") == list(enumerate(history["loss"]))
+
+
+@pytest.mark.parametrize("per_call", [1, models.STEPS_PER_EXECUTION])
+def test_fit_trains_as_keras_own_fit_though_it_tells_keras_the_batches_of_an_epoch(per_call):
+    """models.fit gives Keras steps_per_epoch and validation_steps (one start of its input
+    pipeline an epoch, not two): the same shuffled batches in the same order, so the same
+    losses and weights to the last bit as Keras' fit without them, a partial batch included."""
+    data = np.random.default_rng(3).normal(size=(150, 3, 1)).astype("float32")
+    train, val = (data[:100], data[:100, -1]), (data[100:], data[100:, -1])
+
+    def trained(ours):
+        models.seed_everything(0)
+        model = models.series_model("sine", 3, 1, "simple_rnn", 4)
+        model.compile(loss="mse", optimizer=models.optimizer("adam", 0.01),
+                      steps_per_execution=per_call)
+        if ours:
+            history, _ = models.fit(model, train, "series.sine", {"epochs": 4, "batch_size": 16},
+                                    validation=val)
+        else:
+            history = model.fit(*train, batch_size=16, epochs=4, validation_data=val,
+                                verbose=0).history
+        return history, model.get_weights()
+
+    (ours, our_weights), (keras_own, their_weights) = trained(True), trained(False)
+    assert ours == keras_own and len(ours["val_loss"]) == 4
+    for a, b in zip(our_weights, their_weights):
+        np.testing.assert_array_equal(a, b)

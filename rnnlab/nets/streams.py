@@ -20,10 +20,9 @@ def batches_per_epoch(ids, window, batch_size):
 
 def window_batches(ids, window, split, batch_size, shuffle=False, seed=0):
     """Batches of (inputs (B, window), targets) over every window of ``ids``: in order, or
-    with ``shuffle`` in a new order every pass (seeded: same seed, same orders). Fit it with
-    ``steps_per_epoch=batches_per_epoch(...)``: Keras then starts one pass an epoch, where it
-    otherwise starts another ahead of every epoch as well and never reads it (each start of
-    the input pipeline costs milliseconds: a second of a 100-epoch training)."""
+    with ``shuffle`` in a new order every pass (seeded: same seed, same orders). Keras is told
+    how many batches a pass holds (``batches_per_epoch``; models.fit's ``steps``), so that it
+    starts one pass an epoch."""
     ids = tf.constant(ids)
     count = len(ids) - window
     offsets = tf.range(window + 1, dtype=tf.int64)
