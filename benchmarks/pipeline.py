@@ -18,7 +18,9 @@ In one invocation, everything in a temporary directory (removed at the end unles
    is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
    repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the same targets (wall
    time), and `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml (wall
-   time and the stages that ran).
+   time and the stages that ran). Then (2b) the scripts and the cold repro in one call again,
+   in turn, for --pairs pairs in all (3 by default; parts 1 and 2's runs the first): the ratio
+   pair by pair and its median, which the summary quotes (pipeline_parts/pairs.py).
 3. generate: greedy generation characters/s on the same trained model (the cold repro's
    models/text_many_to_one.keras, units 75): the lecture's loop (one model.predict per
    character, one prompt at a time) beside the pipeline's rnnlab.forward.textgen.generate (all
@@ -74,6 +76,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import lifetime  # noqa: E402
 from benchmarks.pipeline_parts.generate import generate_part, generation_child  # noqa: E402
 from benchmarks.pipeline_parts.lecture import lecture_part  # noqa: E402
+from benchmarks.pipeline_parts.pairs import pairs_part  # noqa: E402
 from benchmarks.pipeline_parts.params import params_part  # noqa: E402
 from benchmarks.pipeline_parts.processes import BIN, copy_project, describe_source  # noqa: E402
 from benchmarks.pipeline_parts.repro import repro_part  # noqa: E402
@@ -106,6 +109,8 @@ def bench(args, tmp):
 
     lec = lecture_part(lab, logs, args.timeout) if "lecture" in parts else None
     rep = repro_part(args, lab, tmp, logs, lec and lec["total"]) if "repro" in parts else None
+    if lec and rep:
+        rep["pairs"] = pairs_part(args, lab, tmp, logs, lec, rep)
     gen = generate_part(args, lab, logs, rep) if "generate" in parts else None
     par = params_part(args, lab, logs, rep and rep["order"]) if "params" in parts else None
     whole = whole_part(args, tmp, logs) if "whole" in parts else None
@@ -128,6 +133,9 @@ def main():
                         help=f"run only these parts ({', '.join(PARTS)}; generate needs repro "
                              f"and runs it); default: all")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--pairs", type=int, default=3, choices=range(1, 11), metavar="N",
+                        help="runs of the lecture's scripts and of the cold repro of examples "
+                             "1-3, in turn, for their ratio (1-10; default 3)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per subprocess")
     parser.add_argument("--child-generate", nargs=3, metavar=("LAB", "MODEL", "VOCAB"),
                         help=argparse.SUPPRESS)

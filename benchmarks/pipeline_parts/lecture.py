@@ -33,26 +33,28 @@ def lecture_line(script, found):
     return " ".join(repr(text) for text in found["generated"])
 
 
-def lecture_part(lab, logs, timeout):
-    """Part 1: the lecture's three scripts, each a fresh process from the copy's root."""
+def lecture_part(lab, logs, timeout, quiet=False, tag=""):
+    """Part 1: the lecture's three scripts, each a fresh process from the copy's root;
+    ``quiet``: print nothing (a later pair's run, ``tag`` naming its logs)."""
     parsers = lecture_parsers(lab)
     parse = {"sine.py": parsers.sine, "sixpence_train.py": parsers.sixpence_train,
              "sixpence_generate.py": parsers.sixpence_generate}
     env = {**clean_env(), "MPLBACKEND": "Agg"}  # no display: as `make lecture` runs them
-    print("1. The lecture's scripts, each a fresh `python lecture/<script>` from the copy's root "
-          "(TensorFlow import included)", flush=True)
+    say = (lambda *a, **k: None) if quiet else print
+    say("1. The lecture's scripts, each a fresh `python lecture/<script>` from the copy's root "
+        "(TensorFlow import included)", flush=True)
     runs = {}
     for script in LECTURE_SCRIPTS:
         r = runs[script] = check(measure([sys.executable, f"lecture/{script}"], lab,
-                                         logs / f"lecture_{script}.log", timeout, env),
+                                         logs / f"lecture{tag}_{script}.log", timeout, env),
                                  f"lecture/{script}")
         try:
             found = parse[script](r["out"].splitlines())
         except parsers.Failed as err:
             raise RuntimeError(str(err)) from None
-        print(f"   {script:<21} {r['wall']:6.1f} s   peak RSS {r['peak_mb']:6.1f} MB   "
-              f"{lecture_line(script, found)}", flush=True)
+        say(f"   {script:<21} {r['wall']:6.1f} s   peak RSS {r['peak_mb']:6.1f} MB   "
+            f"{lecture_line(script, found)}", flush=True)
     total = sum(r["wall"] for r in runs.values())
-    print(f"   {'sum':<21} {total:6.1f} s   (largest peak "
-          f"{max(r['peak_mb'] for r in runs.values()):.1f} MB)\n", flush=True)
+    say(f"   {'sum':<21} {total:6.1f} s   (largest peak "
+        f"{max(r['peak_mb'] for r in runs.values()):.1f} MB)\n", flush=True)
     return {"runs": runs, "total": total}

@@ -16,14 +16,20 @@ TARGETS = ["series_evaluate@sine", "text_evaluate@many_to_one", "text_evaluate@m
            "text_generate@many_to_one", "text_generate@many_to_many"]
 
 
+def cold_once(args, tmp, logs, tag=""):
+    """A cold `dvc repro` of examples 1-3 in one call (what a user runs), in a fresh copy."""
+    once_lab = tmp / f"lab-once{tag}"
+    copy_project(once_lab, args.source)
+    once = check(measure(dvc("repro", *TARGETS), once_lab, logs / f"cold_once{tag}.log",
+                         args.timeout), "cold dvc repro")
+    shutil.rmtree(once_lab, ignore_errors=True)
+    return once
+
+
 def repro_part(args, lab, tmp, logs, lecture_total):
     """Part 2: a cold repro in one call (what a user runs) in one fresh copy, stage by stage
     in ``lab``; then a no-op repro and one with a param changed, in ``lab``."""
-    once_lab = tmp / "lab-once"
-    copy_project(once_lab, args.source)
-    once = check(measure(dvc("repro", *TARGETS), once_lab, logs / "cold_once.log", args.timeout),
-                 "cold dvc repro")
-    shutil.rmtree(once_lab, ignore_errors=True)
+    once = cold_once(args, tmp, logs)
     against = (f"; the lecture's scripts {lecture_total:.1f} s; cold repro / lecture scripts = "
                f"{once['wall'] / lecture_total:.2f}x" if lecture_total else "")
     print(f"2. Cold `dvc repro {' '.join(TARGETS)}` (examples 1-3; `report` is left out: it "
