@@ -14,7 +14,9 @@ In one invocation, everything in a temporary directory (removed at the end unles
    stages) in a fresh copy of the project: a new git repo with no outputs, no DVC cache and its
    own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
    each a process waited for with os.wait4, whose ru_maxrss covers its largest descendant,
-   i.e. the stage's Python process): wall time and peak RSS per stage. The cold repro's figure
+   i.e. the stage's Python process): wall time and peak RSS per stage; each evaluate and
+   generate stage's command (the line `dvc repro` printed) is then run again alone, without
+   DVC's start-up and checks, and timed (it rewrites the same files). The cold repro's figure
    is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
    repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the same targets (wall
    time), and `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml (wall

@@ -1,6 +1,7 @@
 """Part 2: a cold `dvc repro` of examples 1-3, in one call (what a user runs) and stage by
 stage (each `dvc repro --single-item`, in dependency order); then a no-op repro and one after a
 param changed."""
+import shlex
 import shutil
 
 from benchmarks.pipeline_parts.processes import (
@@ -14,6 +15,12 @@ from benchmarks.pipeline_parts.processes import (
 
 TARGETS = ["series_evaluate@sine", "text_evaluate@many_to_one", "text_evaluate@many_to_many",
            "text_generate@many_to_one", "text_generate@many_to_many"]
+
+
+def stage_cmd(output):
+    """The command `dvc repro` printed for the stage it ran ('> python -m stages...'), as a list."""
+    line = next(line for line in output.splitlines() if line.startswith("> "))
+    return shlex.split(line[2:])
 
 
 def cold_once(args, tmp, logs, tag=""):
@@ -41,7 +48,8 @@ def repro_part(args, lab, tmp, logs, lecture_total):
     dag = check(measure(dvc("dag", "--dot"), lab, logs / "dag.log", args.timeout), "dvc dag")
     order = stage_order(dag["out"], TARGETS)
     print(f"   order: {' -> '.join(order)}", flush=True)
-    print(f"   {'#':>2}  {'stage':<28} {'wall s':>7} {'peak RSS MB':>12}", flush=True)
+    print(f"   {'#':>2}  {'stage':<28} {'wall s':>7} {'peak RSS MB':>12} {'its command alone s':>20}",
+          flush=True)
     stages = {}
     for i, stage in enumerate(order, 1):
         r = stages[stage] = check(measure(dvc("repro", "--single-item", stage), lab,
@@ -49,7 +57,14 @@ def repro_part(args, lab, tmp, logs, lecture_total):
                                   f"dvc repro --single-item {stage}")
         ran = stages_run(r["out"])
         note = "" if ran == [stage] else f"   (ran: {ran})"
-        print(f"   {i:>2}  {stage:<28} {r['wall']:7.1f} {r['peak_mb']:12.1f}{note}", flush=True)
+        alone = ""
+        if stage in TARGETS:  # again without DVC: the stage's own process, as dvc.yaml runs it
+            r["alone"] = check(measure(stage_cmd(r["out"]), lab,
+                                       logs / f"cold_{i:02d}_{stage}_alone.log", args.timeout),
+                               f"{stage}'s command")["wall"]
+            alone = f"{r['alone']:20.1f}"
+        print(f"   {i:>2}  {stage:<28} {r['wall']:7.1f} {r['peak_mb']:12.1f} {alone:>20}{note}",
+              flush=True)
     cold = sum(r["wall"] for r in stages.values())
     more = cold - once["wall"]
     print(f"   sum of the {len(order)}: {cold:.1f} s (" + (
