@@ -60,13 +60,14 @@ summary then has their rows.
 SIGTERM or an error, what it started that still runs (a `dvc repro`, its stages) is stopped, the
 temporary directory removed, and it exits with one `error:` line (benchmarks/lifetime.py).
 
-Reading it: every figure is one run on a possibly shared machine (load averages are printed);
-the per-stage figures include DVC's own start-up and checks for every stage (about what the
-no-op repro costs), which a single `dvc repro` pays once. Peak RSS is in MB (2**20 bytes).
+Reading it: every figure but the examples 1-3 ratio (the median of --pairs pairs) is one run on
+a possibly shared machine (load averages are printed); the per-stage figures include DVC's own
+start-up and checks for every stage (about what the no-op repro costs), which a single `dvc
+repro` pays once. Peak RSS is in MB (2**20 bytes).
 
 Its parts are in benchmarks/pipeline_parts/: processes.py (running and measuring a process, the
-copy of the project), then one module a part: lecture.py, repro.py, generate.py, params.py,
-whole.py and summary.py.
+copy of the project), then one module a part: lecture.py, repro.py, pairs.py, generate.py,
+params.py, whole.py and summary.py.
 """
 import argparse
 import os
