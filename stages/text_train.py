@@ -65,13 +65,10 @@ def main():
         split = variants.SPLITS[p["kind"]]
         batches = streams.window_batches(train, window, split, p["batch_size"], shuffle=True,
                                          seed=p["seed"])
-        steps = streams.batches_per_epoch(train, window, p["batch_size"])
-        val_batches, val_steps = ((streams.window_batches(val, window, split, streams.EVAL_BATCH),
-                                   streams.batches_per_epoch(val, window, streams.EVAL_BATCH))
-                                  if len(val) else (None, None))
-        history, kept = models.fit(
-            model, batches, section, p, validation=val_batches, steps=(steps, val_steps),
-            callbacks=[EpochLog(stage, p["epochs"], runs.EpochMetrics())])
+        val_batches = (streams.window_batches(val, window, split, streams.EVAL_BATCH)
+                       if len(val) else None)
+        history, kept = models.fit(model, batches, section, p, validation=val_batches,
+                                   callbacks=[EpochLog(stage, p["epochs"], runs.EpochMetrics())])
         model.save(args.model)
         write_csv(args.history, {"epoch": range(1, len(history["loss"]) + 1), **history})
         first = train[np.newaxis, :window]  # the corpus's first window: an example input

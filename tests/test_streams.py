@@ -4,7 +4,7 @@ import pytest
 
 from rnnlab.data import windows
 from rnnlab.data.variants import SPLITS
-from rnnlab.nets import streams
+from rnnlab.nets import models, streams
 
 
 def collect(batches):
@@ -63,7 +63,7 @@ def test_each_pass_has_the_order_of_the_key_keras_used_when_it_made_two_passes_a
     keys = [int(next(iter(draws))) for _ in range(6)][::2]
     batches = streams.window_batches(ids, window, SPLITS["many_to_one"], batch, shuffle=True,
                                      seed=seed)
-    assert streams.batches_per_epoch(ids, window, batch) == -(-count // batch) \
+    assert models.epoch_batches(batches, batch) == -(-count // batch) \
         == int(batches.cardinality())  # (counting by a pass would use up its keys)
     for key in keys:
         expected = [int(tf.random.experimental.index_shuffle(

@@ -94,7 +94,7 @@ def compiled_text_model(name, vocab_size, p):
 
 # ---- training ----
 
-def fit(model, data, section, p, validation=None, hint="", callbacks=(), steps=(None, None)):
+def fit(model, data, section, p, validation=None, hint="", callbacks=()):
     """Train ``model`` on ``data`` ((inputs, targets) arrays, batched by ``p['batch_size']``, or
     a dataset of batches) for ``p['epochs']``, scoring ``validation`` (the same kind) after
     each; with ``p['patience']`` > 0 and a validation part, stop once its loss has not
@@ -102,10 +102,10 @@ def fit(model, data, section, p, validation=None, hint="", callbacks=(), steps=(
     with ``p['stop_below']`` > 0, stop once the training loss is below it. ``callbacks``: more
     Keras callbacks (a train stage's report of each epoch to its MLflow run and the terminal,
     rnnlab/nets/progress.py, its sink given by the stage: the lesson's code records nothing
-    itself). ``steps``: a dataset's batches in an epoch, and ``validation``'s (the arrays'
-    are counted here).
+    itself).
 
-    Keras is told every epoch's batches (steps_per_epoch, validation_steps): it then starts
+    Keras is told every epoch's batches (steps_per_epoch, validation_steps: ``epoch_batches``,
+    counted for arrays, the count a dataset holds for a dataset): it then starts
     its input pipeline once an epoch, where it otherwise starts another ahead of every epoch
     that is never read (each start costs milliseconds; 100 epochs made 200). The same batches
     in the same order: the same numbers.
@@ -119,15 +119,13 @@ def fit(model, data, section, p, validation=None, hint="", callbacks=(), steps=(
     below = [StopBelow(p["stop_below"])] if p.get("stop_below") else []
     if isinstance(data, tuple):
         inputs, targets = data
-        size = p["batch_size"]
-        steps = (-(-len(inputs) // size),
-                 -(-len(validation[0]) // size) if validation is not None else None)
-        batching = {"batch_size": size}
+        batching = {"batch_size": p["batch_size"]}
     else:  # batched and shuffled already: Keras' own shuffle would do nothing, and says so
         inputs, targets, batching = data, None, {}
         warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
-    batching.update({key: value for key, value in zip(("steps_per_epoch", "validation_steps"),
-                                                       steps) if value})
+    steps = {"steps_per_epoch": epoch_batches(data, p["batch_size"]),
+             "validation_steps": epoch_batches(validation, p["batch_size"])}
+    batching.update({key: count for key, count in steps.items() if count})
     history = model.fit(inputs, targets, validation_data=validation, epochs=epochs, verbose=0,
                         callbacks=[stop_on_nan(), *callbacks, *([stop] if stop else []),
                                    *below],
@@ -135,6 +133,18 @@ def fit(model, data, section, p, validation=None, hint="", callbacks=(), steps=(
     check_converged(history, section, hint)
     kept = stop.best_epoch if stop and stop.stopped_epoch else len(history["loss"]) - 1
     return history, kept
+
+
+def epoch_batches(part, batch_size):
+    """The batches of one pass over ``part`` (Keras' steps_per_epoch): of ``batch_size`` for
+    (inputs, targets) arrays, the count a dataset of batches holds (rnnlab/nets/streams.py's
+    streams know theirs); None for no part, or a dataset that cannot count its batches."""
+    if part is None:
+        return None
+    if isinstance(part, tuple):
+        return -(-len(part[0]) // batch_size)
+    count = int(part.cardinality())
+    return count if count > 0 else None
 
 
 def load(path):
@@ -148,7 +158,7 @@ def continue_training(model, inputs, targets, epochs, batch_size, seed, section)
     is not the run's training). LabError naming ``section`` if the loss is not finite."""
     seed_everything(seed)
     history = model.fit(inputs, targets, epochs=epochs, batch_size=batch_size, verbose=0,
-                        steps_per_epoch=-(-len(inputs) // batch_size),  # (see fit)
+                        steps_per_epoch=epoch_batches((inputs, targets), batch_size),  # (see fit)
                         callbacks=[stop_on_nan()]).history
     check_converged(history, section)
     return history

@@ -12,17 +12,11 @@ import tensorflow as tf
 from rnnlab.data.windows import EVAL_BATCH  # noqa: F401  (windows per batch when only predicting)
 
 
-def batches_per_epoch(ids, window, batch_size):
-    """The batches of one pass over every window of ``ids``: Keras' ``steps_per_epoch`` for
-    ``window_batches``."""
-    return -(-(len(ids) - window) // batch_size)
-
-
 def window_batches(ids, window, split, batch_size, shuffle=False, seed=0):
     """Batches of (inputs (B, window), targets) over every window of ``ids``: in order, or
-    with ``shuffle`` in a new order every pass (seeded: same seed, same orders). Keras is told
-    how many batches a pass holds (``batches_per_epoch``; models.fit's ``steps``), so that it
-    starts one pass an epoch."""
+    with ``shuffle`` in a new order every pass (seeded: same seed, same orders). The dataset
+    knows how many batches a pass holds, which models.fit tells Keras, so that it starts one
+    pass an epoch."""
     ids = tf.constant(ids)
     count = len(ids) - window
     offsets = tf.range(window + 1, dtype=tf.int64)
