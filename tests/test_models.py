@@ -193,3 +193,29 @@ def test_fit_trains_as_keras_own_fit_though_it_tells_keras_the_batches_of_an_epo
     assert ours == keras_own and len(ours["val_loss"]) == 4
     for a, b in zip(our_weights, their_weights):
         np.testing.assert_array_equal(a, b)
+
+
+IMPORT_CHECK = """
+import sys
+{before}
+from rnnlab.nets import keras
+from keras.src.visualization import plot_image_gallery
+from keras.src.wrappers import sklearn_wrapper
+print(sorted(name for name in ("sklearn", "matplotlib") if name in sys.modules))
+print(plot_image_gallery.plt is not None)
+import matplotlib.figure, sklearn.model_selection  # given back: the lab's own imports work
+print(matplotlib.figure.Figure is not None, sklearn.model_selection.TimeSeriesSplit is not None)
+"""
+
+
+@pytest.mark.parametrize("before, loaded, pyplot", [
+    ("", [], "False"),                        # a training stage: Keras imports neither
+    ("import matplotlib.figure", ["matplotlib"], "True"),  # imported before: left as it is
+])
+def test_keras_imports_without_the_packages_the_lab_never_asks_it_for(before, loaded, pyplot):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", IMPORT_CHECK.format(before=before)],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.splitlines() == [str(loaded), pyplot, "True True"]

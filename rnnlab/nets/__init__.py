@@ -4,24 +4,29 @@ callback that hands each epoch to a sink the stage gives (progress), and the gra
 that show the vanishing gradient (gradients). The only package that imports
 TensorFlow.
 
-Keras comes from here (``from rnnlab.nets import keras``). Keras 3 imports scikit-learn when
-it is installed, for its scikit-learn wrappers (``keras.wrappers``), which the lab never uses:
-a second and a half of every training stage's start. The lab needs scikit-learn for one
-splitter (rnnlab/scores/walkforward.py), so it stays installed, and is hidden from Keras'
-import instead: ``sys.modules['sklearn'] = None`` is Python's own way of saying a module is
-not there, which Keras' ``try: import sklearn`` takes as not installed (its wrappers then
-refuse to be built, and nothing else changes). A stage that imported scikit-learn before is
-left as it is; the name is given back at once, so a later ``import sklearn`` works.
+Keras comes from here (``from rnnlab.nets import keras``). Keras 3 imports two installed
+packages at its own import for features the lab never uses: scikit-learn for its wrappers
+(``keras.wrappers``), matplotlib's pyplot for its image galleries
+(``keras.visualization``). Together they are a large part of every training stage's start
+(docs/speed.md). The lab needs both elsewhere (scikit-learn for one splitter,
+rnnlab/scores/walkforward.py; matplotlib for the figures, rnnlab/charts/), so they stay
+installed, and are hidden from Keras' import instead: ``sys.modules[name] = None`` is Python's
+own way of saying a module is not there, which Keras' ``try: import ...`` takes as not
+installed (those features then refuse to run, and nothing else changes). A package the stage
+imported before is left as it is; the names are given back at once, so a later import of
+either works.
 """
 import sys
 
-_hidden = "sklearn" not in sys.modules and "keras" not in sys.modules
-if _hidden:
-    sys.modules["sklearn"] = None
+_UNUSED_BY_THE_LAB = ("sklearn", "matplotlib")
+_hidden = ([] if "keras" in sys.modules else
+           [name for name in _UNUSED_BY_THE_LAB if name not in sys.modules])
+for _name in _hidden:
+    sys.modules[_name] = None
 try:
     import keras
 finally:
-    if _hidden:
-        del sys.modules["sklearn"]
+    for _name in _hidden:
+        del sys.modules[_name]
 
 __all__ = ["keras"]
