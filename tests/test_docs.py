@@ -397,7 +397,8 @@ VERSION = re.compile(r"(?:Python|MLflow|DVC|Keras|TensorFlow|NumPy|pandas|Postgr
 
 
 def masked(text):
-    """The page with code, HTML comments, link targets and addresses blanked out, line for line."""
+    """The page with code, HTML comments, link targets, commit ids and addresses blanked out, line
+    for line."""
     blank = lambda m: re.sub(r"[^\n]", " ", m.group())  # noqa: E731
 
     def comments_only(m):  # a code block's comments are prose: "make test  # about 11 minutes"
@@ -408,6 +409,8 @@ def masked(text):
     text = re.sub(r"<!--.*?-->", blank, text, flags=re.S)
     text = re.sub(r"`[^`]*`", blank, text)
     text = re.sub(r"\]\([^)\s]*\)", blank, text)
+    # a commit id, which may read as a number (6e2487f: 6e2487)
+    text = re.sub(r"\b(?=[0-9a-f]{7,40}\b)(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]+\b", blank, text)
     return re.sub(r"https?://\S+", blank, text)
 
 
