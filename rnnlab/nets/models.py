@@ -107,8 +107,7 @@ def fit(model, data, section, p, validation=None, hint="", callbacks=()):
     Keras is told every epoch's batches (steps_per_epoch, validation_steps: ``epoch_batches``,
     counted for arrays, the count a dataset holds for a dataset): it then starts
     its input pipeline once an epoch, where it otherwise starts another ahead of every epoch
-    that is never read (each start costs milliseconds; 100 epochs made 200). The same batches
-    in the same order: the same numbers.
+    that is never read (docs/speed.md). The same batches in the same order: the same numbers.
 
     Returns Keras' history ({metric: [per epoch]}) and the epoch whose weights the model holds.
     LabError naming ``section``'s learning rate (and ``hint``) if the loss is not finite."""
