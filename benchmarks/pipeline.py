@@ -22,7 +22,8 @@ In one invocation, everything in a temporary directory (removed at the end unles
    time), and `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml (wall
    time and the stages that ran). Then (2b) the scripts and the cold repro in one call again,
    in turn, for --pairs pairs in all (3 by default; parts 1 and 2's runs the first): the ratio
-   pair by pair and its median, which the summary quotes (pipeline_parts/pairs.py).
+   pair by pair and its median, which the summary quotes (pipeline_parts/pairs.py), and the
+   same for their CPU time (user + system, from os.wait4 as the peak RSS).
 3. generate: greedy generation characters/s on the same trained model (the cold repro's
    models/text_many_to_one.keras, units 75): the lecture's loop (one model.predict per
    character, one prompt at a time) beside the pipeline's rnnlab.forward.textgen.generate (all

@@ -57,4 +57,4 @@ def lecture_part(lab, logs, timeout, quiet=False, tag=""):
     total = sum(r["wall"] for r in runs.values())
     say(f"   {'sum':<21} {total:6.1f} s   (largest peak "
         f"{max(r['peak_mb'] for r in runs.values()):.1f} MB)\n", flush=True)
-    return {"runs": runs, "total": total}
+    return {"runs": runs, "total": total, "cpu": sum(r["cpu"] for r in runs.values())}

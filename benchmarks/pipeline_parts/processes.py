@@ -25,8 +25,9 @@ def clean_env():
 
 
 def measure(cmd, cwd, log, timeout, env=None):
-    """Run ``cmd`` in its own process group, output to ``log``; its wall time, peak RSS (MB,
-    the largest of the process and its waited-for descendants), exit code and output."""
+    """Run ``cmd`` in its own process group, output to ``log``; its wall time, CPU time (user
+    + system seconds of the process and its waited-for descendants), peak RSS (MB, the largest
+    of them), exit code and output."""
     with open(log, "w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env or clean_env(), stdin=subprocess.DEVNULL,
@@ -49,7 +50,8 @@ def measure(cmd, cwd, log, timeout, env=None):
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     text = Path(log).read_text(errors="replace")
-    return {"wall": wall, "peak_mb": usage.ru_maxrss * 1024 / MB, "rc": proc.returncode,
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_mb": usage.ru_maxrss * 1024 / MB, "rc": proc.returncode,
             "timed_out": timed_out.is_set(), "out": text, "log": str(log)}
 
 

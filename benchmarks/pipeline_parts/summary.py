@@ -29,6 +29,9 @@ def summary(lec, rep, gen, par, load_start, whole=None):
         rows += [("cold repro ex. 1-3 (s)" + (", medians" if pairs else ""), scripts,
                   f"{repro:.1f}", fmt_ratio(ratio), f"<= {TARGET['cold']}x",
                   None if ratio is None else ratio <= TARGET["cold"]),
+                 *([("cold repro ex. 1-3, CPU (s), medians", f"{pairs['cpu_scripts']:.1f}",
+                     f"{pairs['cpu_repro']:.1f}", fmt_ratio(pairs["cpu_ratio"]), "", None)]
+                   if pairs else []),
                  ("no-op repro (s)", "–", f"{rep['noop']['wall']:.1f}", "–",
                   f"<= {TARGET['noop_s']:g} s", rep["noop"]["wall"] <= TARGET["noop_s"])]
         for stage, r in rep["stages"].items():
