@@ -5,8 +5,8 @@ longer a few minutes later. So the scripts (part 1's way) and the cold repro in 
 (part 2's way, each in a fresh copy) run in turn, ``--pairs`` times in all, parts 1 and 2's
 own runs the first pair; the ratio is taken pair by pair, and the summary quotes the median.
 The same for their CPU time (user + system, each process with the ones it waited for: the
-training's threads on both cores count twice): on a machine whose speed drifts, the share of
-the work the lab adds, which wall time shows only through the drift.
+training's threads on both cores count twice), which tells a pair that waited for the cores
+(its wall time up, its CPU time not) from one that ran on a slower machine (both up).
 """
 import statistics
 
