@@ -8,6 +8,7 @@ from rnnlab.forward import textgen
 from rnnlab.nets import models
 from rnnlab.nets.progress import EpochLog
 from rnnlab.tracking.runs import EpochMetrics
+from tests.conftest import ROOT
 
 
 def test_sine_model_matches_the_lecture():
@@ -215,7 +216,6 @@ def test_keras_imports_without_the_packages_the_lab_never_asks_it_for(before, lo
     import subprocess
     import sys
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", IMPORT_CHECK.format(before=before)], cwd=root,
+    out = subprocess.run([sys.executable, "-c", IMPORT_CHECK.format(before=before)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120, check=True).stdout
     assert out.splitlines() == [str(loaded), pyplot, "True True"]
