@@ -14,33 +14,35 @@ from benchmarks.pipeline_parts.lecture import lecture_part
 from benchmarks.pipeline_parts.repro import cold_once
 
 
-def pairs_part(args, lab, tmp, logs, lec, rep):
-    """Part 2b: ``args.pairs`` pairs (scripts, cold repro), the first part 1's and part 2's."""
-    pairs, cpus = [(lec["total"], rep["once"]["wall"])], [(lec["cpu"], rep["once"]["cpu"])]
-    for i in range(2, args.pairs + 1):
-        scripts = lecture_part(lab, logs, args.timeout, quiet=True, tag=f"_{i}")
-        repro = cold_once(args, tmp, logs, tag=f"_{i}")
-        pairs.append((scripts["total"], repro["wall"]))
-        cpus.append((scripts["cpu"], repro["cpu"]))
+def spread(pairs):
+    """The medians of ``pairs`` ((scripts, repro) figures), and the median, lowest and highest
+    of their ratios pair by pair."""
     ratios = [repro / scripts for scripts, repro in pairs]
-    cpu_ratios = [repro / scripts for scripts, repro in cpus]
+    return {"scripts": statistics.median(p[0] for p in pairs),
+            "repro": statistics.median(p[1] for p in pairs),
+            "ratio": statistics.median(ratios), "low": min(ratios), "high": max(ratios),
+            "ratios": ratios}
+
+
+def pairs_part(args, lab, tmp, logs, lec, rep):
+    """Part 2b: ``args.pairs`` pairs (scripts, cold repro), the first part 1's and part 2's;
+    their wall time's figures (``spread``), and their CPU time's under the keys ``cpu_...``."""
+    runs = [(lec, rep["once"])]
+    for i in range(2, args.pairs + 1):
+        runs.append((lecture_part(lab, logs, args.timeout, quiet=True, tag=f"_{i}"),
+                     cold_once(args, tmp, logs, tag=f"_{i}")))
+    wall = spread([(scripts["total"], repro["wall"]) for scripts, repro in runs])
+    cpu = spread([(scripts["cpu"], repro["cpu"]) for scripts, repro in runs])
     print(f"2b. The lecture's scripts and the cold repro of examples 1-3 (in one call, a fresh "
-          f"copy each), in turn: {len(pairs)} pairs, the first parts 1 and 2's", flush=True)
-    for i, ((scripts, repro), ratio, cpu, cpu_ratio) in enumerate(
-            zip(pairs, ratios, cpus, cpu_ratios), 1):
-        print(f"   pair {i}: scripts {scripts:5.1f} s, cold repro {repro:5.1f} s, "
-              f"ratio {ratio:.2f}x; CPU {cpu[0]:5.1f} s and {cpu[1]:5.1f} s, ratio "
-              f"{cpu_ratio:.2f}x", flush=True)
-    found = {"scripts": statistics.median(p[0] for p in pairs),
-             "repro": statistics.median(p[1] for p in pairs),
-             "ratio": statistics.median(ratios), "low": min(ratios), "high": max(ratios),
-             "cpu_scripts": statistics.median(c[0] for c in cpus),
-             "cpu_repro": statistics.median(c[1] for c in cpus),
-             "cpu_ratio": statistics.median(cpu_ratios), "cpu_low": min(cpu_ratios),
-             "cpu_high": max(cpu_ratios)}
-    print(f"   medians: scripts {found['scripts']:.1f} s, cold repro {found['repro']:.1f} s; "
-          f"ratio {found['ratio']:.2f}x (pairs {found['low']:.2f}x to {found['high']:.2f}x)\n"
-          f"   CPU medians: scripts {found['cpu_scripts']:.1f} s, cold repro "
-          f"{found['cpu_repro']:.1f} s; ratio {found['cpu_ratio']:.2f}x (pairs "
-          f"{found['cpu_low']:.2f}x to {found['cpu_high']:.2f}x)\n", flush=True)
-    return found
+          f"copy each), in turn: {len(runs)} pairs, the first parts 1 and 2's", flush=True)
+    for i, ((scripts, repro), ratio, cpu_ratio) in enumerate(
+            zip(runs, wall["ratios"], cpu["ratios"]), 1):
+        print(f"   pair {i}: scripts {scripts['total']:5.1f} s, cold repro {repro['wall']:5.1f} "
+              f"s, ratio {ratio:.2f}x; CPU {scripts['cpu']:5.1f} s and {repro['cpu']:5.1f} s, "
+              f"ratio {cpu_ratio:.2f}x", flush=True)
+    for what, found in (("medians", wall), ("CPU medians", cpu)):
+        print(f"   {what}: scripts {found['scripts']:.1f} s, cold repro {found['repro']:.1f} s; "
+              f"ratio {found['ratio']:.2f}x (pairs {found['low']:.2f}x to {found['high']:.2f}x)",
+              flush=True)
+    print(flush=True)
+    return {**wall, **{f"cpu_{key}": value for key, value in cpu.items()}}
