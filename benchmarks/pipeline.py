@@ -9,13 +9,13 @@ In one invocation, everything in a temporary directory (removed at the end unles
    each its own fresh Python process timed as a whole, TensorFlow import included: wall time
    and peak RSS of each, and their sum. What they print is read with lecture/run.py's own
    parsers (imported from the copy), so the figures shown are those `make lecture` records.
-2. repro: a cold `dvc repro` of examples 1-3 (series_evaluate@sine, text_evaluate@* and
-   text_generate@*, and everything they depend on; not `report`, which needs example 4's stock
-   stages) in a fresh copy of the project: a new git repo with no outputs, no DVC cache and its
+2. repro: a cold `dvc repro` of examples 1-3 (series_track@sine and text_track@*, and
+   everything they depend on: the evaluate and generate stages before them; not `report`,
+   which needs example 4's stock stages) in a fresh copy of the project: a new git repo with no outputs, no DVC cache and its
    own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
    each a process waited for with os.wait4, whose ru_maxrss covers its largest descendant,
-   i.e. the stage's Python process): wall time and peak RSS per stage; each evaluate and
-   generate stage's command (the line `dvc repro` printed) is then run again alone, without
+   i.e. the stage's Python process): wall time and peak RSS per stage; each evaluate,
+   generate and track stage's command (the line `dvc repro` printed) is then run again alone, without
    DVC's start-up and checks, and timed (it rewrites the same files). The cold repro's figure
    is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
    repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the same targets (wall

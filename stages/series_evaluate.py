@@ -18,13 +18,13 @@ changes with the actual ones.
 The networks run in NumPy (rnnlab/forward/inference.py): no TensorFlow in this stage.
 
 Reads its data stage's parts and meta record (--train, --val, --test, --meta) and what
-series_train wrote (--model, --untrained, --transform, --history, --run). Outputs, at the
+series_train wrote (--model, --untrained, --transform, --history). Outputs, at the
 paths dvc.yaml's cmd names: the metrics (--metrics: {part: {metric: {predictor: value}}},
 and under `forecast` `horizon: {asked, used, test_values}`), the predictions on the training
 windows (--train-plot) and fed back (--forecast-plot), DVC plots; the one-step predictions on
 the test part (--test-predictions), an out that series_strategy and the report read as data
-(the top-level views of dvc.yaml draw it too); and the figure (--figure). Logged into the
-training run.
+(the top-level views of dvc.yaml draw it too); and the figure (--figure). series_track logs
+the metrics and the figure into the training's MLflow run; this stage imports no MLflow.
 """
 from rnnlab import params
 from rnnlab.charts import figures, series_figures
@@ -34,7 +34,6 @@ from rnnlab.core.outputs import all_or_nothing, write_csv, write_json
 from rnnlab.data import scaling, series
 from rnnlab.forward import inference
 from rnnlab.scores import forecast
-from rnnlab.tracking import notes, runs
 
 
 def forecast_steps(n_test, asked, keys, where="the test part"):
@@ -129,7 +128,6 @@ def arguments(models):
     parser.path("untrained", "series_train's model as initialised (.keras)")
     parser.path("transform", "series_train's scaling (JSON)")
     parser.path("history", "series_train's loss per epoch (CSV)")
-    parser.path("run", "series_train's MLflow run (JSON)")
     parser.path("metrics", "the metrics written (JSON)")
     parser.path("train-plot", "the predictions on the training windows written (CSV)")
     parser.path("test-predictions", "the predictions on the test part written (CSV)")
@@ -161,7 +159,7 @@ def main():
 
     outputs = (args.metrics, args.train_plot, args.test_predictions, args.forecast_plot,
                args.figure)
-    with all_or_nothing(*outputs), runs.same_run(args.run, stage) as active:
+    with all_or_nothing(*outputs):
         predictors = {
             "model": network(args.model, transform),
             "persistence": forecast.persistence,
@@ -185,20 +183,7 @@ def main():
                                        lags=metrics["test"],
                                        title=title(s, tp["target"], parts, metrics["test"]),
                                        meta=meta)
-        rmse = metrics["test"]["rmse"]
-        result = (f"test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "
-                  f"drift {rmse['drift']:.4g}, AR {rmse['ar']:.3g}); the network "
-                  f"{forecast.verdict(metrics['test'])}; forecast of {horizon}: rmse "
-                  f"{metrics['forecast']['rmse']['model']:.4g}")
-        # eval_test_rmse_model, ...: into the run, linked to the models it logged; the
-        # baselines' (eval_test_rmse_persistence) and the data's, into the run only
-        scores = dict(runs.flatten(metrics, "eval"))
-        own = dict(runs.flatten(metrics, "eval", keep=lambda path: "model" in path))
-        runs.log_evaluation(active, args.run, own,
-                            baselines={k: v for k, v in scores.items() if k not in own},
-                            figure=(args.figure, "figures/evaluation.png"), result=result,
-                            meaning=notes.SERIES_METRICS)
-    print(f"{stage}: {result}")
+    print(f"{stage}: {forecast.summary(metrics)}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ model works: a many_to_many model's prediction after the last character is the o
 Outputs, the same samples twice (rnnlab/report/samples.py), at the paths dvc.yaml's cmd
 names: --samples-json, the data (prompt, temperature, text, and the generation's settings)
 the report reads, and --samples-txt for people, a 'T=<temperature>' line then one
-'prompt -> generated text' line per prompt, for each temperature. The text is logged into the
-training run as samples.txt.
+'prompt -> generated text' line per prompt, for each temperature. text_track logs the text
+into the training's MLflow run as samples.txt; this stage imports no MLflow.
 """
 from rnnlab import params
 from rnnlab.core.arguments import Arguments
@@ -20,7 +20,6 @@ from rnnlab.core.outputs import all_or_nothing, write_json
 from rnnlab.data import vocab
 from rnnlab.forward import inference, textgen
 from rnnlab.report import samples
-from rnnlab.tracking import runs
 
 
 def arguments():
@@ -28,7 +27,6 @@ def arguments():
     parser.choice("variant", params.variants(), "the model: a section of params.yaml's text_train")
     parser.path("vocab", "text_encode's vocabulary (JSON)")
     parser.path("model", "text_train's model (.keras)")
-    parser.path("run", "text_train's MLflow run (JSON)")
     parser.path("samples-json", "the samples written as data (JSON)")
     parser.path("samples-txt", "the samples written for people (text)")
     return parser.parse_args()
@@ -46,7 +44,7 @@ def main():
             raise LabError(f"params.yaml: text_generate.prompts: {prompt!r} has characters not in "
                            f"the vocabulary of {meta['corpus']}: {''.join(missing)!r}")
 
-    with all_or_nothing(args.samples_txt, args.samples_json), runs.same_run(args.run, stage):
+    with all_or_nothing(args.samples_txt, args.samples_json):
         model = inference.load_model(args.model)  # NumPy: no TensorFlow in this stage
         generated = []
         for temperature in p["temperatures"]:
@@ -59,7 +57,6 @@ def main():
         page = samples.page(generated)
         with open(args.samples_txt, "w", encoding="utf-8") as f:
             f.write(page)
-        runs.log_text(page, "samples.txt")  # the same name in every run: Compare lines them up
     print(f"{stage}:", *page.splitlines(), sep="\n  ")
 
 

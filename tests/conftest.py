@@ -274,7 +274,7 @@ def tiny_pipeline(p, epochs=PIPELINE_EPOCHS, cells=TINY_CELLS, served=True):
     tiny_adding(p, cells=cells)
 
 
-STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate")
+STOCK_STAGES = {"stock_data", *(f"series_{s}@{m}" for s in ("train", "evaluate", "track")
                                 for m in ("stock", "stock_tutorial")),
                 "series_walkforward@stock", "series_strategy@stock"}
 """The stages of example 4 (what a change of stock_data reruns, the report aside)."""

@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 
 from tests.conftest import edit_params, ran, run, tool, trained_copy
 
-NEW = {"series_train@sine_gru", "series_evaluate@sine_gru", "report"}
+NEW = {"series_train@sine_gru", "series_evaluate@sine_gru", "series_track@sine_gru", "report"}
 
 
 @pytest.mark.slow

@@ -101,7 +101,7 @@ def alice_project(server, tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("alice") / "lab")
     edit_params(project, lambda p: p["series"]["sine"].update(epochs=2))
     git_commit(project, "tiny")
-    out = run([tool("dvc"), "repro", "series_evaluate@sine"], cwd=project,
+    out = run([tool("dvc"), "repro", "series_track@sine"], cwd=project,
               env=student(server, "alice"))
     return project, out
 
@@ -197,24 +197,25 @@ def test_another_student_can_neither_delete_nor_write_into_it(server, alice_proj
         os.environ[key] = value
     try:
         client = MlflowClient(tracking_uri=server["uri"])
-        assert client.get_run(link["run_id"]).info.status == "FINISHED"  # bob reads it
+        before = client.get_run(link["run_id"])
+        assert before.info.status == "FINISHED"  # bob reads it
         with pytest.raises(MlflowException, match="403|PERMISSION_DENIED"):
             client.delete_run(link["run_id"])
         with pytest.raises(MlflowException, match="403|PERMISSION_DENIED"):
             client.delete_registered_model("alice-sine-forecaster")
+        # A stage of bob's that would log into alice's run: one line, and her run as it was.
+        proc = run(stage_command(project, "series_track@sine"), cwd=project, check=False,
+                   env=student(server, "bob"))
+        assert proc.returncode == 1
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            f"error: MLflow tracking server {server['uri']}: permission denied to 'bob' (HTTP 403)"), \
+            proc.stderr
+        after = client.get_run(link["run_id"])
+        assert (after.data.tags, after.data.metrics) == (before.data.tags, before.data.metrics)
     finally:
         for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
             os.environ.pop(key, None)
-    # A stage of bob's that would log into alice's run: one line, nothing written.
-    metrics = project / "metrics/sine.json"
-    metrics.unlink()
-    proc = run(stage_command(project, "series_evaluate@sine"), cwd=project, check=False,
-               env=student(server, "bob"))
-    assert proc.returncode == 1
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: MLflow tracking server {server['uri']}: "
-                                                   "permission denied to 'bob' (HTTP 403)"), proc.stderr
-    assert not metrics.exists()
 
 
 def test_a_students_orphans_are_closed_by_that_student_alone(server, alice_project):

@@ -298,14 +298,14 @@ def break_db(lab, how):
 def test_a_broken_store(lab, how, fragment):
     before = snapshot(lab)
     break_db(lab, how)
-    assert_clean_error(stage(lab, "series_evaluate@sine"), fragment)
+    assert_clean_error(stage(lab, "series_track@sine"), fragment)
     assert_nothing_half_written(lab, before)
 
 
 def test_a_read_only_store(lab):
     before = snapshot(lab)
     with read_only(lab / "mlflow.db"):
-        proc = stage(lab, "series_evaluate@sine")
+        proc = stage(lab, "series_track@sine")
     assert_clean_error(proc, "mlflow.db: the MLflow store is read-only")
     assert_nothing_half_written(lab, before)
 
@@ -327,7 +327,7 @@ def test_tracking_uris_that_cannot_work(lab):
                               ("file:///tmp/mlruns", "MLFLOW_TRACKING_URI=file:///tmp/mlruns: not a tracking store"),
                               (closed, f"MLflow tracking server {closed} is unreachable"),
                               (web, f"{web} did not answer as an MLflow tracking server")]:
-            proc = stage(lab, "series_evaluate@sine", env={"MLFLOW_TRACKING_URI": uri})
+            proc = stage(lab, "series_track@sine", env={"MLFLOW_TRACKING_URI": uri})
             assert_clean_error(proc, fragment)
     assert_nothing_half_written(lab, before)
 
@@ -336,12 +336,12 @@ CONFLICT = "<<<<<<< HEAD\n{\"run_id\": \"a\"}\n=======\n{\"run_id\": \"b\"}\n>>>
 
 
 @pytest.mark.parametrize("path,content,command,fragment", [
-    ("runs/sine.json", CONFLICT, ["series_evaluate@sine"], "runs/sine.json has merge-conflict markers"),
-    ("runs/sine.json", "", ["series_evaluate@sine"], "runs/sine.json is unreadable or corrupt"),
-    ("runs/sine.json", "[1]", ["series_evaluate@sine"], "runs/sine.json is unreadable or corrupt"),
-    ("runs/sine.json", '{"run_id": "abc", "experiment_name": "sine"}', ["series_evaluate@sine"],
+    ("runs/sine.json", CONFLICT, ["series_track@sine"], "runs/sine.json has merge-conflict markers"),
+    ("runs/sine.json", "", ["series_track@sine"], "runs/sine.json is unreadable or corrupt"),
+    ("runs/sine.json", "[1]", ["series_track@sine"], "runs/sine.json is unreadable or corrupt"),
+    ("runs/sine.json", '{"run_id": "abc", "experiment_name": "sine"}', ["series_track@sine"],
      "MLflow run abc named in runs/sine.json is not in"),
-    ("runs/sine.json", None, ["series_evaluate@sine"], "runs/sine.json is missing"),
+    ("runs/sine.json", None, ["series_track@sine"], "runs/sine.json is missing"),
     ("models/sine.keras", None, ["series_evaluate@sine"], "models/sine.keras is missing"),
     ("models/sine.keras", "PK\x03\x04junk", ["series_evaluate@sine"], "models/sine.keras is unreadable or corrupt"),
     ("models/text_many_to_one.keras", "junk", ["text_generate@many_to_one"],
@@ -365,19 +365,25 @@ def test_a_missing_or_corrupt_file(lab, path, content, command, fragment):
 
 # ---- 4. a later stage that fails does not make a good trained model look FAILED ----
 
-def test_a_failing_evaluate_tags_the_run_and_a_rerun_clears_it(lab):
+def test_a_failing_track_stage_tags_the_run_and_a_rerun_clears_it(lab):
+    """The artifact store refuses the figure (an unwritable file of it): series_track fails with
+    one line, and the run stays FINISHED, tagged with why; the next success takes the tag back.
+    An input of its own that is missing fails before the run is touched."""
     run_id = yaml.safe_load((lab / "runs/sine.json").read_text())["run_id"]
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
-    (lab / "plots/sine_history.csv").write_text("epoch,loss\n1,abc\n")
-    assert_clean_error(stage(lab, "series_evaluate@sine"), "plots/sine_history.csv")
+    logged = lab / f"mlartifacts/sine/{run_id}/artifacts/figures/evaluation.png"
+    with read_only(logged):
+        assert_clean_error(stage(lab, "series_track@sine"), str(logged))
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
-    assert "plots/sine_history.csv is unreadable" in got.data.tags[failures.tag("series_evaluate@sine")]
-    run(["git", "checkout", "-q", "HEAD", "--", "plots/sine_history.csv"], cwd=lab)
-    assert stage(lab, "series_evaluate@sine").returncode == 0
+    assert str(logged) in got.data.tags[failures.tag("series_track@sine")]
+    assert stage(lab, "series_track@sine").returncode == 0
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
-    assert failures.tag("series_evaluate@sine") not in got.data.tags
+    assert failures.tag("series_track@sine") not in got.data.tags
+    (lab / "reports/figures/sine.png").unlink()
+    assert_clean_error(stage(lab, "series_track@sine"), "reports/figures/sine.png is missing")
+    assert client.get_run(run_id).data.tags == got.data.tags
 
 
 def test_bad_params_of_a_later_stage_never_touch_the_run(lab):

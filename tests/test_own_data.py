@@ -92,7 +92,7 @@ def test_a_finance_site_csv_trains_by_params_alone(own_files):
     """A download in another site's shape (newest first, US dates, Adj Close, Volume) with
     extra input columns and a log-return target: no code change."""
     project, out = own_files
-    tutorial = {"series_train@stock_tutorial", "series_evaluate@stock_tutorial"}  # left out
+    tutorial = {f"series_{s}@stock_tutorial" for s in ("train", "evaluate", "track")}  # left out
     assert ran(out) - OWN_TEXT_STAGES == (STOCK_STAGES - tutorial) | {"report"}  # text: above
     meta = json.loads((project / "data/stock/meta.json").read_text())
     assert meta["columns"] == ["Adj Close", "Open", "High", "Low", "Volume"]

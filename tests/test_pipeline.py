@@ -30,9 +30,10 @@ from tests.conftest import (
 )
 
 EPOCHS = PIPELINE_EPOCHS
-SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine"}
-TEXT_STAGES = {"text_encode", "text_baselines", *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate")
-                                for v in ("many_to_one", "many_to_many"))}
+SINE_STAGES = {"sine_data", "series_train@sine", "series_evaluate@sine", "series_track@sine"}
+TEXT_STAGES = {"text_encode", "text_baselines",
+               *(f"text_{s}@{v}" for s in ("train", "evaluate", "generate", "track")
+                 for v in ("many_to_one", "many_to_many"))}
 ADDING_STAGES = {*(f"adding_data@{t}" for t in TINY_LENGTHS), "adding_evaluate",
                  *(f"adding_train@{c}-{t}" for c in TINY_CELLS for t in TINY_LENGTHS)}
 
@@ -450,7 +451,7 @@ def test_second_repro_runs_nothing_and_sine_params_rerun_only_sine(repro):
     # A longer held-out future changes what is scored, not what is trained: no retraining.
     edit_params(project, lambda p: p["sine_data"].update(held_out=30))
     assert ran(run([tool("dvc"), "repro"], cwd=project).stdout) == {
-        "sine_data", "series_evaluate@sine", "report"}
+        "sine_data", "series_evaluate@sine", "series_track@sine", "report"}
     assert len((project / "predictions/sine_test.csv").read_text().splitlines()) == 1 + 30
 
 

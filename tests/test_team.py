@@ -108,7 +108,7 @@ def test_queued_experiments_in_parallel_all_reach_the_root_store(tiny_project):
     run([dvc, "repro", "text_baselines"], cwd=tiny_project)
     assert not (tiny_project / "mlflow.db").exists()
     for units in (5, 7):
-        run([dvc, "exp", "run", "--queue", "-n", f"units-{units}", "text_evaluate@many_to_one",
+        run([dvc, "exp", "run", "--queue", "-n", f"units-{units}", "text_track@many_to_one",
              "-S", f"text_train.many_to_one.units={units}"], cwd=tiny_project)
     try:
         run([dvc, "queue", "start", "-j", "2"], cwd=tiny_project)
@@ -142,7 +142,7 @@ def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_on
         tiny_project, tmp_path):
     """The team workflow of docs/team.md: two clones (two machines: each its own DVC cache)
     run `dvc exp run` with different params, logging to one tracking server (every kind of
-    stage that logs, train, evaluate and generate, for a series and a text model: runs,
+    stage that logs, train and track, for a series and a text model: runs,
     metrics, files, registered models, and nothing in a local store), and `dvc exp push` to
     one bare git remote and one DVC remote; a third clone pulls both experiments, sees their
     metrics and MLflow run ids, and restores a model without retraining."""
@@ -160,11 +160,10 @@ def test_two_machines_share_experiments_through_one_git_remote_one_dvc_remote_on
     for folder in machines.values():
         run(["git", "clone", "-q", str(origin), str(folder)], cwd=tmp_path)
     with server(cmd, f"{uri}/health", cwd=tmp_path, env=NO_JOBS):
-        for name, units, text in (("laptop", 4, ["text_evaluate@many_to_one",
-                                                  "text_generate@many_to_one"]),
+        for name, units, text in (("laptop", 4, ["text_track@many_to_one"]),
                                   ("desktop", 6, [])):
             run([dvc, "exp", "run", "-n", f"{name}-units", "-S", f"series.sine.units={units}",
-                 "series_evaluate@sine", *text], cwd=machines[name], env={"MLFLOW_TRACKING_URI": uri})
+                 "series_track@sine", *text], cwd=machines[name], env={"MLFLOW_TRACKING_URI": uri})
             run([dvc, "exp", "push", "origin", f"{name}-units"], cwd=machines[name])
         laptop_logged_to_the_server(machines["laptop"], MlflowClient(tracking_uri=uri))
         reviewer = machines["reviewer"]

@@ -1,6 +1,6 @@
 """A character model is a section of params.yaml and nothing else: a third one, under a name
-of its own, runs through text_train, text_evaluate and text_generate, and the report waits
-for it, with no change to dvc.yaml or the code."""
+of its own, runs through text_train, text_evaluate, text_generate and text_track (into its
+MLflow run), and the report waits for it, with no change to dvc.yaml or the code."""
 import json
 
 from mlflow import MlflowClient
@@ -18,9 +18,9 @@ def test_a_variant_defined_only_in_params_yaml_runs_through_the_text_stages(proj
     edit_params(project, add_variant)
     git_commit(project, "a third variant")
 
-    out = run([tool("dvc"), "repro", "text_evaluate@tiny", "text_generate@tiny"], cwd=project).stdout
+    out = run([tool("dvc"), "repro", "text_track@tiny"], cwd=project).stdout
     assert ran(out) == {"text_encode", "text_baselines", "text_train@tiny", "text_evaluate@tiny",
-                        "text_generate@tiny"}
+                        "text_generate@tiny", "text_track@tiny"}
     scores = json.loads((project / "metrics/text_tiny.json").read_text())["train"]
     assert scores["windows"] == 396 and "sequence_accuracy" in scores  # its kind: many_to_many
     history = (project / "plots/text_tiny_history.csv").read_text().splitlines()

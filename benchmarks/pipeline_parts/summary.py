@@ -35,7 +35,10 @@ def summary(lec, rep, gen, par, load_start, whole=None):
         rows.append(("no-op repro (s)", "–", f"{rep['noop']['wall']:.1f}", "–",
                      f"<= {TARGET['noop_s']:g} s", rep["noop"]["wall"] <= TARGET["noop_s"]))
         for stage, r in rep["stages"].items():
-            if "evaluate" in stage or "generate" in stage:
+            if "_track@" in stage:  # information: what logging into the run takes
+                rows.append((f"{stage} (s, peak MB)", "–", f"{r['wall']:.1f}, {r['peak_mb']:.0f}",
+                             "–", "", None))
+            elif "evaluate" in stage or "generate" in stage:
                 rows.append((f"{stage} (s)", "–", f"{r['wall']:.1f}", "–",
                              f"<= {TARGET['stage_s']:g} s", r["wall"] <= TARGET["stage_s"]))
                 if "alone" in r:  # information: the same without DVC's start-up and checks

@@ -212,3 +212,14 @@ def verdict(scores, name="model", alpha=0.05):
     if p < alpha:
         return f"does not beat the random walk, it is worse: RMSE {by} higher ({test})"
     return f"does not beat the random walk: RMSE {by} higher, not significantly ({test})"
+
+
+def summary(metrics):
+    """The evaluation of a series model in a line, from its metrics ({part: {metric:
+    {predictor: value}}}, as series_evaluate writes them): the stage prints it, and
+    series_track puts it in the run's description."""
+    rmse, used = metrics["test"]["rmse"], metrics["forecast"]["horizon"]["used"]
+    return (f"test rmse {rmse['model']:.4g} (persistence {rmse['persistence']:.4g}, "
+            f"drift {rmse['drift']:.4g}, AR {rmse['ar']:.3g}); the network "
+            f"{verdict(metrics['test'])}; forecast of {used}: rmse "
+            f"{metrics['forecast']['rmse']['model']:.4g}")

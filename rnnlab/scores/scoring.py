@@ -29,3 +29,10 @@ class Scores:
         loss = self.nats / self.count
         return {"loss": loss, "accuracy": self.correct / self.count,
                 "bits_per_char": loss / math.log(2), "perplexity": math.exp(loss)}
+
+
+def summary(split, metrics):
+    """A text model's scores in a line, from its metrics on ``split`` (as text_evaluate writes
+    them): the stage prints it, and text_track puts it in the run's description."""
+    return (f"{split} accuracy {metrics['accuracy']:.4f}, {metrics['bits_per_char']:.3f} "
+            f"bits/char over {metrics['windows']} windows")
