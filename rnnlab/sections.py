@@ -91,7 +91,7 @@ class SeriesTraining(Training):
 
 
 class SeriesModel(SeriesTraining):
-    """A model of a series (stages series_train@<name>, series_evaluate@<name>; served as
+    """A model of a series (stages series_train@, series_evaluate@, series_track@<name>; served as
     '<experiment>-[<rest of its name>-]forecaster'): what it learns and how, by its fields."""
     data: Literal["sine", "stock"] = Field(
         description="The series it learns: sine (stage sine_data, the lecture's) or stock "
@@ -199,8 +199,8 @@ class ParamsFile(BaseModel):
     stock_data: StockData
     series: dict[Annotated[str, Field(pattern=VARIANT_NAME)], SeriesModel] = Field(
         min_length=1, json_schema_extra={"additionalProperties": False},
-        description="One section per model of a series (series_train@<name> and "
-                    "series_evaluate@<name> in dvc.yaml), under a name of your choice, a "
+        description="One section per model of a series (series_train@<name>, "
+                    "series_evaluate@<name> and series_track@<name> in dvc.yaml), under a name of your choice, a "
                     "lower-case identifier; its `data` says which series it learns.")
     series_walkforward: dict[Annotated[str, Field(pattern=VARIANT_NAME)], Walkforward] = Field(
         json_schema_extra={"additionalProperties": False},

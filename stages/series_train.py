@@ -19,7 +19,7 @@ Reads its data stage's training and validation parts and meta record (--train, -
 --meta). Outputs, at the paths dvc.yaml's cmd names: the model (--model), the model as
 initialised (--untrained: the seeded initial weights, with which series_evaluate scores
 'before training', without TensorFlow), its scaling (--transform), its history per epoch
-(--history) and its MLflow run (--run: the run series_evaluate logs into as well; its tag
+(--history) and its MLflow run (--run: the run series_track logs the evaluation into; its tag
 ``lab.formulation`` says which approach it is). The run also registers a forecaster,
 'msft-forecaster' for the lab's stock model, 'msft-tutorial-forecaster' for the tutorial's
 (rnnlab/serving/forecaster.py): raw rows in, the next value out.
@@ -73,7 +73,7 @@ def main():
     with all_or_nothing(args.model, args.untrained, args.transform, args.history, args.run), \
             runs.new_run(experiment, s.name, stage, args.run, run_params,
                          notes=(notes.experiment(s.data, meta["source"]),
-                                notes.pending(note, f"series_evaluate@{s.name}")),
+                                notes.pending(note, f"series_track@{s.name}")),
                          view=notes.series_view(),
                          example=s.data, registers=[registered],
                          formulation=scaling.FORMULATIONS[tp["target"]]) as link:

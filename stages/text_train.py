@@ -10,8 +10,8 @@ categorical cross-entropy, without the one-hot arrays. With a held-out split
 (text_encode.val > 0) Keras also scores it after every epoch (val_loss, val_accuracy).
 
 Outputs, at the paths dvc.yaml's cmd names: the model (--model), its history per epoch
-(--history) and its MLflow run (--run: the run text_evaluate and text_generate log into as
-well). The run also registers the served generator, '<corpus>-<variant>'
+(--history) and its MLflow run (--run: the run text_track logs the evaluation and the
+samples into). The run also registers the served generator, '<corpus>-<variant>'
 (rnnlab/serving/generator.py): prompts in, text out.
 """
 import numpy as np
@@ -52,7 +52,7 @@ def main():
     with all_or_nothing(args.model, args.history, args.run), \
             runs.new_run(names.text_experiment(corpus), name, stage, args.run, run_params,
                          notes=(notes.experiment("text", corpus),
-                                notes.pending(note, f"text_evaluate@{name}")),
+                                notes.pending(note, f"text_track@{name}")),
                          view=notes.text_view(vocab.scored_split(meta)),
                          example="text", registers=[names.generator(corpus, name)],
                          formulation=variants.FORMULATIONS[p["kind"]]) as link:

@@ -1,7 +1,7 @@
 """A later stage's failure, on the trained model's run: a tag that says what happened, taken
 back once the stage's outputs are in place again.
 
-A later stage (evaluate, generate, walk-forward, strategy) logs into the train stage's run
+A later stage (track, walk-forward, strategy) logs into the train stage's run
 (rnnlab/tracking/runs.py: ``same_run``). When it fails, or Ctrl-C or SIGTERM stop it, it tags that run
 ``lab.failure.<stage>`` with when and why ('2026-12-07 03:41:07 UTC: interrupted (SIGINT)'),
 and never changes the run's status: the training ended it, and only a train stage ends its own
@@ -31,7 +31,7 @@ NOTES = os.path.join(".lab", "failures")
 
 def tag(stage):
     """The tag a later stage that failed leaves on the training run, its value the time and the
-    error line: 'lab.failure.series_evaluate/sine' (a tag key has no '@')."""
+    error line: 'lab.failure.series_track/sine' (a tag key has no '@')."""
     return f"lab.failure.{stage.replace('@', '/')}"
 
 

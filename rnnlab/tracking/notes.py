@@ -1,7 +1,7 @@
 """What the MLflow UI says about each experiment, run and registered model: a few lines of
 Markdown that a student reads first (the descriptions MLflow shows: the tag
 ``mlflow.note.content`` of experiments and runs, ``description`` of registered models and
-their versions). The train stages write them; the evaluate stages add the results."""
+their versions). The train stages write them; the track stages add the results."""
 
 from rnnlab.scores.forecast import LAYER_LABELS
 
@@ -31,20 +31,21 @@ def experiment(kind, source):
     if kind == "sine":
         what = ("Example 1 of the lecture: a SimpleRNN reads a window of a sampled sine wave "
                 "and predicts the next sample (stages `sine_data` -> `series_train@<model>` -> "
-                "`series_evaluate@<model>`, a model per section of params.yaml's `series` "
-                "whose data is the sine).")
+                "`series_evaluate@<model>` -> `series_track@<model>`, a model per section of "
+                "params.yaml's `series` whose data is the sine).")
     elif kind == "stock":
         what = (f"Example 4 (the lecture's agenda): a recurrent network reads the last days of "
                 f"`{source}` and predicts the next close, scored against a random walk "
-                "(stages `stock_data` -> `series_train@<model>` -> `series_evaluate@<model>`, a "
-                "model per section of params.yaml's `series` whose data is the prices).")
+                "(stages `stock_data` -> `series_train@<model>` -> `series_evaluate@<model>` -> "
+                "`series_track@<model>`, a model per section of params.yaml's `series` whose "
+                "data is the prices).")
     else:
         what = (f"Examples 2 and 3: character LSTMs learn `{source}` and write from a prompt. "
                 "`many_to_one` (the lecture) predicts the character after a window; "
                 "`many_to_many` predicts every next character of the window (stages "
                 "`text_encode`, `text_baselines`, `text_train@<variant>`, "
-                "`text_evaluate@<variant>`, `text_generate@<variant>`).")
-    return (f"{what}\n\nOne run per training; the evaluate and generate stages log into the "
+                "`text_evaluate@<variant>`, `text_generate@<variant>`, `text_track@<variant>`).")
+    return (f"{what}\n\nOne run per training; the track stages log its evaluation into the "
             f"same run. Select runs and **Compare** to see what a param changed. Results, "
             f"beside the baselines: {RESULTS}.")
 
@@ -68,7 +69,7 @@ def text_run(variant, p, window, vocab_size, corpus, samples):
 
 
 def with_result(note, result, metrics):
-    """A train stage's note with the evaluate stage's headline result and metric meanings."""
+    """A train stage's note with the evaluation's headline result and metric meanings."""
     head = note.split("\n\n**Result.**")[0]
     return f"{head}\n\n**Result.** {result}\n\n{metrics}"
 
