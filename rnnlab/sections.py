@@ -200,8 +200,9 @@ class ParamsFile(BaseModel):
     series: dict[Annotated[str, Field(pattern=VARIANT_NAME)], SeriesModel] = Field(
         min_length=1, json_schema_extra={"additionalProperties": False},
         description="One section per model of a series (series_train@<name>, "
-                    "series_evaluate@<name> and series_track@<name> in dvc.yaml), under a name of your choice, a "
-                    "lower-case identifier; its `data` says which series it learns.")
+                    "series_evaluate@<name> and series_track@<name> in dvc.yaml), under a name "
+                    "of your choice, a lower-case identifier; its `data` says which series it "
+                    "learns.")
     series_walkforward: dict[Annotated[str, Field(pattern=VARIANT_NAME)], Walkforward] = Field(
         json_schema_extra={"additionalProperties": False},
         description="The models of `series` scored at several origins, each under its name "

@@ -54,9 +54,9 @@ def main():
         pass  # there before the run is touched
 
     with runs.same_run(args.run, stage) as active:
+        own = {f"eval_{split}_{k}": v for k, v in metrics.items() if k != "windows"}
         runs.log_evaluation(
-            active, args.run, {f"eval_{split}_{k}": v for k, v in metrics.items() if k != "windows"},
-            baselines=baselines,
+            active, args.run, own, baselines=baselines,
             figure=(args.figure, "figures/history.png"),
             result=f"{result}; baselines: n-gram {baselines[f'eval_{split}_accuracy_ngram']:.4f}, "
                    f"unigram {baselines[f'eval_{split}_accuracy_unigram']:.4f}, ceiling of the "
