@@ -38,29 +38,29 @@ def main():
     scored = read_json(args.metrics)
     with reading(args.metrics):
         (split, metrics), = dict(scored).items()  # {"val": {...}} or {"train": {...}}
+        own = {f"eval_{split}_{k}": v for k, v in metrics.items() if k != "windows"}
         result = scoring.summary(split, metrics)
     # text_baselines' figures on the same split, named as the model's with the baseline's
     # name after them (eval_val_accuracy_ngram), so that the run shows both
-    baselines = {}
+    baselines, accuracy = {}, {}
     for name in BASELINES:
         path = getattr(args, name)
         record = read_json(path)
         with reading(path):
             baselines.update({f"eval_{split}_{k}_{name}": v for k, v in record[split].items()
                               if k != "windows"})
+            accuracy[name] = record[split]["accuracy"]
     with reading(args.samples), open(args.samples, encoding="utf-8") as f:
         page = f.read()
     with reading(args.figure), open(args.figure, "rb"):
         pass  # there before the run is touched
 
     with runs.same_run(args.run, stage) as active:
-        own = {f"eval_{split}_{k}": v for k, v in metrics.items() if k != "windows"}
         runs.log_evaluation(
             active, args.run, own, baselines=baselines,
             figure=(args.figure, "figures/history.png"),
-            result=f"{result}; baselines: n-gram {baselines[f'eval_{split}_accuracy_ngram']:.4f}, "
-                   f"unigram {baselines[f'eval_{split}_accuracy_unigram']:.4f}, ceiling of the "
-                   f"window {baselines[f'eval_{split}_accuracy_ceiling']:.4f}.",
+            result=f"{result}; baselines: n-gram {accuracy['ngram']:.4f}, unigram "
+                   f"{accuracy['unigram']:.4f}, ceiling of the window {accuracy['ceiling']:.4f}.",
             meaning=notes.TEXT_METRICS)
         runs.log_text(page, "samples.txt")  # the same name in every run: Compare lines them up
     print(f"{stage}: {result}")
