@@ -25,15 +25,18 @@ group); the folder is removed unless --keep. The whole run stops at --time-limit
 benchmark started that still runs (a server whose start was cut short, a student) is stopped
 too (benchmarks/lifetime.py) before the folder goes.
 
-What one student logs: the MLflow calls of the stages, in their order, with synthetic content
-of the real sizes (no TensorFlow, no training): 8 runs, one per model, in the lab's experiments
-(server_load_parts/repro.py), first the 8 train stages, then the evaluate (and generate,
-walk-forward and strategy) stages, as DVC orders them. Where the stages call the lab's own
-functions, so does this: the lab's requests are the ones the server gets (server_load_parts/
-student.py lists them call by call). An exception from a call ends its stage, as it would end
-the stage's process (a train stage's run ends FAILED); a failed train stage skips that model's
-later stages, as DVC would. The clients run with the lab's environment (`import rnnlab`:
-MLFLOW_HTTP_REQUEST_MAX_RETRIES=3, MLFLOW_HTTP_REQUEST_TIMEOUT=30), printed with the results.
+What one student logs: the MLflow calls of the stages, in their order, with synthetic content of
+the real sizes (no TensorFlow, no training): 8 runs, one per model, in the lab's experiments
+(server_load_parts/repro.py), first the 8 train stages, then the 8 that log into the runs (the
+series and text models' track stages, the adding cells' evaluate stage, the stock model's
+walk-forward and strategy), as DVC orders them: 16 stages, each a process; the stages that write
+files only (series_evaluate, text_evaluate, text_generate, ...) make no request. Where the
+stages call the lab's own functions, so does this: the lab's requests are the ones the server
+gets (server_load_parts/student.py lists them call by call). An exception from a call ends its
+stage, as it would end the stage's process (a train stage's run ends FAILED); a failed train
+stage skips that model's later stages, as DVC would. The clients run with the lab's environment
+(`import rnnlab`: MLFLOW_HTTP_REQUEST_MAX_RETRIES=3, MLFLOW_HTTP_REQUEST_TIMEOUT=30), printed
+with the results.
 
 Paced (the default): each stage begins when one default `make repro` on this machine began it
 (TIMELINE, read from that repro's mlflow.db), and between the calls the student sleeps for what

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import mlflow.pyfunc
 
-from benchmarks.server_load_parts.repro import MODELS, MORE_STAGES, served_kind
+from benchmarks.server_load_parts.repro import MODELS, MORE_STAGES, evaluation_figure, served_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 KB = 1024
@@ -57,7 +57,7 @@ def note(rng, size=1000):
 
 def run_files(model):
     """{artifact path: size or None} the stages log into a run (the figure's size is known)."""
-    files = {"model_summary.txt": None, "figures/evaluation.png": len(figure(model))}
+    files = {"model_summary.txt": None, evaluation_figure(model): len(figure(model))}
     if model.kind == "text":
         files.update({"vocab.json": None, "samples.txt": None})
     for _, _, more in MORE_STAGES.get(model.name, {}).values():

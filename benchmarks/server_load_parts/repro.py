@@ -3,10 +3,13 @@
 A repro is 8 runs, one per model (sine, stock, stock_tutorial, many_to_one, many_to_many, and
 the adding problem's simple_rnn, gru and lstm cells at T = 100: MODELS), in the experiments the
 lab names '<user>-sine', '<user>-msft', '<user>-sixpence' and '<user>-adding-problem'. First
-the 8 train stages, then the evaluate (and, for the text models, generate; for the stock model,
-walk-forward and strategy: MORE_STAGES) stages, as DVC orders them (``stages``). Paced, each
-stage begins when one default `make repro` on this machine began it (TIMELINE); the Student
-(student.py) makes each stage's calls.
+the 8 train stages, then the stages that log into the runs, as DVC orders them (``stages``): a
+series or text model's track stage (series_track, text_track: what its evaluate stage, and a
+text model's generate stage, wrote), the adding cells' evaluate stage (one for the three), the
+stock model's walk-forward and strategy (MORE_STAGES); 16 stages in all. The stages that make no
+request (series_evaluate, text_evaluate, text_generate: files only; the data's and the
+baselines') are not among them. Paced, each stage begins when one default `make repro` on this
+machine began it (TIMELINE); the Student (student.py) makes each stage's calls.
 """
 import collections
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ class Model:
     evals: tuple      # evaluation metric keys: the model's own (on each logged model too),
                       # and the baselines' and the data's (the run's only)
     params: int       # params logged
-    figure_kb: int    # figures/evaluation.png
+    figure_kb: int    # the evaluation's figure (evaluation_figure)
     weights_kb: int   # the .keras file
     registered: str = None  # the served model's registered name, '<user>-' before it
     patience: int = 0
@@ -56,20 +59,21 @@ TIMELINE = {  # model: (train at, first epoch after, seconds an epoch, evaluate 
 """When one default `make repro` on this machine (2 cores) made its MLflow calls, read from its
 mlflow.db (the runs of commit 0ca86de): seconds from the sine's run to each run's start, from a
 run's start to its first epoch's metrics (TensorFlow imported, data and model built, one epoch
-trained), between two epochs, and to the evaluation's metrics (the adding cells': one
-evaluate stage for the three). A text model's generate stage follows its evaluate stage by
-GENERATE_AFTER seconds."""
-GENERATE_AFTER = 10.0
+trained), between two epochs, and to the evaluation's metrics. Here the model's track stage
+(the adding cells': their evaluate stage, one for the three) begins at that moment: it runs
+right after the evaluate stage, which makes no request. A text model's track stage logs its
+samples too, after the evaluation (in TIMELINE's repro they were logged about 10 s later)."""
 MORE_STAGES = {"stock": {
     "series_walkforward": (111.9, 84, {"figures/walkforward.png": 41}),
     "series_strategy": (121.1, 26, {"strategy.txt": None, "figures/strategy.png": 100}),
 }}
-"""The stages that log into a model's run after its evaluation, beside the text models' generate:
+"""The stages that log into a model's run after its evaluation, each a process of its own:
 {model: {stage: (at, metric keys, {run file: KB of a figure, or None for a text})}}; when, and
 how much, as in TIMELINE's repro."""
 EVAL_KEYS = ("eval", "eval_baseline")  # the model's own evaluation metrics; the baselines'
 TRAIN_METRICS = ("train_seconds", "gradient_ratio", "gradient_first", "gradient_last")  # adding
-STAGES = {"series": ("series_train", "series_evaluate"), "text": ("text_train", "text_evaluate"),
+# a kind of model: the stage that trains it, the stage that logs its evaluation
+STAGES = {"series": ("series_train", "series_track"), "text": ("text_train", "text_track"),
           "adding": ("adding_train", "adding_evaluate")}
 
 
@@ -79,6 +83,11 @@ def epochs(model, scale):
 
 def served_kind(model):
     return "forecaster" if model.kind == "series" else "generator"
+
+
+def evaluation_figure(model):
+    """The run file of a model's evaluation figure, as its track (or evaluate) stage names it."""
+    return "figures/history.png" if model.kind == "text" else "figures/evaluation.png"
 
 
 def logged_models(model):
@@ -93,15 +102,13 @@ def epochs_note(scale):
 def stages(paced):
     """[(at, stage, the Student's method for it, models)] in the order a repro runs them: paced,
     by TIMELINE (and MORE_STAGES); else the train stages first, then the others. The adding
-    cells' evaluate stage is one process for the three."""
+    cells' evaluate stage is one process for the three; the others are one per model."""
     trains, later = [], collections.defaultdict(list)
     for m in MODELS:
         train_at, _, _, evaluate_at = TIMELINE[m.name]
         train, evaluate = STAGES[m.kind]
         trains.append((train_at, train, "train", [m]))
         later[(evaluate_at, evaluate, "evaluate")].append(m)
-        if m.kind == "text":
-            later[(evaluate_at + GENERATE_AFTER, "text_generate", "generate")].append(m)
         for stage, (at, _, _) in MORE_STAGES.get(m.name, {}).items():
             later[(at, stage, "more")].append(m)
     order = sorted([*trains, *((at, stage, body, models)

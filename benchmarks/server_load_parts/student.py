@@ -1,36 +1,40 @@
 """One student's repro: the MLflow calls of the stages, in their order (repro.py's ``stages``),
 each timed, each success recorded for the verification (verify.py).
 
-Where the stages call the lab's own functions, so does this: the lab's requests are the ones
-the server gets. Every stage begins with rnnlab.tracking.store.check (one experiments/search,
-over urllib: once per stage, which is a process). A train stage: rnnlab/tracking/runs.py's
-use_experiment (get_experiment_by_name; create_experiment and its tags the first time),
-rnnlab/tracking/claims.py's claim (get_registered_model of its registered name, and the first
-time create_registered_model with its tags; the experiment's tag the first time), close_orphans
-(a search of the account's RUNNING runs), start_run with the lab's tags (a ~1 KB description
-among them), log_params (12 to 16), the epochs' metrics (loss, and val_loss or accuracy where
-the model has them; the defaults' epochs: sine 100, stock 27 (early stop), stock_tutorial 41,
-the text models 100 each, the adding cells 30, 5 and 13) sent as the stages send them, by
-rnnlab/tracking/runs.py's EpochMetrics (one log_batch request for the epochs of each ten
-seconds, the first and the last epoch at once), the adding cells' train_seconds and gradient
-ratios, log_text of the model summary (and vocab.json for the text models), the Keras model (a
-pyfunc model with one weights file of the .keras file's size: no TensorFlow here) and, for the
-series and text models, the served model: mlflow.pyfunc.log_model of a tiny python_model
-(content.py), with the lab's code (the modules of rnnlab that rnnlab/serving/forecaster.py or
-generator.py imports, as rnnlab/tracking/registry.py's served_code gives them to code_paths), a
-weights file, a signature, an input example, pinned pip_requirements, registered as
-'<user>-sine-forecaster', '<user>-msft-forecaster', '<user>-msft-tutorial-forecaster',
-'<user>-sixpence-many-to-one' or '<user>-sixpence-many-to-many'; update_registered_model and
-update_model_version (the descriptions); end_run FINISHED. A later stage logs into the run as
-it is, through rnnlab/tracking/runs.py's own same_run (the run read, the stage's tag set; not
-reopened) and helpers: an evaluate stage, the evaluation metrics in one log_batch, as
-log_evaluation logs them: the model's own (28, 39, 39, 4, 8 or 2 keys) for every logged model
-(model_id), the baselines' and the data's (95, 131, 131, 10, 10 or 1) once, as in the project's
-mlflow.db; the figure (log_as: a PNG of 140, 270, 350, 100 or 85 KB), the description
-(set_tag); a generate stage, samples.txt; the stock model's walk-forward (84 keys, a 41 KB
-figure) and strategy (26 keys, strategy.txt, a 100 KB figure) stages, MORE_STAGES. No end_run
-asks for the whole run to print its address (MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT, as
-`import rnnlab` sets it).
+Where the stages call the lab's own functions, so does this: the lab's requests are the ones the
+server gets. Every stage here is one that logs (the evaluate and generate stages of the series
+and text models write files only and make no request) and begins with
+rnnlab.tracking.store.check (one experiments/search, over urllib: once per stage, which is a
+process). A train stage: rnnlab/tracking/runs.py's use_experiment (get_experiment_by_name;
+create_experiment and its tags the first time), rnnlab/tracking/claims.py's claim
+(get_registered_model of its registered name, and the first time create_registered_model with
+its tags; the experiment's tag the first time), close_orphans (a search of the account's RUNNING
+runs), start_run with the lab's tags (a ~1 KB description among them), log_params (12 to 16),
+the epochs' metrics (loss, and val_loss or accuracy where the model has them; the defaults'
+epochs: sine 100, stock 27 (early stop), stock_tutorial 41, the text models 100 each, the adding
+cells 30, 5 and 13) sent as the stages send them, by rnnlab/tracking/runs.py's EpochMetrics (one
+log_batch request for the epochs of each ten seconds, the first and the last epoch at once), the
+adding cells' train_seconds and gradient ratios, log_text of the model summary (and vocab.json
+for the text models), the Keras model (a pyfunc model with one weights file of the .keras file's
+size: no TensorFlow here) and, for the series and text models, the served model:
+mlflow.pyfunc.log_model of a tiny python_model (content.py), with the lab's code (the modules of
+rnnlab that rnnlab/serving/forecaster.py or generator.py imports, as
+rnnlab/tracking/registry.py's served_code gives them to code_paths), a weights file, a
+signature, an input example, pinned pip_requirements, registered as '<user>-sine-forecaster',
+'<user>-msft-forecaster', '<user>-msft-tutorial-forecaster', '<user>-sixpence-many-to-one' or
+'<user>-sixpence-many-to-many'; update_registered_model and update_model_version (the
+descriptions); end_run FINISHED. A later stage logs into the run as it is, through
+rnnlab/tracking/runs.py's own same_run (the run read, the stage's tag set; not reopened) and
+helpers. A series model's series_track, a text model's text_track and the adding cells'
+adding_evaluate (one process, a same_run for each of the three runs) log the evaluation as
+log_evaluation does: the metrics in one log_batch, the model's own (28, 39, 39, 4, 8 or 2 keys)
+for every logged model (model_id), the baselines' and the data's (95, 131, 131, 10, 10 or 1)
+once, as in the project's mlflow.db; the figure (log_as: a PNG of 140, 270, 350, 100 or 85 KB,
+as figures/evaluation.png, a text model's as figures/history.png); the description (set_tag).
+text_track then logs samples.txt (log_text) in the same same_run. The stock model's walk-forward
+(84 keys, a 41 KB figure) and strategy (26 keys, strategy.txt, a 100 KB figure) stages,
+MORE_STAGES, log their own results. No end_run asks for the whole run to print its address
+(MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT, as `import rnnlab` sets it).
 """
 import collections
 import contextlib
@@ -52,6 +56,7 @@ from benchmarks.server_load_parts.repro import (
     TIMELINE,
     TRAIN_METRICS,
     epochs,
+    evaluation_figure,
     stages,
 )
 from rnnlab.tracking import claims, experiments, orphans, runs
@@ -200,9 +205,10 @@ class Student:
             block.__exit__(None, None, None)
 
     def evaluate(self, model, stage):
-        """rnnlab/tracking/runs.py's log_evaluation, its three requests timed apart: the metrics for
-        every logged model in one log_batch (runs.evaluation_points), the figure (log_as), the
-        description."""
+        """A track stage's (or adding_evaluate's) same_run: rnnlab/tracking/runs.py's
+        log_evaluation, its three requests timed apart: the metrics for every logged model in one
+        log_batch (runs.evaluation_points), the figure (log_as), the description; then, for a
+        text model (text_track), its samples (log_text)."""
         acked = self.acked[model.name]
         client = mlflow.MlflowClient()
         with self.same_run(model, stage) as (_, run):
@@ -213,9 +219,12 @@ class Student:
                                                      baselines))
             acked["eval_batches"] += len(acked["models"])
             self.call("log_artifact (png)", runs.log_as, self.files[f"{model.name}.png"],
-                      "figures/evaluation.png")
-            acked["files"].append("figures/evaluation.png")
+                      evaluation_figure(model))
+            acked["files"].append(evaluation_figure(model))
             self.call("set_tag", client.set_tag, run.info.run_id, NOTE, note(self.rng, 1100))
+            if model.kind == "text":
+                self.call("log_text", runs.log_text, note(self.rng, 500), "samples.txt")
+                acked["files"].append("samples.txt")
 
     def more(self, model, stage):
         """A stage of MORE_STAGES (the stock model's walk-forward and trading strategy): its
@@ -234,18 +243,12 @@ class Student:
                     self.call("log_text", runs.log_text, note(self.rng, 250), artifact_file)
                 acked["files"].append(artifact_file)
 
-    def generate(self, model, stage):
-        acked = self.acked[model.name]
-        with self.same_run(model, stage):
-            self.call("log_text", runs.log_text, note(self.rng, 500), "samples.txt")
-            acked["files"].append("samples.txt")
-
     def stage(self, name, body, models):
         """Run stage ``name``, a process of its own (the store checked once; MLflow's caches
         empty), on those of ``models`` whose earlier stages did not fail: its method ``body``
-        (train, evaluate, generate or more) for each. On a failed call, end the run as the
-        stage's process would (FAILED for a train stage, else as it was:
-        rnnlab/tracking/runs.py's same_run) and skip these models' later stages, as DVC would."""
+        (train, evaluate or more) for each. On a failed call, end the run as the stage's process
+        would (FAILED for a train stage, else as it was: rnnlab/tracking/runs.py's same_run) and
+        skip these models' later stages, as DVC would."""
         from mlflow.tracking._tracking_service import utils
 
         models = [m for m in models if m.name not in self.failed]
