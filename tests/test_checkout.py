@@ -91,6 +91,7 @@ def test_a_moved_checkout_shows_its_files_in_make_ui_and_logs_beside_itself(trai
                                     "artifacts/files?artifact_file_path=MLmodel") as r:
             assert r.read() == mlmodel.read_bytes()
     before = set(files(moved / "mlartifacts"))
+    run(stage_command(moved, "series_evaluate@sine"), cwd=moved)  # its files, then into the run
     run(stage_command(moved, "series_track@sine"), cwd=moved)
     new = set(files(moved / "mlartifacts")) - before
     assert any(str(p).startswith(f"sine/{run_id}/artifacts/") and p.suffix == ".png" for p in new), new

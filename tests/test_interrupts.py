@@ -292,6 +292,7 @@ def test_runs_left_running_by_dead_processes_are_closed_anywhere(project):
     # A later stage logs into the trained model's run: it opens none, and sweeps none (the next
     # stage that opens a run does, as above).
     last = left_running(gone.pid)
+    run(stage_command(project, "series_evaluate@sine"), cwd=project)  # (it logs nothing)
     run(stage_command(project, "series_track@sine"), cwd=project)
     assert client.get_run(last).info.status == "RUNNING"
     client.set_terminated(last)

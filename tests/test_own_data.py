@@ -23,7 +23,7 @@ NOTES_CHARACTERS = 4000
 
 
 OWN_TEXT_STAGES = {"text_encode", "text_baselines",
-                   *(f"text_{s}@many_to_one" for s in ("train", "evaluate", "generate"))}
+                   *(f"text_{s}@many_to_one" for s in ("train", "evaluate", "generate", "track"))}
 
 
 @pytest.fixture(scope="module")
