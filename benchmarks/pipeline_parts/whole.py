@@ -31,7 +31,8 @@ def whole_part(args, tmp, logs):
     # Example 4 step by step in a third copy: its two models, then what each later stage adds.
     copy = tmp / "lab-stock"
     copy_project(copy, args.source)
-    for name, targets in (("stock_models", ["series_evaluate@stock", "series_evaluate@stock_tutorial"]),
+    # (the models' track stages too: their evaluations logged, as a repro does)
+    for name, targets in (("stock_models", ["series_track@stock", "series_track@stock_tutorial"]),
                           ("walkforward", ["series_walkforward@stock"]),
                           ("strategy", ["series_strategy@stock"])):
         r = check(measure(dvc("repro", *targets), copy, logs / f"{name}.log", args.timeout),
