@@ -352,6 +352,13 @@ CONFLICT = "<<<<<<< HEAD\n{\"run_id\": \"a\"}\n=======\n{\"run_id\": \"b\"}\n>>>
     ("data/text/train.npy", "junk", ["text_baselines"], "data/text/train.npy is unreadable or corrupt"),
     ("plots/sine_history.csv", "epoch,loss\n1,abc\n", ["series_evaluate@sine"],
      "plots/sine_history.csv is unreadable or corrupt"),
+    ("metrics/sine.json", "[1]", ["series_track@sine"], "metrics/sine.json is unreadable or corrupt"),
+    ("metrics/text_many_to_one.json", "{}", ["text_track@many_to_one"],
+     "metrics/text_many_to_one.json is unreadable or corrupt"),
+    ("metrics/text_ngram.json", '{"val": {}}', ["text_track@many_to_one"],
+     "metrics/text_ngram.json is unreadable or corrupt"),
+    ("reports/samples/many_to_one.txt", None, ["text_track@many_to_one"],
+     "reports/samples/many_to_one.txt is missing"),
 ])
 def test_a_missing_or_corrupt_file(lab, path, content, command, fragment):
     target = lab / path
