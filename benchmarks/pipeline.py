@@ -11,12 +11,12 @@ In one invocation, everything in a temporary directory (removed at the end unles
    parsers (imported from the copy), so the figures shown are those `make lecture` records.
 2. repro: a cold `dvc repro` of examples 1-3 (series_track@sine and text_track@*, and
    everything they depend on: the evaluate and generate stages before them; not `report`,
-   which needs example 4's stock stages) in a fresh copy of the project: a new git repo with no outputs, no DVC cache and its
-   own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
+   which needs example 4's stock stages) in a fresh copy of the project: a new git repo with
+   no outputs, no DVC cache and its own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
    each a process waited for with os.wait4, whose ru_maxrss covers its largest descendant,
    i.e. the stage's Python process): wall time and peak RSS per stage; each evaluate,
-   generate and track stage's command (the line `dvc repro` printed) is then run again alone, without
-   DVC's start-up and checks, and timed (it rewrites the same files). The cold repro's figure
+   generate and track stage's command (the line `dvc repro` printed) is then run again
+   alone, without DVC's start-up and checks, and timed (it rewrites the same files). The cold repro's figure
    is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
    repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the same targets (wall
    time), and `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml (wall

@@ -20,7 +20,7 @@ from rnnlab.core.outputs import all_or_nothing, read_json, reading
 from rnnlab.data import series, vocab
 from rnnlab.report import adding as adding_page
 from rnnlab.report import lecture, samples, sine, stock, text
-from rnnlab.scores import forecast
+from rnnlab.scores import forecast, ngram
 
 STAGE = "report"
 OUT = "reports/README.md"
@@ -36,7 +36,7 @@ def arguments():
     parser = Arguments(STAGE)
     parser.path("vocab", "text_encode's vocabulary (JSON)")
     parser.path("text-train", "text_encode's training ids (.npy)")
-    for name in ("unigram", "ngram", "ceiling"):
+    for name in ngram.BASELINES:
         parser.path(name, f"text_baselines' {name} metrics (JSON)")
     parser.path("adding", "adding_evaluate's metrics (JSON)")
     parser.path("stock-meta", "stock_data's meta record (JSON)")

@@ -12,7 +12,7 @@ those files changes.
 from rnnlab import params
 from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
-from rnnlab.core.outputs import read_json, reading
+from rnnlab.core.outputs import numbers, read_json, readable, reading
 from rnnlab.scores import forecast
 from rnnlab.tracking import notes, runs
 
@@ -33,10 +33,9 @@ def main():
     metrics = read_json(args.metrics)
     with reading(args.metrics):
         result = forecast.summary(metrics)
-        scores = dict(runs.flatten(metrics, "eval"))
+        scores = numbers(dict(runs.flatten(metrics, "eval")))
         own = dict(runs.flatten(metrics, "eval", keep=lambda path: "model" in path))
-    with reading(args.figure), open(args.figure, "rb"):
-        pass  # there before the run is touched
+    readable(args.figure)  # there before the run is touched
 
     with runs.same_run(args.run, stage) as active:
         runs.log_evaluation(active, args.run, own,

@@ -24,7 +24,6 @@ from rnnlab.data import vocab
 from rnnlab.scores import ngram
 
 STAGE = "text_baselines"
-BASELINES = ("unigram", "ngram", "ceiling")
 
 
 def arguments():
@@ -32,7 +31,7 @@ def arguments():
     parser.path("vocab", "text_encode's vocabulary (JSON)")
     parser.path("train", "text_encode's training ids (.npy)")
     parser.path("val", "text_encode's held-out ids (.npy)")
-    for name in BASELINES:
+    for name in ngram.BASELINES:
         parser.path(name, f"the {name} baseline's metrics written (JSON)")
     return parser.parse_args()
 
@@ -55,7 +54,7 @@ def main():
         "ngram": ngram.ngram_scores(train, scored, len(voc), order, window),
         "ceiling": ngram.accuracy_ceiling(scored, window),
     }
-    paths = {name: getattr(args, name) for name in BASELINES}
+    paths = {name: getattr(args, name) for name in ngram.BASELINES}
     with all_or_nothing(*paths.values()):
         for name, scores in results.items():
             write_json(paths[name], {split: {**scores, **count},

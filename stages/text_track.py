@@ -12,18 +12,16 @@ the run's description. It writes no file: DVC runs it again when one of those fi
 from rnnlab import params
 from rnnlab.core.arguments import Arguments
 from rnnlab.core.errors import run
-from rnnlab.core.outputs import read_json, reading
-from rnnlab.scores import scoring
+from rnnlab.core.outputs import numbers, read_json, readable, reading
+from rnnlab.scores import ngram, scoring
 from rnnlab.tracking import notes, runs
-
-BASELINES = ("unigram", "ngram", "ceiling")
 
 
 def arguments():
     parser = Arguments("text_track")
     parser.choice("variant", params.variants(), "the model: a section of params.yaml's text_train")
     parser.path("metrics", "text_evaluate's metrics (JSON)")
-    for name in BASELINES:
+    for name in ngram.BASELINES:
         parser.path(name, f"text_baselines' {name} metrics (JSON)")
     parser.path("figure", "text_evaluate's figure of the training history (PNG)")
     parser.path("samples", "text_generate's samples for people (text)")
@@ -37,23 +35,22 @@ def main():
     params.load(stage)  # params.yaml checked whole, as by every stage; this one reads none of it
     scored = read_json(args.metrics)
     with reading(args.metrics):
-        (split, metrics), = dict(scored).items()  # {"val": {...}} or {"train": {...}}
-        own = {f"eval_{split}_{k}": v for k, v in metrics.items() if k != "windows"}
+        (split, metrics), = scored.items()  # {"val": {...}} or {"train": {...}}
+        own = numbers({f"eval_{split}_{k}": v for k, v in metrics.items() if k != "windows"})
         result = scoring.summary(split, metrics)
     # text_baselines' figures on the same split, named as the model's with the baseline's
     # name after them (eval_val_accuracy_ngram), so that the run shows both
     baselines, accuracy = {}, {}
-    for name in BASELINES:
+    for name in ngram.BASELINES:
         path = getattr(args, name)
         record = read_json(path)
         with reading(path):
-            baselines.update({f"eval_{split}_{k}_{name}": v for k, v in record[split].items()
-                              if k != "windows"})
+            baselines.update(numbers({f"eval_{split}_{k}_{name}": v
+                                      for k, v in record[split].items() if k != "windows"}))
             accuracy[name] = record[split]["accuracy"]
     with reading(args.samples), open(args.samples, encoding="utf-8") as f:
         page = f.read()
-    with reading(args.figure), open(args.figure, "rb"):
-        pass  # there before the run is touched
+    readable(args.figure)  # there before the run is touched
 
     with runs.same_run(args.run, stage) as active:
         runs.log_evaluation(

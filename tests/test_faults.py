@@ -353,6 +353,11 @@ CONFLICT = "<<<<<<< HEAD\n{\"run_id\": \"a\"}\n=======\n{\"run_id\": \"b\"}\n>>>
     ("plots/sine_history.csv", "epoch,loss\n1,abc\n", ["series_evaluate@sine"],
      "plots/sine_history.csv is unreadable or corrupt"),
     ("metrics/sine.json", "[1]", ["series_track@sine"], "metrics/sine.json is unreadable or corrupt"),
+    ("metrics/text_many_to_one.json",  # a figure of its headline fine, another not a number
+     '{"train": {"accuracy": 0.5, "bits_per_char": 1.0, "windows": 3, "loss": "abc"}}',
+     ["text_track@many_to_one"], "metrics/text_many_to_one.json is unreadable or corrupt (TypeError"),
+    ("metrics/text_many_to_one.json", '{"train": []}', ["text_track@many_to_one"],
+     "metrics/text_many_to_one.json is unreadable or corrupt"),
     ("metrics/text_many_to_one.json", "{}", ["text_track@many_to_one"],
      "metrics/text_many_to_one.json is unreadable or corrupt"),
     ("metrics/text_ngram.json", '{"val": {}}', ["text_track@many_to_one"],
@@ -365,9 +370,11 @@ def test_a_missing_or_corrupt_file(lab, path, content, command, fragment):
     target.unlink()
     if content is not None:
         target.write_text(content)
-    before = snapshot(lab)
+    before, store = snapshot(lab), (lab / "mlflow.db").read_bytes()
     assert_clean_error(stage(lab, *command), fragment)
     assert_nothing_half_written(lab, before)
+    assert (lab / "mlflow.db").read_bytes() == store  # no run touched, no failure tagged
+    assert not list((lab / ".lab/failures").glob("*"))
 
 
 # ---- 4. a later stage that fails does not make a good trained model look FAILED ----
@@ -379,7 +386,7 @@ def test_a_failing_track_stage_tags_the_run_and_a_rerun_clears_it(lab):
     run_id = yaml.safe_load((lab / "runs/sine.json").read_text())["run_id"]
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/mlflow.db")
     logged = lab / f"mlartifacts/sine/{run_id}/artifacts/figures/evaluation.png"
-    with read_only(logged):  # (MLflow writes a file beside it first: the line names that one)
+    with read_only(logged.parent):  # (MLflow writes a file there first, then renames it)
         assert_clean_error(stage(lab, "series_track@sine"), str(logged.parent))
     got = client.get_run(run_id)
     assert got.info.status == "FINISHED"
@@ -399,6 +406,7 @@ def test_bad_params_of_a_later_stage_never_touch_the_run(lab):
     before = client.get_run(run_id)
     edit_params(lab, "series.sine.horizon", 0)
     assert_clean_error(stage(lab, "series_evaluate@sine"), "'series.sine.horizon'")
+    assert_clean_error(stage(lab, "series_track@sine"), "'series.sine.horizon'")
     after = client.get_run(run_id)
     assert (after.info.status, after.info.end_time, after.data.tags) == \
         (before.info.status, before.info.end_time, before.data.tags)

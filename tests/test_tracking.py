@@ -95,8 +95,9 @@ def said(run_or_tags, stage):
 
 
 def test_an_interrupted_later_stage_tags_the_run_and_leaves_it_finished(store):
-    """Only a train stage ends its own run KILLED: Ctrl-C in an evaluate stage leaves the
-    trained model's run FINISHED, tagged with what happened, and noted for `make repro`."""
+    """Only a train stage ends its own run KILLED: Ctrl-C in a later stage (a track stage)
+    leaves the trained model's run FINISHED, tagged with what happened, and noted for `make
+    repro`."""
     run_file = store / "runs/x.json"
     run_file.parent.mkdir()
     with runs.new_run("demo", "model", "demo_train", run_file, {"units": 3}):
@@ -134,7 +135,7 @@ def test_make_repro_takes_back_the_failure_of_a_stage_dvc_restored(store, capsys
 
 
 def test_a_later_stage_logs_into_the_run_as_it_is(store):
-    """An evaluate stage does not reopen the train stage's run: it stays FINISHED, with the
+    """A later stage (a track stage) does not reopen the train stage's run: it stays FINISHED, with the
     training's duration, while the stage logs into it (so no close_orphans can take it for an
     orphan of the train stage's process, long gone)."""
     run_file = store / "runs/x.json"

@@ -60,7 +60,8 @@ def repro_part(args, lab, tmp, logs, lecture_total):
         ran = stages_run(r["out"])
         note = "" if ran == [stage] else f"   (ran: {ran})"
         alone = ""
-        if any(kind in stage for kind in LATER):  # again without DVC: the stage's own process, as dvc.yaml runs it
+        if any(kind in stage for kind in LATER):
+            # again without DVC: the stage's own process, as dvc.yaml runs it
             r["alone"] = check(measure(stage_cmd(r["out"]), lab,
                                        logs / f"cold_{i:02d}_{stage}_alone.log", args.timeout),
                                f"{stage}'s command")["wall"]

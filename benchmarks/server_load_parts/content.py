@@ -13,7 +13,12 @@ from pathlib import Path
 
 import mlflow.pyfunc
 
-from benchmarks.server_load_parts.repro import MODELS, MORE_STAGES, evaluation_figure, served_kind
+from benchmarks.server_load_parts.repro import (
+    MODELS,
+    MORE_STAGES,
+    evaluation_figure,
+    served_kind,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 KB = 1024

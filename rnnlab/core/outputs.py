@@ -57,10 +57,26 @@ def reading(path):
     except FileNotFoundError:
         raise LabError(f"{path} is missing: `dvc repro` makes it (`dvc checkout {path}` "
                        "restores it from the cache)") from None
-    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError,
+            zipfile.BadZipFile) as err:
         why = getattr(err, "strerror", None) or first_line(err, default="")
         raise LabError(f"{path} is unreadable or corrupt ({type(err).__name__}: {why}): make it "
                        f"again with `dvc repro --force`, or `dvc checkout {path}`") from None
+
+
+def numbers(values):
+    """``values`` ({name: value}) as they are if each is a number (not a bool); else TypeError
+    naming the first that is not: inside ``reading``, one line blaming the file."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} is {value!r}, not a number")
+    return values
+
+
+def readable(path):
+    """LabError, as ``reading`` says it, unless the file ``path`` opens."""
+    with reading(path), open(path, "rb"):
+        pass
 
 
 def read_json(path):

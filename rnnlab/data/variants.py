@@ -1,8 +1,8 @@
 """The character models ("variants"): what each kind makes of the text (no TensorFlow here).
 
 A variant is a section of params.yaml, ``text_train.<name>``, and nothing else: dvc.yaml runs
-text_train, text_evaluate, text_generate and text_track for every section (``foreach: ${text_train}``),
-and its ``kind`` says which network it is:
+text_train, text_evaluate, text_generate and text_track for every section (``foreach:
+${text_train}``), and its ``kind`` says which network it is:
   many_to_one   the character after each window (the lecture): windows split by
                 ``windows.split_next_step``;
   many_to_many  the next character at every step of the window: ``windows.split_shifted``,

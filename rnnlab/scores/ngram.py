@@ -8,6 +8,8 @@ import numpy as np
 from rnnlab.core.errors import LabError
 from rnnlab.scores.scoring import Scores
 
+BASELINES = ("unigram", "ngram", "ceiling")
+"""The baselines, each a metrics file of stage text_baselines under its name."""
 CHUNK = 4096  # distinct contexts whose full distributions are held at once
 DENSE_LIMIT = 1 << 21  # probabilities in a level small enough to keep as a dense table
 

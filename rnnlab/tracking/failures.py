@@ -1,7 +1,7 @@
 """A later stage's failure, on the trained model's run: a tag that says what happened, taken
 back once the stage's outputs are in place again.
 
-A later stage (track, walk-forward, strategy) logs into the train stage's run
+A later stage (track, walk-forward, strategy, adding_evaluate) logs into the train stage's run
 (rnnlab/tracking/runs.py: ``same_run``). When it fails, or Ctrl-C or SIGTERM stop it, it tags that run
 ``lab.failure.<stage>`` with when and why ('2026-12-07 03:41:07 UTC: interrupted (SIGINT)'),
 and never changes the run's status: the training ended it, and only a train stage ends its own

@@ -2,7 +2,7 @@
 
 The train stage writes it when its run ends well (the run's id, experiment and name, the ids
 of the models logged in it, and the train stage's name, which a later stage's errors give as
-the one to rerun); the track stages (and walk-forward, strategy) read it to log into the
+the one to rerun); the later stages that log (track, walk-forward, strategy, adding_evaluate) read it to log into the
 same run, so one MLflow run holds a model's params, history, evaluation, samples and the
 model itself. DVC keeps the file with the outputs it belongs to: a stage restored from DVC's
 run-cache brings back the link to the run that made it.

@@ -1,7 +1,8 @@
 """What the MLflow UI says about each experiment, run and registered model: a few lines of
 Markdown that a student reads first (the descriptions MLflow shows: the tag
 ``mlflow.note.content`` of experiments and runs, ``description`` of registered models and
-their versions). The train stages write them; the track stages add the results."""
+their versions). The train stages write them; the stages that log an evaluation (a
+model's track stage, adding_evaluate) add the results."""
 
 from rnnlab.scores.forecast import LAYER_LABELS
 

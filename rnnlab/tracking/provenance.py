@@ -37,7 +37,7 @@ def provenance_tags(stage):
 
 
 def stage_tag(stage):
-    """'series_evaluate@sine' -> 'dvc.stage.series_evaluate': the tag naming the stage of
+    """'series_track@sine' -> 'dvc.stage.series_track': the tag naming the stage of
     that family which last wrote into the run."""
     return f"dvc.stage.{stage.split('@')[0]}"
 

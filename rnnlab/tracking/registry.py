@@ -61,7 +61,7 @@ def log_and_register(model, name, inputs, step, served, files=None):
     """Log the trained Keras ``model`` of the active run as '<name>-keras' (signature from
     ``inputs``), its summary and ``files`` ({artifact file: dict or text}); log ``served`` as
     '<name>-<served.kind>', register and describe it; both logged models carry the metrics of
-    epoch ``step`` (a track stage adds the model's own scores: runs.log_evaluation). The
+    epoch ``step`` (its evaluation adds the model's own scores: runs.log_evaluation). The
     ids of the two logged models: {'keras': ..., served.kind: ...}."""
     from mlflow.models import infer_signature
 

@@ -4,9 +4,9 @@ The train stage opens it (``new_run``): params, provenance tags (rnnlab/tracking
 a description, and, when the block ends well, the link runs/<model>.json
 (rnnlab/tracking/links.py), in the experiment rnnlab/tracking/experiments.py finds, once the runs
 that dead processes left RUNNING are closed (rnnlab/tracking/orphans.py). The later stages
-(track, walk-forward, strategy) find it from that link (``same_run``) and add their
-figures, samples and scores (``log_evaluation``, ``log_metrics``, ...) into it as it is,
-FINISHED. A run records; nothing here shapes a model, a metric or a plot.
+that log (a model's track stage, walk-forward, strategy, adding_evaluate) find it from that
+link (``same_run``) and add their figures, samples and scores (``log_evaluation``,
+``log_metrics``, ...) into it as it is, FINISHED. A run records; nothing here shapes a model, a metric or a plot.
 """
 import contextlib
 import math
@@ -89,7 +89,7 @@ def _ender(run_id, tag=None):
     return end
 
 
-# ---- the later stages (track, walk-forward, strategy): the same run ----
+# ---- the later stages (track, walk-forward, strategy, adding_evaluate): the same run ----
 
 _LATER = []
 """The run a later stage (``same_run``) logs into: the helpers below write into it, else into
@@ -170,9 +170,9 @@ def say_where(run):
 
 
 def log_evaluation(run, link_file, metrics, figure, result, meaning, baselines=()):
-    """What a track stage adds of an evaluation to the train stage's ``run``: ``metrics`` ({name: value}), the
-    trained model's own scores, linked to each model the train stage logged (their ids are in
-    ``link_file``) so that a logged model's page shows them; ``baselines`` ({name: value}), what
+    """What an evaluation adds to the train stage's ``run`` (a track stage's, adding_evaluate's):
+    ``metrics`` ({name: value}), the trained model's own scores, linked to each model the train
+    stage logged (their ids are in ``link_file``) so that a logged model's page shows them; ``baselines`` ({name: value}), what
     the model is measured against (the baselines' scores, the data's), into the run only;
     ``figure``, a (path, artifact name) pair; and the run's description, its ``result`` in a line
     and what the metrics mean (``meaning``)."""
