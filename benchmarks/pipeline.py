@@ -10,20 +10,21 @@ In one invocation, everything in a temporary directory (removed at the end unles
    and peak RSS of each, and their sum. What they print is read with lecture/run.py's own
    parsers (imported from the copy), so the figures shown are those `make lecture` records.
 2. repro: a cold `dvc repro` of examples 1-3 (series_track@sine and text_track@*, and
-   everything they depend on: the evaluate and generate stages before them; not `report`,
-   which needs example 4's stock stages) in a fresh copy of the project: a new git repo with
-   no outputs, no DVC cache and its own mlflow.db. The stages run one by one in dependency order (`dvc repro --single-item`,
-   each a process waited for with os.wait4, whose ru_maxrss covers its largest descendant,
-   i.e. the stage's Python process): wall time and peak RSS per stage; each evaluate,
-   generate and track stage's command (the line `dvc repro` printed) is then run again
-   alone, without DVC's start-up and checks, and timed (it rewrites the same files). The cold repro's figure
-   is one `dvc repro` of the targets in another fresh copy, as a user runs it; the ratio cold
-   repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the same targets (wall
-   time), and `dvc repro` after setting text_train.many_to_one.units=64 in params.yaml (wall
-   time and the stages that ran). Then (2b) the scripts and the cold repro in one call again,
-   in turn, for --pairs pairs in all (3 by default; parts 1 and 2's runs the first): the ratio
-   pair by pair and its median, which the summary quotes (pipeline_parts/pairs.py), and the
-   same for their CPU time (user + system, from os.wait4 as the peak RSS).
+   everything they depend on: the evaluate and generate stages before them; not `report`, which
+   needs example 4's stock stages) in a fresh copy of the project: a new git repo with no
+   outputs, no DVC cache and its own mlflow.db. The stages run one by one in dependency order
+   (`dvc repro --single-item`, each a process waited for with os.wait4, whose ru_maxrss covers
+   its largest descendant, i.e. the stage's Python process): wall time and peak RSS per stage;
+   each evaluate, generate and track stage's command (the line `dvc repro` printed) is then run
+   again alone, without DVC's start-up and checks, and timed (it rewrites the same files). The
+   cold repro's figure is one `dvc repro` of the targets in another fresh copy, as a user runs
+   it; the ratio cold repro / lecture scripts is taken from it. Then a no-op `dvc repro` of the
+   same targets (wall time), and `dvc repro` after setting text_train.many_to_one.units=64 in
+   params.yaml (wall time and the stages that ran). Then (2b) the scripts and the cold repro in
+   one call again, in turn, for --pairs pairs in all (3 by default; parts 1 and 2's runs the
+   first): the ratio pair by pair and its median, which the summary quotes
+   (pipeline_parts/pairs.py), and the same for their CPU time (user + system, from os.wait4 as
+   the peak RSS).
 3. generate: greedy generation characters/s on the same trained model (the cold repro's
    models/text_many_to_one.keras, units 75): the lecture's loop (one model.predict per
    character, one prompt at a time) beside the pipeline's rnnlab.forward.textgen.generate (all

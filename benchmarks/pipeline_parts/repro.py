@@ -16,7 +16,7 @@ from benchmarks.pipeline_parts.processes import (
 TARGETS = ["series_track@sine", "text_track@many_to_one", "text_track@many_to_many"]
 """Examples 1-3 to the end: each model's track stage, after its evaluate (and generate) stage."""
 LATER = ("_evaluate@", "_generate@", "_track@")
-"""The stages timed once more alone: those that run after a training, in NumPy."""
+"""The stages timed once more alone: those after a training that import no TensorFlow."""
 
 
 def stage_cmd(output):

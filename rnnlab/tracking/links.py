@@ -1,11 +1,11 @@
 """runs/<model>.json: the DVC output that ties a model's stages to its MLflow run.
 
-The train stage writes it when its run ends well (the run's id, experiment and name, the ids
-of the models logged in it, and the train stage's name, which a later stage's errors give as
-the one to rerun); the later stages that log (track, walk-forward, strategy, adding_evaluate) read it to log into the
-same run, so one MLflow run holds a model's params, history, evaluation, samples and the
-model itself. DVC keeps the file with the outputs it belongs to: a stage restored from DVC's
-run-cache brings back the link to the run that made it.
+The train stage writes it when its run ends well (the run's id, experiment and name, the ids of
+the models logged in it, and the train stage's name, which a later stage's errors give as the
+one to rerun); the later stages that log (track, walk-forward, strategy, adding_evaluate) read
+it to log into the same run, so one MLflow run holds a model's params, history, evaluation,
+samples and the model itself. DVC keeps the file with the outputs it belongs to: a stage
+restored from DVC's run-cache brings back the link to the run that made it.
 """
 from dataclasses import dataclass, field
 

@@ -6,7 +6,8 @@ a description, and, when the block ends well, the link runs/<model>.json
 that dead processes left RUNNING are closed (rnnlab/tracking/orphans.py). The later stages
 that log (a model's track stage, walk-forward, strategy, adding_evaluate) find it from that
 link (``same_run``) and add their figures, samples and scores (``log_evaluation``,
-``log_metrics``, ...) into it as it is, FINISHED. A run records; nothing here shapes a model, a metric or a plot.
+``log_metrics``, ...) into it as it is, FINISHED. A run records; nothing here shapes a model,
+a metric or a plot.
 """
 import contextlib
 import math
@@ -172,10 +173,10 @@ def say_where(run):
 def log_evaluation(run, link_file, metrics, figure, result, meaning, baselines=()):
     """What an evaluation adds to the train stage's ``run`` (a track stage's, adding_evaluate's):
     ``metrics`` ({name: value}), the trained model's own scores, linked to each model the train
-    stage logged (their ids are in ``link_file``) so that a logged model's page shows them; ``baselines`` ({name: value}), what
-    the model is measured against (the baselines' scores, the data's), into the run only;
-    ``figure``, a (path, artifact name) pair; and the run's description, its ``result`` in a line
-    and what the metrics mean (``meaning``)."""
+    stage logged (their ids are in ``link_file``) so that a logged model's page shows them;
+    ``baselines`` ({name: value}), what the model is measured against (the baselines' scores,
+    the data's), into the run only; ``figure``, a (path, artifact name) pair; and the run's
+    description, its ``result`` in a line and what the metrics mean (``meaning``)."""
     import mlflow
 
     # One request (log_batch) for all, not mlflow.log_metrics once a model
